@@ -1,0 +1,1 @@
+"""Benchmarks behind the ``floor-bench`` command; one module per benchmark name."""

@@ -1,0 +1,6 @@
+"""Subcommands of ``floor-app`` (``floor-app label``, ``floor-app doctor`` ...).
+
+Each module here exposes ``register(subparsers)``, which adds its subparser and sets
+``func`` (taking the parsed args and returning an exit code). ``floor_app.__main__``
+registers every module in this package.
+"""

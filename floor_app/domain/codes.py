@@ -1,0 +1,192 @@
+"""What a scanned code means on the floor.
+
+:func:`classify` turns the text of one scan (with or without an AIM symbology identifier)
+into exactly one kind of code: a product (GTIN, possibly with GS1 lot, expiry, serial,
+quantity or weight), a logistic unit (SSCC), a location, a tote, a badge, an order or a
+carton type. Anything else is an :class:`InvalidBarcode` with a reason; a scan never
+silently means nothing.
+
+GS1 element strings are parsed by biip. Keyboard-wedge scanners lose the group separator
+(ASCII 29); a code whose variable-length field swallowed the next AI is reported, not
+guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+import biip
+
+from .errors import InvalidBarcode
+from .gtin import normalise_gtin, validate_gtin
+from .symbology import Symbology, split_aim
+
+GS = "\x1d"
+_GS1_CONFIG = biip.ParseConfig(separator_chars=[GS])
+
+LOCATION_RE = re.compile(r"^(?P<zone>[A-Z])(?P<aisle>\d{2})-(?P<bay>\d{2})-(?P<level>\d)(?P<bin>[A-Z])$")
+SPECIAL_LOCATION_RE = re.compile(r"^(?:PACK|STAGE|DOCK|QUAR|RET)-\d{2}$")
+TOTE_RE = re.compile(r"^T\d{4}$")
+BADGE_RE = re.compile(r"^B\d{4,8}$")
+ORDER_RE = re.compile(r"^SO-?\d{4,10}$")
+CARTON_RE = re.compile(r"^CTN-[A-Z0-9]{1,8}$")
+TRACKING_RE = re.compile(r"^1Z[0-9A-Z]{16}$|^TRK\d{10,20}$")
+
+
+class CodeKind(StrEnum):
+    """The kinds of code the floor knows."""
+
+    PRODUCT = "product"
+    SSCC = "sscc"
+    LOCATION = "location"
+    TOTE = "tote"
+    BADGE = "badge"
+    ORDER = "order"
+    CARTON = "carton"
+    TRACKING = "tracking"
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedCode:
+    """One classified scan. ``value`` is the key the floor looks things up by.
+
+    For a product it is the GTIN-14; for a location, tote, badge, order or carton the code
+    as printed; for an SSCC its 18 digits. GS1 extras are filled where the symbol had them.
+    """
+
+    kind: CodeKind
+    value: str
+    raw: str
+    symbology: Symbology = Symbology.UNKNOWN
+    batch: str | None = None
+    expiry: date | None = None
+    best_before: date | None = None
+    serial: str | None = None
+    count: int | None = None
+    net_weight_kg: Decimal | None = None
+    ais: dict[str, str] = field(default_factory=dict)
+
+
+def _symbology_for_plain(text: str) -> Symbology:
+    if text.isdigit():
+        return {8: Symbology.EAN8, 12: Symbology.UPCA, 13: Symbology.EAN13}.get(
+            len(text), Symbology.CODE128
+        )
+    return Symbology.CODE128
+
+
+def parse_gs1(
+    element_string: str, symbology: Symbology = Symbology.GS1_128, raw: str | None = None
+) -> ScannedCode:
+    """Parse a GS1 element string (no AIM prefix; ``\\x1d`` separates variable fields).
+
+    Returns a PRODUCT code when AI 01 or 02 is present, an SSCC code for AI 00.
+    """
+    raw = element_string if raw is None else raw
+    text = element_string.lstrip(GS)
+    try:
+        message = biip.gs1_messages.GS1Message.parse(text, config=_GS1_CONFIG)
+    except biip.ParseError as exc:
+        raise InvalidBarcode(
+            f"not a valid GS1 element string: {exc}",
+            hint="the scanner may have dropped a group separator; rescan",
+        ) from exc
+    ais: dict[str, str] = {}
+    fields: dict[str, object] = {}
+    for es in message.element_strings:
+        ai = es.ai.ai
+        ais[ai] = es.value
+        if ai == "00" and es.sscc is None:
+            raise InvalidBarcode(f"SSCC {es.value} is invalid: {es.sscc_error}")
+        if ai in ("01", "02") and es.gtin is None:
+            raise InvalidBarcode(f"GTIN {es.value} is invalid: {es.gtin_error}")
+        if ai == "10":
+            fields["batch"] = es.value
+        elif ai == "17":
+            fields["expiry"] = es.date
+        elif ai == "15":
+            fields["best_before"] = es.date
+        elif ai == "21":
+            fields["serial"] = es.value
+        elif ai in ("30", "37"):
+            fields["count"] = int(es.value)
+        elif ai.startswith("310") and es.decimal is not None:
+            fields["net_weight_kg"] = es.decimal
+    if "00" in ais:
+        return ScannedCode(CodeKind.SSCC, ais["00"], raw, symbology, ais=ais)  # type: ignore[arg-type]
+    gtin = ais.get("01") or ais.get("02")
+    if gtin is None:
+        raise InvalidBarcode(
+            f"GS1 code carries no GTIN (AI 01/02) or SSCC (AI 00): AIs {sorted(ais)}"
+        )
+    return ScannedCode(
+        CodeKind.PRODUCT,
+        normalise_gtin(gtin),
+        raw,
+        symbology,
+        ais=ais,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def classify(text: str) -> ScannedCode:
+    """Classify one scan. Raises :class:`InvalidBarcode` with the reason when it means nothing.
+
+    Accepts an AIM identifier prefix; GS1 symbols (``]C1``, ``]d2``, ``]Q3``, ``]e0``) are
+    parsed as element strings, all-digit codes of GTIN length as GTINs (check digit
+    enforced), everything else by the floor's own code patterns.
+    """
+    raw = text
+    aim, body = split_aim(text.strip("\r\n\t "))
+    if not body:
+        raise InvalidBarcode("empty scan", hint="scan again")
+    if any(ord(c) < 32 and c != GS for c in body) or "\x7f" in body:
+        raise InvalidBarcode(f"scan contains control characters: {body!r}", hint="scan again")
+    symbology = aim.symbology if aim else _symbology_for_plain(body)
+    if symbology.is_gs1 or body.startswith(GS):
+        return parse_gs1(body, symbology, raw)
+    if body.isdigit():
+        if len(body) in (8, 12, 13, 14):
+            return ScannedCode(CodeKind.PRODUCT, normalise_gtin(body), raw, symbology)
+        if len(body) == 18:
+            return _sscc(body, raw, symbology)
+        if len(body) > 14 and body[:2] in ("01", "02", "00"):
+            # A GS1 string scanned without its symbology identifier.
+            return parse_gs1(body, Symbology.GS1_128, raw)
+        raise InvalidBarcode(
+            f"{body} has {len(body)} digits: not a GTIN (8, 12, 13 or 14) or SSCC (18)"
+        )
+    upper = body.upper()
+    for kind, pattern in (
+        (CodeKind.LOCATION, LOCATION_RE),
+        (CodeKind.LOCATION, SPECIAL_LOCATION_RE),
+        (CodeKind.TOTE, TOTE_RE),
+        (CodeKind.BADGE, BADGE_RE),
+        (CodeKind.ORDER, ORDER_RE),
+        (CodeKind.CARTON, CARTON_RE),
+        (CodeKind.TRACKING, TRACKING_RE),
+    ):
+        if pattern.match(upper):
+            value = upper.replace("SO", "SO-", 1) if kind is CodeKind.ORDER and "-" not in upper else upper
+            return ScannedCode(kind, value, raw, symbology)
+    raise InvalidBarcode(f"unknown code {body!r}", hint="this is not a floor barcode; check the label")
+
+
+def _sscc(body: str, raw: str, symbology: Symbology) -> ScannedCode:
+    result = biip.parse(body, config=_GS1_CONFIG)
+    if result.sscc is None:
+        raise InvalidBarcode(f"SSCC {body} is invalid: {result.sscc_error}")
+    return ScannedCode(CodeKind.SSCC, body, raw, symbology, ais={"00": body})
+
+
+def is_valid_gtin(code: str) -> bool:
+    """True when ``code`` is a GTIN with a correct check digit."""
+    try:
+        validate_gtin(code)
+    except InvalidBarcode:
+        return False
+    return True

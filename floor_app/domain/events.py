@@ -1,0 +1,191 @@
+"""Events the floor records: each is one fact or claim that goes to the hub exactly once.
+
+Facts (something physically happened: picked, packed, printed) are never refused by the
+hub; claims (taking a task, holding an order) carry the version they were based on and
+may be refused as stale. Every event is written to the outbox in the same transaction as
+the state change it describes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+EventKind = Literal["fact", "claim"]
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """Base of all floor events. ``TYPE`` names it on the wire; ``KIND`` says fact or claim."""
+
+    TYPE: ClassVar[str] = ""
+    KIND: ClassVar[EventKind] = "fact"
+
+    def payload(self) -> dict[str, Any]:
+        """The event's fields as a JSON-ready dict."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @property
+    def order_id(self) -> str | None:
+        """The order this event concerns, if any."""
+        return getattr(self, "order", None)
+
+
+@dataclass(frozen=True, slots=True)
+class UserLoggedIn(DomainEvent):
+    """A user logged in on the device (by badge or user and PIN)."""
+
+    TYPE: ClassVar[str] = "user.logged_in"
+    user: str
+    role: str
+    method: str = "badge"
+
+
+@dataclass(frozen=True, slots=True)
+class UserLoggedOut(DomainEvent):
+    """A user logged out or was locked out for being idle."""
+
+    TYPE: ClassVar[str] = "user.logged_out"
+    user: str
+    reason: str = "logout"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStarted(DomainEvent):
+    """A picker started a pick task (a claim: the hub may refuse it if the lease moved)."""
+
+    TYPE: ClassVar[str] = "task.started"
+    KIND: ClassVar[EventKind] = "claim"
+    task: str
+    user: str
+    task_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class PickConfirmed(DomainEvent):
+    """Units were taken from a location into a tote."""
+
+    TYPE: ClassVar[str] = "pick.confirmed"
+    task: str
+    line: str
+    order: str
+    sku: str
+    location: str
+    qty: int
+    tote_position: int
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class PickUndone(DomainEvent):
+    """Units confirmed earlier were put back (the picker's undo)."""
+
+    TYPE: ClassVar[str] = "pick.undone"
+    task: str
+    line: str
+    order: str
+    sku: str
+    location: str
+    qty: int
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShortReported(DomainEvent):
+    """A picker could not pick some units; the hub reallocates or holds."""
+
+    TYPE: ClassVar[str] = "pick.short"
+    task: str
+    line: str
+    order: str
+    sku: str
+    location: str
+    qty: int
+    reason: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCompleted(DomainEvent):
+    """Every line of a pick task is picked or short."""
+
+    TYPE: ClassVar[str] = "task.completed"
+    task: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class PackCompleted(DomainEvent):
+    """An order was verified and packed into a carton and weighed."""
+
+    TYPE: ClassVar[str] = "pack.completed"
+    order: str
+    station: str
+    carton: str
+    weight_g: int
+    user: str
+    weight_override_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHeld(DomainEvent):
+    """A packer put an order on hold (a missing item, a damaged one)."""
+
+    TYPE: ClassVar[str] = "order.held"
+    KIND: ClassVar[EventKind] = "claim"
+    order: str
+    reason: str
+    user: str
+    order_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class LabelPrinted(DomainEvent):
+    """A shipping label was printed; ``job`` keys it so it never prints or applies twice."""
+
+    TYPE: ClassVar[str] = "label.printed"
+    job: str
+    order: str
+    tracking: str
+    carrier: str
+    user: str
+    reprint_of: str = ""
+    reprint_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelConfirmed(DomainEvent):
+    """The printed label was scanned back and matched: the order is labelled."""
+
+    TYPE: ClassVar[str] = "label.confirmed"
+    job: str
+    order: str
+    tracking: str
+    user: str
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.TYPE: cls
+    for cls in (
+        UserLoggedIn,
+        UserLoggedOut,
+        TaskStarted,
+        PickConfirmed,
+        PickUndone,
+        ShortReported,
+        TaskCompleted,
+        PackCompleted,
+        OrderHeld,
+        LabelPrinted,
+        LabelConfirmed,
+    )
+}
+
+
+def event_from_payload(event_type: str, payload: dict[str, Any]) -> DomainEvent:
+    """Rebuild an event from its wire type and payload (unknown fields are an error)."""
+    cls = EVENT_TYPES.get(event_type)
+    if cls is None:
+        raise ValueError(f"unknown event type {event_type!r}")
+    return cls(**payload)

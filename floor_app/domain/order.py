@@ -1,0 +1,209 @@
+"""Orders and the order state machine.
+
+Every allowed transition is listed in :data:`TRANSITIONS`; any other raises
+:class:`IllegalTransition` with the reason. ``held`` remembers the state it came from and
+can only be released back to it (or cancelled). Each transition bumps ``version``, which
+devices send with their claims so the hub can refuse stale ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .errors import DomainError, IllegalTransition, QuantityError
+
+
+class OrderState(StrEnum):
+    """Where an order is in its life."""
+
+    RECEIVED = "received"
+    VALIDATED = "validated"
+    ALLOCATED = "allocated"
+    PICKING = "picking"
+    PICKED = "picked"
+    PACKING = "packing"
+    PACKED = "packed"
+    LABELLED = "labelled"
+    SHIPPED = "shipped"
+    HELD = "held"
+    SHORT = "short"
+    CANCELLED = "cancelled"
+
+
+S = OrderState
+
+#: Every allowed move, and nothing else. HELD is handled by :meth:`Order.hold` and
+#: :meth:`Order.release`; it may be entered from any state listed here with HELD.
+TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
+    S.RECEIVED: frozenset({S.VALIDATED, S.HELD, S.CANCELLED}),
+    S.VALIDATED: frozenset({S.ALLOCATED, S.HELD, S.CANCELLED}),
+    S.ALLOCATED: frozenset({S.PICKING, S.VALIDATED, S.HELD, S.CANCELLED}),
+    S.PICKING: frozenset({S.PICKED, S.SHORT, S.HELD, S.CANCELLED}),
+    S.SHORT: frozenset({S.PICKING, S.ALLOCATED, S.PICKED, S.HELD, S.CANCELLED}),
+    S.PICKED: frozenset({S.PACKING, S.HELD, S.CANCELLED}),
+    S.PACKING: frozenset({S.PACKED, S.HELD, S.CANCELLED}),
+    S.PACKED: frozenset({S.LABELLED, S.PACKING, S.HELD, S.CANCELLED}),
+    S.LABELLED: frozenset({S.SHIPPED, S.PACKED, S.HELD, S.CANCELLED}),
+    S.SHIPPED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.HELD: frozenset({S.CANCELLED}),  # plus release to the state it was held from
+}
+
+TERMINAL = frozenset({S.SHIPPED, S.CANCELLED})
+
+#: The happy path, in order; used by the supervisor's stage views.
+STAGES: tuple[OrderState, ...] = (
+    S.RECEIVED,
+    S.VALIDATED,
+    S.ALLOCATED,
+    S.PICKING,
+    S.PICKED,
+    S.PACKING,
+    S.PACKED,
+    S.LABELLED,
+    S.SHIPPED,
+)
+
+
+def check_transition(current: OrderState, target: OrderState, held_from: OrderState | None = None) -> None:
+    """Raise :class:`IllegalTransition` unless ``current`` -> ``target`` is allowed."""
+    if current is S.HELD and target is not S.CANCELLED:
+        if held_from is None or target is not held_from:
+            raise IllegalTransition(
+                f"a held order can only be released to {held_from or 'its earlier state'} "
+                f"or cancelled, not moved to {target}"
+            )
+        return
+    if target not in TRANSITIONS[current]:
+        if current in TERMINAL:
+            reason = f"order is {current}; nothing can change it any more"
+        else:
+            allowed = ", ".join(sorted(TRANSITIONS[current]))
+            reason = f"cannot go from {current} to {target}; from {current} only: {allowed}"
+        raise IllegalTransition(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A ship-to address. Chinese addresses keep their own order in ``lines``."""
+
+    name: str
+    lines: tuple[str, ...]
+    city: str
+    postcode: str
+    country: str
+    phone: str = ""
+    region: str = ""
+
+    def missing_fields(self) -> list[str]:
+        """Names of required fields that are empty (for intake validation)."""
+        missing = [f for f in ("name", "city", "postcode", "country") if not getattr(self, f).strip()]
+        if not any(line.strip() for line in self.lines):
+            missing.append("lines")
+        return missing
+
+    def as_label_lines(self) -> list[str]:
+        """The address as printed on a label, top to bottom."""
+        out = [self.name, *[ln for ln in self.lines if ln]]
+        city = " ".join(p for p in (self.postcode, self.city, self.region) if p)
+        out.append(city)
+        out.append(self.country)
+        return out
+
+
+@dataclass(slots=True)
+class OrderLine:
+    """One line of an order: a SKU and how many; ``picked`` and ``packed`` count up."""
+
+    line_no: int
+    sku: str
+    qty: int
+    picked: int = 0
+    packed: int = 0
+    short: int = 0
+
+    def __post_init__(self) -> None:
+        if self.qty <= 0:
+            raise QuantityError(f"line {self.line_no}: quantity must be positive, got {self.qty}")
+
+    @property
+    def open_to_pick(self) -> int:
+        """Units still to pick (not picked and not reported short)."""
+        return self.qty - self.picked - self.short
+
+
+@dataclass(slots=True)
+class Order:
+    """A customer order as the floor sees it."""
+
+    order_id: str
+    lines: list[OrderLine]
+    ship_to: Address
+    priority: int = 5
+    carrier: str = ""
+    service: str = ""
+    state: OrderState = OrderState.RECEIVED
+    version: int = 1
+    held_from: OrderState | None = None
+    hold_reason: str = ""
+    channel: str = ""
+    history: list[tuple[OrderState, OrderState, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.lines:
+            raise DomainError(f"order {self.order_id} has no lines")
+        seen: set[int] = set()
+        for line in self.lines:
+            if line.line_no in seen:
+                raise DomainError(f"order {self.order_id}: line {line.line_no} appears twice")
+            seen.add(line.line_no)
+
+    def transition(self, target: OrderState, reason: str = "") -> None:
+        """Move to ``target`` or raise :class:`IllegalTransition` naming why not."""
+        try:
+            check_transition(self.state, target, self.held_from)
+        except IllegalTransition as exc:
+            raise IllegalTransition(f"order {self.order_id}: {exc.reason}") from None
+        if target is S.HELD:
+            self.held_from = self.state
+            self.hold_reason = reason
+        elif self.state is S.HELD:
+            self.held_from = None
+            self.hold_reason = ""
+        self.history.append((self.state, target, reason))
+        self.state = target
+        self.version += 1
+
+    def hold(self, reason: str) -> None:
+        """Put the order on hold with a reason (a missing item, a customer call ...)."""
+        if not reason:
+            raise DomainError("a hold needs a reason")
+        self.transition(S.HELD, reason)
+
+    def release(self) -> None:
+        """Release a hold back to the state the order was held from."""
+        if self.state is not S.HELD or self.held_from is None:
+            raise IllegalTransition(f"order {self.order_id} is {self.state}, not held")
+        self.transition(self.held_from, "released")
+
+    def cancel(self, reason: str) -> None:
+        """Cancel the order."""
+        self.transition(S.CANCELLED, reason)
+
+    def line(self, line_no: int) -> OrderLine:
+        """The line with ``line_no``."""
+        for ln in self.lines:
+            if ln.line_no == line_no:
+                return ln
+        raise DomainError(f"order {self.order_id} has no line {line_no}")
+
+    @property
+    def total_units(self) -> int:
+        """Units ordered over all lines."""
+        return sum(ln.qty for ln in self.lines)
+
+    @property
+    def is_fully_picked(self) -> bool:
+        """True when every line is picked or reported short."""
+        return all(ln.open_to_pick == 0 for ln in self.lines)
