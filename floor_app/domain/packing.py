@@ -112,3 +112,16 @@ class LabelJob:
                 hint="this is the wrong label; take it off and scan the right one",
             )
         self.state = LabelState.CONFIRMED
+
+
+def tracking_number(order_id: str, attempt: int = 0) -> str:
+    """A deterministic tracking number for ``order_id``: ``TRK`` + 12 digits + a check digit.
+
+    Real carriers hand out numbers through their own systems; the floor uses this format
+    when the carrier's number is not known yet, and it is what demo labels carry.
+    """
+    from .gtin import gs1_check_digit  # local: keeps the module import graph flat
+
+    digits = "".join(ch for ch in order_id if ch.isdigit()) or "0"
+    body = f"{int(digits) % 10**9:09d}{attempt % 1000:03d}"
+    return f"TRK{body}{gs1_check_digit(body)}"

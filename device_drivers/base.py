@@ -1,0 +1,295 @@
+"""The driver boundary: one abstract class per device kind, each with one state enum.
+
+Every driver changes its state in exactly one place, :meth:`Device._set_state`, which
+records the last error and tells every listener. A read or write error never escapes into
+the caller as an exception from a driver thread: it closes the device, becomes a state
+(``ERROR`` or ``DISCONNECTED``) with a message, and the driver retries with backoff where
+that makes sense. The app subscribes with callbacks that only post messages.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from floor_app.domain.symbology import Symbology
+
+
+class ScannerState(StrEnum):
+    """States of a barcode scanner."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    READY = "ready"
+    ERROR = "error"
+    STOPPED = "stopped"
+
+
+class CameraState(StrEnum):
+    """States of a camera reading barcodes."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    READY = "ready"
+    ERROR = "error"
+    STOPPED = "stopped"
+
+
+class PrinterState(StrEnum):
+    """States of a label printer; the fault states come from its status reply."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    READY = "ready"
+    PRINTING = "printing"
+    PAPER_OUT = "paper_out"
+    HEAD_OPEN = "head_open"
+    PAUSED = "paused"
+    ERROR = "error"
+    STOPPED = "stopped"
+
+
+class ScaleState(StrEnum):
+    """States of a scale."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    READY = "ready"
+    ERROR = "error"
+    STOPPED = "stopped"
+
+
+StateT = TypeVar("StateT", ScannerState, CameraState, PrinterState, ScaleState)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange(Generic[StateT]):
+    """A device moved from ``old`` to ``new``; ``error`` says why when it is a fault."""
+
+    device: str
+    old: StateT
+    new: StateT
+    error: str = ""
+    at: float = field(default_factory=time.time)
+
+
+class Device(abc.ABC, Generic[StateT]):
+    """Common part of every driver: a name, a state, listeners, the last error.
+
+    Subclasses set ``initial_state`` and call :meth:`_set_state` whenever the state
+    changes, from any thread. Listeners run on the thread that changed the state and
+    must only hand work off (post a message, put on a queue).
+    """
+
+    kind: str = "device"
+
+    def __init__(self, name: str, initial_state: StateT, *, required: bool = True) -> None:
+        self.name = name
+        self.required = required
+        self._state: StateT = initial_state
+        self._last_error = ""
+        self._state_lock = threading.Lock()
+        self._state_listeners: list[Callable[[StateChange[StateT]], None]] = []
+
+    @property
+    def state(self) -> StateT:
+        """The current state."""
+        return self._state
+
+    @property
+    def last_error(self) -> str:
+        """The message of the last fault, empty when there was none."""
+        return self._last_error
+
+    def on_state_change(self, listener: Callable[[StateChange[StateT]], None]) -> None:
+        """Call ``listener`` on every state change."""
+        self._state_listeners.append(listener)
+
+    def _set_state(self, new: StateT, error: str = "") -> None:
+        """The one place where a driver's state changes."""
+        with self._state_lock:
+            old = self._state
+            if old == new and (not error or error == self._last_error):
+                return
+            self._state = new
+            if error:
+                self._last_error = error
+        change = StateChange(self.name, old, new, error)
+        for listener in list(self._state_listeners):
+            try:
+                listener(change)
+            except Exception:  # a listener's bug must never kill a driver thread
+                continue
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Open the device (in the background where opening can block) and start reading."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop threads and close the device; idempotent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One code read by any scanner or camera, the same shape whatever the source.
+
+    ``text`` is the decoded text with the AIM symbology identifier (when known) removed
+    and GS1 group separators (``\\x1d``) preserved; ``raw`` the bytes as received.
+    ``position`` is the code's centre in the frame for cameras.
+    """
+
+    text: str
+    raw: bytes
+    symbology: Symbology
+    source: str
+    timestamp: float
+    aim: str = ""
+    position: tuple[int, int] | None = None
+    received_monotonic: float = field(default_factory=time.monotonic)
+
+    @property
+    def with_aim(self) -> str:
+        """The text as a scanner with AIM identifiers would send it (for classification)."""
+        return f"{self.aim}{self.text}"
+
+
+ScanListener = Callable[[Scan], None]
+
+
+class ScanSource(Device[StateT]):
+    """A device that produces :class:`Scan` values: scanners and cameras."""
+
+    def __init__(self, name: str, initial_state: StateT, *, required: bool = True) -> None:
+        super().__init__(name, initial_state, required=required)
+        self._scan_listeners: list[ScanListener] = []
+        self.last_scan: Scan | None = None
+
+    def on_scan(self, listener: ScanListener) -> None:
+        """Call ``listener`` with every scan (from the driver's thread)."""
+        self._scan_listeners.append(listener)
+
+    def _emit_scan(self, scan: Scan) -> None:
+        """Deliver a scan to every listener; a failing listener does not stop the others."""
+        self.last_scan = scan
+        for listener in list(self._scan_listeners):
+            try:
+                listener(scan)
+            except Exception:
+                continue
+
+
+class Scanner(ScanSource[ScannerState]):
+    """A barcode scanner: serial, HID (evdev) or keyboard wedge."""
+
+    kind = "scanner"
+
+    def __init__(self, name: str, *, required: bool = True) -> None:
+        super().__init__(name, ScannerState.DISCONNECTED, required=required)
+
+
+class Camera(ScanSource[CameraState]):
+    """A camera whose frames are decoded for barcodes in a thread of its own."""
+
+    kind = "camera"
+
+    def __init__(self, name: str, *, required: bool = True) -> None:
+        super().__init__(name, CameraState.DISCONNECTED, required=required)
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterStatus:
+    """A printer's answer to a status query (``~HS`` for ZPL printers)."""
+
+    paper_out: bool = False
+    head_open: bool = False
+    paused: bool = False
+    ribbon_out: bool = False
+    labels_queued: int = 0
+    raw: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the printer can print now."""
+        return not (self.paper_out or self.head_open or self.paused or self.ribbon_out)
+
+
+@dataclass(frozen=True, slots=True)
+class PrintJob:
+    """One label to print. ``job_id`` is the event id behind it: a job never prints twice."""
+
+    job_id: str
+    data: bytes
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PrintResult:
+    """What happened to a print job."""
+
+    job_id: str
+    printed: bool
+    duplicate: bool = False
+    error: str = ""
+    status: PrinterStatus | None = None
+
+
+class LabelPrinter(Device[PrinterState]):
+    """A label printer. :meth:`print_job` blocks: call it from a worker thread."""
+
+    kind = "printer"
+
+    def __init__(self, name: str, *, required: bool = True) -> None:
+        super().__init__(name, PrinterState.DISCONNECTED, required=required)
+
+    @abc.abstractmethod
+    def query_status(self) -> PrinterStatus:
+        """Ask the printer for its status (raises nothing; faults become states)."""
+
+    @abc.abstractmethod
+    def print_job(self, job: PrintJob) -> PrintResult:
+        """Send ``job`` unless a job with its id was already printed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    """A reading from a scale."""
+
+    value: Decimal
+    unit: str
+    stable: bool
+    source: str = ""
+    timestamp: float = field(default_factory=time.time)
+
+    @property
+    def grams(self) -> int:
+        """The weight in whole grams."""
+        factor = {"g": Decimal(1), "kg": Decimal(1000), "lb": Decimal("453.59237"), "oz": Decimal("28.349523125")}
+        return int((self.value * factor[self.unit]).to_integral_value())
+
+
+class Scale(Device[ScaleState]):
+    """A scale. Reads block briefly: call them from a worker thread."""
+
+    kind = "scale"
+
+    def __init__(self, name: str, *, required: bool = True) -> None:
+        super().__init__(name, ScaleState.DISCONNECTED, required=required)
+
+    @abc.abstractmethod
+    def read(self, *, stable: bool = True, timeout: float = 2.0) -> Weight:
+        """Read the weight; with ``stable`` wait until the scale says it is stable."""
+
+    @abc.abstractmethod
+    def zero(self) -> None:
+        """Set the scale to zero."""
+
+    @abc.abstractmethod
+    def tare(self) -> Weight:
+        """Tare with what is on the scale; returns the tare weight."""
