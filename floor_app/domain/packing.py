@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .errors import DomainError, QuantityError
+from .gtin import gs1_check_digit
 from .sku import Dimensions
 
 
@@ -120,8 +121,6 @@ def tracking_number(order_id: str, attempt: int = 0) -> str:
     Real carriers hand out numbers through their own systems; the floor uses this format
     when the carrier's number is not known yet, and it is what demo labels carry.
     """
-    from .gtin import gs1_check_digit  # local: keeps the module import graph flat
-
     digits = "".join(ch for ch in order_id if ch.isdigit()) or "0"
     body = f"{int(digits) % 10**9:09d}{attempt % 1000:03d}"
     return f"TRK{body}{gs1_check_digit(body)}"
