@@ -1,0 +1,283 @@
+"""The demo site, generated deterministically from a seed (see docs/demo.md).
+
+One site (``dc1``), a two-block floor of 10 aisles x 20 bays x 4 levels (levels 1-3 are
+pick faces, level 4 is reserve), 500 SKUs with valid GTIN-13s, dimensions and weights,
+200 orders with realistic line counts and English or Chinese addresses, stock per
+location, users with badges and roles, 4 carton sizes and the device ids the simulator
+uses. The same seed always gives the same site, on every machine.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from floor_app.domain.errors import NotFound
+from floor_app.domain.gtin import with_check_digit
+from floor_app.domain.layout import Layout
+from floor_app.domain.location import Location, LocationKind, Side
+from floor_app.domain.order import Address, Order, OrderLine
+from floor_app.domain.packing import Carton
+from floor_app.domain.sku import Dimensions, Sku
+from floor_app.domain.users import Role, User, hash_pin
+
+from . import vocabulary as v
+
+DEFAULT_SEED = 20261125
+SITE = "dc1"
+COMPANY_PREFIX = "4260123"  # 7-digit GS1 company prefix used by every demo GTIN
+DEMO_PIN = "1234"
+
+
+@dataclass(frozen=True, slots=True)
+class StockRecord:
+    """Units of a SKU held at a location."""
+
+    location: str
+    sku: str
+    qty: int
+
+
+@dataclass(frozen=True, slots=True)
+class DemoDevice:
+    """A device of the demo site: its id, role and (for pack stations) its station."""
+
+    device_id: str
+    role: Role
+    station: str = ""
+
+
+@dataclass(slots=True)
+class DemoSite:
+    """Everything the demo site consists of."""
+
+    site: str
+    layout: Layout
+    skus: list[Sku]
+    locations: list[Location]
+    stock: list[StockRecord]
+    orders: list[Order]
+    users: list[User]
+    cartons: list[Carton]
+    devices: list[DemoDevice]
+    pick_faces: dict[str, str] = field(default_factory=dict)  # sku -> pick-face location
+
+    def order(self, order_id: str) -> Order:
+        """The order with ``order_id``; raises :class:`NotFound`."""
+        for order in self.orders:
+            if order.order_id == order_id:
+                return order
+        raise NotFound(f"no demo order {order_id!r}", hint="demo orders are SO-100001 to SO-100200")
+
+    def sku(self, code: str) -> Sku:
+        """The SKU with code ``code``; raises :class:`NotFound`."""
+        for sku in self.skus:
+            if sku.sku == code:
+                return sku
+        raise NotFound(f"no demo SKU {code!r}")
+
+
+def _zone(aisle: int) -> str:
+    return "A" if aisle <= 5 else "B"
+
+
+def _locations(layout: Layout) -> list[Location]:
+    out: list[Location] = []
+    for aisle in range(1, layout.aisles + 1):
+        for bay in range(1, layout.bays + 1):
+            x, y, side = layout.bay_point(aisle, bay)
+            for level in range(1, 5):
+                zone = _zone(aisle)
+                out.append(
+                    Location(
+                        code=Location.make_code(zone, aisle, bay, level, "A"),
+                        site=SITE,
+                        zone=zone,
+                        aisle=aisle,
+                        bay=bay,
+                        level=level,
+                        bin="A",
+                        x=round(x, 3),
+                        y=round(y, 3),
+                        kind=LocationKind.RESERVE if level == 4 else LocationKind.PICK,
+                        side=side,
+                    )
+                )
+    back = layout.cross_aisle_ys()[0]
+    specials = [(f"PACK-{i:02d}", LocationKind.PACK) for i in range(1, 5)] + [
+        ("STAGE-01", LocationKind.STAGING),
+        ("DOCK-01", LocationKind.DOCK),
+        ("QUAR-01", LocationKind.QUARANTINE),
+        ("RET-01", LocationKind.RETURNS),
+    ]
+    for i, (code, kind) in enumerate(specials):
+        out.append(
+            Location(code, SITE, "S", 0, i + 1, 0, "A", round(-2.0 - i * 1.5, 3), back, kind, Side.LEFT)
+        )
+    return out
+
+
+def _jitter(rng: random.Random, value: int, spread: float = 0.2) -> int:
+    return max(1, round(value * rng.uniform(1 - spread, 1 + spread)))
+
+
+def _skus(rng: random.Random, count: int) -> list[Sku]:
+    out: list[Sku] = []
+    combos = [(a, p) for p in v.PRODUCTS for a in v.ADJECTIVES]
+    rng.shuffle(combos)
+    for i in range(count):
+        (adj, adj_zh), (noun, noun_zh, dims, weight) = combos[i % len(combos)]
+        variant = i // len(combos) + 1
+        suffix, suffix_zh = ("", "") if variant == 1 else (f" v{variant}", f" 第{variant}款")
+        out.append(
+            Sku(
+                sku=f"SKU-{i + 1:05d}",
+                gtin=with_check_digit(f"{COMPANY_PREFIX}{i + 1:05d}"),
+                description=f"{adj} {noun}{suffix}",
+                description_zh=f"{adj_zh}{noun_zh}{suffix_zh}",
+                dimensions=Dimensions(*(_jitter(rng, d) for d in dims)),
+                weight_g=_jitter(rng, weight),
+            )
+        )
+    return out
+
+
+def _english_address(rng: random.Random) -> Address:
+    city, postcode, country = rng.choice(v.CITIES)
+    return Address(
+        name=f"{rng.choice(v.FIRST_NAMES)} {rng.choice(v.LAST_NAMES)}",
+        lines=(f"{rng.randint(1, 240)} {rng.choice(v.STREETS)}",),
+        city=city,
+        postcode=postcode,
+        country=country,
+        phone=f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
+    )
+
+
+def _chinese_address(rng: random.Random) -> Address:
+    city, district, postcode, road = rng.choice(v.ZH_CITIES)
+    return Address(
+        name=rng.choice(v.ZH_SURNAMES) + rng.choice(v.ZH_GIVEN) + rng.choice(("", *v.ZH_GIVEN)),
+        lines=(f"{district}{road}{rng.randint(1, 999)}号", f"{rng.randint(1, 30)}楼{rng.randint(1, 20)}室"),
+        city=city,
+        postcode=postcode,
+        country="CN",
+        phone=f"+86 1{rng.randint(30, 89)}{rng.randint(10000000, 99999999)}",
+    )
+
+
+def _line_count(rng: random.Random) -> int:
+    # E-commerce shape: most orders have one or two lines, a few have many.
+    return rng.choices((1, 2, 3, 4, 5, 6, 8), weights=(45, 25, 12, 7, 5, 4, 2))[0]
+
+
+def _orders(rng: random.Random, skus: list[Sku], count: int) -> list[Order]:
+    # Popularity follows a Zipf-like curve: a few SKUs are in many orders.
+    weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(skus))]
+    orders: list[Order] = []
+    for i in range(count):
+        n = _line_count(rng)
+        chosen: list[Sku] = []
+        while len(chosen) < n:
+            sku = rng.choices(skus, weights=weights)[0]
+            if sku not in chosen:
+                chosen.append(sku)
+        lines = [
+            OrderLine(line_no=j + 1, sku=s.sku, qty=rng.choices((1, 2, 3), weights=(80, 15, 5))[0])
+            for j, s in enumerate(chosen)
+        ]
+        address = _chinese_address(rng) if rng.random() < 0.3 else _english_address(rng)
+        carrier = "SF Express" if address.country == "CN" else rng.choice(("DHL", "UPS", "Royal Mail"))
+        orders.append(
+            Order(
+                order_id=f"SO-{100001 + i}",
+                lines=lines,
+                ship_to=address,
+                priority=1 if rng.random() < 0.1 else 5,
+                carrier=carrier,
+                service="express" if rng.random() < 0.2 else "standard",
+                channel=rng.choice(("web", "app", "marketplace")),
+            )
+        )
+    return orders
+
+
+def _place_stock(
+    rng: random.Random, skus: list[Sku], locations: list[Location], orders: list[Order], layout: Layout
+) -> tuple[dict[str, str], list[StockRecord]]:
+    demand: dict[str, int] = {}
+    for order in orders:
+        for line in order.lines:
+            demand[line.sku] = demand.get(line.sku, 0) + line.qty
+    # Fast movers go to the pick faces closest to the depot (lower aisles, front bays, waist level).
+    faces = sorted(
+        (loc for loc in locations if loc.kind is LocationKind.PICK),
+        key=lambda loc: (abs(loc.x - layout.depot[0]) + loc.y, abs(loc.level - 2)),
+    )
+    ranked = sorted(skus, key=lambda s: -demand.get(s.sku, 0))
+    pick_faces: dict[str, str] = {}
+    stock: list[StockRecord] = []
+    for sku, face in zip(ranked, faces, strict=False):
+        pick_faces[sku.sku] = face.code
+        need = demand.get(sku.sku, 0)
+        stock.append(StockRecord(face.code, sku.sku, need + rng.randint(5, 40)))
+    reserves = [loc for loc in locations if loc.kind is LocationKind.RESERVE]
+    for sku, loc in zip(ranked, reserves, strict=False):
+        stock.append(StockRecord(loc.code, sku.sku, rng.randint(24, 120)))
+    return pick_faces, stock
+
+
+def _users() -> list[User]:
+    people = [
+        ("alice", "Alice Walker", "B1001", {Role.PICKER}, "en", True),
+        ("wangfang", "王芳", "B1002", {Role.PICKER}, "zh", True),
+        ("sam", "Sam Hughes", "B1003", {Role.PICKER, Role.PACKER}, "en", True),
+        ("ben", "Ben Taylor", "B2001", {Role.PACKER}, "en", True),
+        ("liwei", "李伟", "B2002", {Role.PACKER}, "zh", True),
+        ("grace", "Grace Hall", "B3001", {Role.SUPERVISOR}, "en", True),
+        ("zhangmin", "张敏", "B3002", {Role.SUPERVISOR}, "zh", True),
+        ("tom", "Tom Wright (left)", "B1999", {Role.PICKER}, "en", False),
+    ]
+    return [
+        User(uid, name, badge, frozenset(roles), hash_pin(uid, DEMO_PIN), active, lang)
+        for uid, name, badge, roles, lang, active in people
+    ]
+
+
+def _cartons() -> list[Carton]:
+    return [
+        Carton("CTN-S", Dimensions(200, 150, 100), tare_g=80, max_weight_g=5_000, cost=0.30),
+        Carton("CTN-M", Dimensions(300, 250, 150), tare_g=150, max_weight_g=10_000, cost=0.55),
+        Carton("CTN-L", Dimensions(400, 300, 250), tare_g=250, max_weight_g=20_000, cost=0.90),
+        Carton("CTN-XL", Dimensions(600, 400, 400), tare_g=450, max_weight_g=30_000, cost=1.60),
+    ]
+
+
+def _devices() -> list[DemoDevice]:
+    return [
+        *(DemoDevice(f"hh-{i:02d}", Role.PICKER) for i in range(1, 5)),
+        *(DemoDevice(f"pk-{i:02d}", Role.PACKER, f"PACK-{i:02d}") for i in range(1, 3)),
+        DemoDevice("sv-01", Role.SUPERVISOR),
+    ]
+
+
+def build_demo_site(seed: int = DEFAULT_SEED, *, sku_count: int = 500, order_count: int = 200) -> DemoSite:
+    """Build the demo site. Same seed, same site."""
+    rng = random.Random(seed)
+    layout = Layout(aisles=10, bays=20, middle_cross_after=(4,))
+    locations = _locations(layout)
+    skus = _skus(rng, sku_count)
+    orders = _orders(rng, skus, order_count)
+    pick_faces, stock = _place_stock(rng, skus, locations, orders, layout)
+    return DemoSite(
+        site=SITE,
+        layout=layout,
+        skus=skus,
+        locations=locations,
+        stock=stock,
+        orders=orders,
+        users=_users(),
+        cartons=_cartons(),
+        devices=_devices(),
+        pick_faces=pick_faces,
+    )
