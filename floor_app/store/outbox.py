@@ -1,0 +1,112 @@
+"""The outbox: events confirmed on this device, in gap-free sequence, until the hub acks them."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from ulid import ULID
+
+from floor_app.domain.events import DomainEvent
+
+from .repositories import MetaRepository
+from .tables import OutboxRow
+
+NEXT_SEQ = "next_seq"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    """One outbox entry as the sync side reads it."""
+
+    seq: int
+    event_id: str
+    device_id: str
+    type: str
+    kind: str
+    order_id: str | None
+    order_version: int | None
+    payload: dict[str, Any]
+    created_at: float
+    acked_at: float | None = None
+
+    @staticmethod
+    def from_row(row: OutboxRow) -> OutboxRecord:
+        return OutboxRecord(
+            row.seq, row.event_id, row.device_id, row.type, row.kind, row.order_id,
+            row.order_version, json.loads(row.payload), row.created_at, row.acked_at,
+        )
+
+
+def new_event_id() -> str:
+    """A new event id: a ULID (sortable, unique without coordination)."""
+    return str(ULID())
+
+
+def append(
+    session: Session, device_id: str, event: DomainEvent, *, order_version: int | None = None,
+    event_id: str | None = None,
+) -> OutboxRecord:
+    """Add ``event`` with the next sequence number. Must run inside a write transaction."""
+    meta = MetaRepository(session)
+    seq = int(meta.get(NEXT_SEQ, "1") or "1")
+    meta.set(NEXT_SEQ, str(seq + 1))
+    record = OutboxRecord(
+        seq=seq,
+        event_id=event_id or new_event_id(),
+        device_id=device_id,
+        type=event.TYPE,
+        kind=event.KIND,
+        order_id=event.order_id,
+        order_version=order_version,
+        payload=event.payload(),
+        created_at=time.time(),
+    )
+    session.add(
+        OutboxRow(
+            seq=record.seq, event_id=record.event_id, device_id=device_id, type=record.type,
+            kind=record.kind, order_id=record.order_id, order_version=order_version,
+            payload=json.dumps(record.payload, ensure_ascii=False, sort_keys=True),
+            created_at=record.created_at, acked_at=None,
+        )
+    )
+    return record
+
+
+def pending(session: Session, *, after_seq: int = 0, limit: int = 500) -> list[OutboxRecord]:
+    """Unacknowledged events with ``seq > after_seq``, in sequence order."""
+    q = (
+        select(OutboxRow)
+        .where(OutboxRow.acked_at.is_(None), OutboxRow.seq > after_seq)
+        .order_by(OutboxRow.seq)
+        .limit(limit)
+    )
+    return [OutboxRecord.from_row(r) for r in session.scalars(q)]
+
+
+def mark_acked(session: Session, up_to_seq: int) -> int:
+    """Mark every event with ``seq <= up_to_seq`` acknowledged; returns how many changed."""
+    result = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.seq <= up_to_seq, OutboxRow.acked_at.is_(None))
+        .values(acked_at=time.time())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def stats(session: Session) -> tuple[int, float | None, int]:
+    """(unacked depth, created_at of the oldest unacked event or None, last seq used)."""
+    depth, oldest = session.execute(
+        select(func.count(), func.min(OutboxRow.created_at)).where(OutboxRow.acked_at.is_(None))
+    ).one()
+    last = session.scalar(select(func.max(OutboxRow.seq))) or 0
+    return int(depth), oldest, int(last)
+
+
+def all_records(session: Session) -> list[OutboxRecord]:
+    """Every outbox row in order (for tests and diagnostics)."""
+    return [OutboxRecord.from_row(r) for r in session.scalars(select(OutboxRow).order_by(OutboxRow.seq))]

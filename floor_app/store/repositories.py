@@ -1,0 +1,275 @@
+"""Repositories: load and save domain objects inside a unit of work's session."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from floor_app.domain.errors import NotFound
+from floor_app.domain.location import Location
+from floor_app.domain.order import Order, OrderState
+from floor_app.domain.packing import Carton, LabelJob, PackSession
+from floor_app.domain.picking import PickTask, Shortage, TaskState
+from floor_app.domain.sku import Sku
+from floor_app.domain.users import User
+
+from . import mapping as m
+from .tables import (
+    BarcodeRow,
+    CartonRow,
+    LabelJobRow,
+    LocationRow,
+    MetaRow,
+    OrderLineRow,
+    OrderRow,
+    PackSessionRow,
+    PickLineRow,
+    PickTaskRow,
+    ShortageRow,
+    SkuRow,
+    StockRow,
+    ToteRow,
+    UserRow,
+)
+
+
+class MetaRepository:
+    """Key/value facts of the store."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        row = self.s.get(MetaRow, key)
+        return row.value if row else default
+
+    def set(self, key: str, value: str) -> None:
+        row = self.s.get(MetaRow, key)
+        if row is None:
+            self.s.add(MetaRow(key=key, value=value))
+        else:
+            row.value = value
+
+
+class CatalogueRepository:
+    """SKUs, barcodes, locations, cartons and stock: the reference data on the device."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add_sku(self, sku: Sku) -> None:
+        self.s.merge(m.sku_to_row(sku))
+        for gtin in (sku.gtin, *sku.extra_gtins):
+            self.s.merge(BarcodeRow(gtin=gtin, sku=sku.sku))
+
+    def sku(self, code: str) -> Sku:
+        row = self.s.get(SkuRow, code)
+        if row is None:
+            raise NotFound(f"unknown SKU {code}")
+        return m.sku_from_row(row)
+
+    def sku_by_gtin(self, gtin14: str) -> Sku:
+        code = self.s.scalar(select(BarcodeRow.sku).where(BarcodeRow.gtin == gtin14))
+        if code is None:
+            raise NotFound(f"no item with barcode {gtin14.lstrip('0') or gtin14} on this device",
+                           hint="check the item, or report it to a supervisor")
+        return self.sku(code)
+
+    def add_location(self, loc: Location) -> None:
+        self.s.merge(m.location_to_row(loc))
+
+    def location(self, code: str) -> Location:
+        row = self.s.get(LocationRow, code)
+        if row is None:
+            raise NotFound(f"unknown location {code}")
+        return m.location_from_row(row)
+
+    def add_carton(self, carton: Carton) -> None:
+        self.s.merge(m.carton_to_row(carton))
+
+    def cartons(self) -> list[Carton]:
+        return [m.carton_from_row(r) for r in self.s.scalars(select(CartonRow).order_by(CartonRow.length_mm))]
+
+    def set_stock(self, location: str, sku: str, qty: int) -> None:
+        self.s.merge(StockRow(location=location, sku=sku, qty=qty))
+
+    def stock(self, location: str, sku: str) -> int:
+        row = self.s.get(StockRow, (location, sku))
+        return row.qty if row else 0
+
+    def adjust_stock(self, location: str, sku: str, delta: int) -> int:
+        row = self.s.get(StockRow, (location, sku))
+        if row is None:
+            row = StockRow(location=location, sku=sku, qty=0)
+            self.s.add(row)
+        row.qty = max(0, row.qty + delta)
+        return row.qty
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "skus": self.s.scalar(select(func.count()).select_from(SkuRow)) or 0,
+            "locations": self.s.scalar(select(func.count()).select_from(LocationRow)) or 0,
+            "cartons": self.s.scalar(select(func.count()).select_from(CartonRow)) or 0,
+        }
+
+
+class UserRepository:
+    """The cached roster, so login works offline."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, user: User) -> None:
+        self.s.merge(m.user_to_row(user))
+
+    def by_badge(self, badge: str) -> User | None:
+        row = self.s.scalar(select(UserRow).where(UserRow.badge == badge))
+        return m.user_from_row(row) if row else None
+
+    def get(self, user_id: str) -> User | None:
+        row = self.s.get(UserRow, user_id)
+        return m.user_from_row(row) if row else None
+
+    def all(self) -> list[User]:
+        return [m.user_from_row(r) for r in self.s.scalars(select(UserRow).order_by(UserRow.user_id))]
+
+
+class OrderRepository:
+    """Orders and their lines."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, order_id: str) -> Order:
+        row = self.s.get(OrderRow, order_id)
+        if row is None:
+            raise NotFound(f"unknown order {order_id}")
+        lines = list(self.s.scalars(select(OrderLineRow).where(OrderLineRow.order_id == order_id)))
+        return m.order_from_rows(row, lines)
+
+    def exists(self, order_id: str) -> bool:
+        return self.s.get(OrderRow, order_id) is not None
+
+    def save(self, order: Order) -> None:
+        """Insert or update the order and its lines."""
+        now = time.time()
+        row = self.s.get(OrderRow, order.order_id)
+        if row is None:
+            row = OrderRow(order_id=order.order_id)
+            m.apply_order(row, order, now)
+            self.s.add(row)
+        else:
+            m.apply_order(row, order, now)
+        for line in order.lines:
+            self.s.merge(
+                OrderLineRow(order_id=order.order_id, line_no=line.line_no, sku=line.sku, qty=line.qty,
+                             picked=line.picked, packed=line.packed, short=line.short)
+            )
+
+    def by_state(self, *states: OrderState) -> list[str]:
+        q = select(OrderRow.order_id).where(OrderRow.state.in_([s.value for s in states]))
+        return list(self.s.scalars(q.order_by(OrderRow.priority, OrderRow.order_id)))
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self.s.execute(select(OrderRow.state, func.count()).group_by(OrderRow.state))
+        return {state: n for state, n in rows.tuples()}
+
+
+class TaskRepository:
+    """Pick tasks with their lines and totes."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, task_id: str) -> PickTask:
+        row = self.s.get(PickTaskRow, task_id)
+        if row is None:
+            raise NotFound(f"unknown pick task {task_id}")
+        lines = list(self.s.scalars(select(PickLineRow).where(PickLineRow.task_id == task_id)))
+        totes = list(self.s.scalars(select(ToteRow).where(ToteRow.task_id == task_id)))
+        return m.task_from_rows(row, lines, totes)
+
+    def save(self, task: PickTask) -> None:
+        now = time.time()
+        row = self.s.get(PickTaskRow, task.task_id)
+        if row is None:
+            row = PickTaskRow(task_id=task.task_id)
+            self.s.add(row)
+        row.batch_id = task.batch_id
+        row.zone = task.zone
+        row.state = task.state.value
+        row.assigned_to = task.assigned_to
+        row.version = task.version
+        row.updated_at = now
+        for line in task.lines:
+            self.s.merge(m.pick_line_to_row(task.task_id, line))
+        self.s.execute(delete(ToteRow).where(ToteRow.task_id == task.task_id))
+        for tote in task.totes:
+            self.s.add(ToteRow(task_id=task.task_id, position=tote.position, tote_id=tote.tote_id,
+                               order_id=tote.order_id))
+
+    def ids(self, *states: TaskState, assigned_to: str | None = None) -> list[str]:
+        q = select(PickTaskRow.task_id)
+        if states:
+            q = q.where(PickTaskRow.state.in_([s.value for s in states]))
+        if assigned_to is not None:
+            q = q.where(PickTaskRow.assigned_to == assigned_to)
+        return list(self.s.scalars(q.order_by(PickTaskRow.task_id)))
+
+    def add_shortage(self, shortage: Shortage) -> None:
+        self.s.add(ShortageRow(
+            task_id=shortage.task_id, line_id=shortage.line_id, order_id=shortage.order_id,
+            sku=shortage.sku, location=shortage.location, qty=shortage.qty,
+            reason=shortage.reason.value, reported_by=shortage.reported_by, at=time.time(),
+        ))
+
+
+class PackRepository:
+    """Pack sessions and label jobs."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get_session(self, session_id: str) -> PackSession:
+        row = self.s.get(PackSessionRow, session_id)
+        if row is None:
+            raise NotFound(f"unknown pack session {session_id}")
+        return m.pack_from_row(row)
+
+    def save_session(self, ps: PackSession) -> None:
+        row = self.s.get(PackSessionRow, ps.session_id)
+        if row is None:
+            row = PackSessionRow(session_id=ps.session_id, started_at=time.time())
+            self.s.add(row)
+        row.order_id = ps.order_id
+        row.station = ps.station
+        row.state = ps.state.value
+        row.expected = json.dumps(ps.expected)
+        row.verified = json.dumps(ps.verified)
+        row.carton = ps.carton
+        row.weight_g = ps.weight_g
+
+    def label(self, job_id: str) -> LabelJob | None:
+        row = self.s.get(LabelJobRow, job_id)
+        return m.label_from_row(row) if row else None
+
+    def save_label(self, job: LabelJob) -> None:
+        row = self.s.get(LabelJobRow, job.job_id)
+        if row is None:
+            row = LabelJobRow(job_id=job.job_id, created_at=time.time())
+            self.s.add(row)
+        row.order_id = job.order_id
+        row.tracking = job.tracking
+        row.carrier = job.carrier
+        row.state = job.state.value
+        row.attempts = job.attempts
+        row.last_error = job.last_error
+        row.reprint_of = job.reprint_of
+        row.reprint_reason = job.reprint_reason
+
+    def labels_for(self, order_id: str) -> list[LabelJob]:
+        q = select(LabelJobRow).where(LabelJobRow.order_id == order_id).order_by(LabelJobRow.created_at)
+        return [m.label_from_row(r) for r in self.s.scalars(q)]
