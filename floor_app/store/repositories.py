@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-from sqlalchemy import delete, func, select
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from floor_app.domain.errors import NotFound
@@ -34,6 +36,10 @@ from .tables import (
     ToteRow,
     UserRow,
 )
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
 class MetaRepository:
@@ -77,6 +83,26 @@ class CatalogueRepository:
             raise NotFound(f"no item with barcode {gtin14.lstrip('0') or gtin14} on this device",
                            hint="check the item, or report it to a supervisor")
         return self.sku(code)
+
+    def add_skus(self, skus: list[Sku]) -> None:
+        """Insert many new SKUs at once (initial load)."""
+        if not skus:
+            return
+        self.s.execute(insert(SkuRow), [_row_dict(m.sku_to_row(s)) for s in skus])
+        self.s.execute(
+            insert(BarcodeRow),
+            [{"gtin": g, "sku": s.sku} for s in skus for g in (s.gtin, *s.extra_gtins)],
+        )
+
+    def add_locations(self, locations: list[Location]) -> None:
+        """Insert many new locations at once (initial load)."""
+        if locations:
+            self.s.execute(insert(LocationRow), [_row_dict(m.location_to_row(x)) for x in locations])
+
+    def add_stock(self, records: list[tuple[str, str, int]]) -> None:
+        """Insert many new (location, sku, qty) stock records at once (initial load)."""
+        if records:
+            self.s.execute(insert(StockRow), [{"location": a, "sku": b, "qty": c} for a, b, c in records])
 
     def add_location(self, loc: Location) -> None:
         self.s.merge(m.location_to_row(loc))
@@ -157,14 +183,15 @@ class OrderRepository:
         """Insert or update the order and its lines."""
         now = time.time()
         row = self.s.get(OrderRow, order.order_id)
+        new = row is None
         if row is None:
             row = OrderRow(order_id=order.order_id)
-            m.apply_order(row, order, now)
             self.s.add(row)
-        else:
-            m.apply_order(row, order, now)
+        m.apply_order(row, order, now)
+        if new:
+            self.s.flush([row])  # the header first: lines reference it
         for line in order.lines:
-            self.s.merge(
+            (self.s.add if new else self.s.merge)(
                 OrderLineRow(order_id=order.order_id, line_no=line.line_no, sku=line.sku, qty=line.qty,
                              picked=line.picked, packed=line.packed, short=line.short)
             )
@@ -204,6 +231,7 @@ class TaskRepository:
         row.assigned_to = task.assigned_to
         row.version = task.version
         row.updated_at = now
+        self.s.flush([row])  # the header first: lines and totes reference it
         for line in task.lines:
             self.s.merge(m.pick_line_to_row(task.task_id, line))
         self.s.execute(delete(ToteRow).where(ToteRow.task_id == task.task_id))
