@@ -14,7 +14,7 @@ from floor_app.domain.errors import NotFound
 from floor_app.domain.location import Location
 from floor_app.domain.order import Order, OrderState
 from floor_app.domain.packing import Carton, LabelJob, PackSession
-from floor_app.domain.picking import PickTask, Shortage, TaskState
+from floor_app.domain.picking import PickLine, PickTask, Shortage, TaskState
 from floor_app.domain.sku import Sku
 from floor_app.domain.users import User
 
@@ -238,6 +238,16 @@ class TaskRepository:
         for tote in task.totes:
             self.s.add(ToteRow(task_id=task.task_id, position=tote.position, tote_id=tote.tote_id,
                                order_id=tote.order_id))
+
+    def save_line(self, task_id: str, line: PickLine) -> None:
+        """Write back one changed line (the hot path of picking)."""
+        row = self.s.get(PickLineRow, line.line_id)
+        if row is None or row.task_id != task_id:
+            raise NotFound(f"pick task {task_id} has no line {line.line_id}")
+        row.picked = line.picked
+        row.short = line.short
+        row.short_reason = line.short_reason.value if line.short_reason else None
+        row.sequence = line.sequence
 
     def ids(self, *states: TaskState, assigned_to: str | None = None) -> list[str]:
         q = select(PickTaskRow.task_id)

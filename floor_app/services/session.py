@@ -1,0 +1,76 @@
+"""Logging in and out: by badge scan or user and PIN, against the roster cached on the device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from floor_app.domain.events import UserLoggedIn, UserLoggedOut
+from floor_app.domain.users import Role, User
+from floor_app.store import Store
+
+from .errors import AccessDenied
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    """Who is logged in on this device, and as what."""
+
+    user: User
+    role: Role
+
+
+class SessionService:
+    """Login and logout. Works offline: the roster is in the local store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def login_badge(self, badge: str, role: Role | None = None) -> LoggedIn:
+        """Log in the user whose badge was scanned, in ``role`` (or their only/first role)."""
+        with self.store.unit_of_work() as uow:
+            user = uow.users.by_badge(badge.strip().upper())
+            if user is None:
+                raise AccessDenied(f"badge {badge} is not known on this device",
+                                   hint="ask a supervisor to add you to the roster")
+            session = self._start(user, role)
+            uow.emit(UserLoggedIn(user=user.user_id, role=session.role.value, method="badge"))
+            uow.meta.set("current_user", user.user_id)
+            uow.commit()
+        return session
+
+    def login_pin(self, user_id: str, pin: str, role: Role | None = None) -> LoggedIn:
+        """Log in with user id and PIN."""
+        with self.store.unit_of_work() as uow:
+            user = uow.users.get(user_id.strip().lower())
+            if user is None or not user.check_pin(pin):
+                raise AccessDenied("user or PIN is wrong", hint="try again, or scan your badge")
+            session = self._start(user, role)
+            uow.emit(UserLoggedIn(user=user.user_id, role=session.role.value, method="pin"))
+            uow.meta.set("current_user", user.user_id)
+            uow.commit()
+        return session
+
+    def logout(self, user_id: str, reason: str = "logout") -> None:
+        """Log out (``reason`` is "logout" or "idle")."""
+        with self.store.unit_of_work() as uow:
+            uow.emit(UserLoggedOut(user=user_id, reason=reason))
+            uow.meta.set("current_user", "")
+            uow.commit()
+
+    @staticmethod
+    def _start(user: User, role: Role | None) -> LoggedIn:
+        if not user.active:
+            raise AccessDenied(f"{user.name} is disabled", hint="see a supervisor")
+        if role is None:
+            role = sorted(user.roles)[0] if len(user.roles) == 1 else _preferred(user)
+        if not user.can_act_as(role):
+            raise AccessDenied(f"{user.name} may not work as {role}",
+                               hint=f"roles: {', '.join(sorted(user.roles))}")
+        return LoggedIn(user, role)
+
+
+def _preferred(user: User) -> Role:
+    for role in (Role.PICKER, Role.PACKER, Role.SUPERVISOR):
+        if role in user.roles:
+            return role
+    raise AccessDenied(f"{user.name} has no role")

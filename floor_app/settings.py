@@ -1,0 +1,206 @@
+"""Typed settings: TOML files validated with pydantic; ``FLOOR_*`` environment variables override.
+
+A bad file is one clear :class:`ConfigError` naming the file, the key and what was
+expected, and the program exits non-zero before anything starts half-configured.
+Environment variables use ``__`` between levels: ``FLOOR_DEVICE__ID=hh-07``,
+``FLOOR_SYNC__BROKER=mqtts://hub.example:8883``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from device_drivers.config import DevicesSettings
+from floor_app.domain.layout import Layout
+from floor_app.domain.users import Role
+
+CONFIG_ENV = "FLOOR_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message says where and what was expected."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeviceSettings(_Section):
+    """``[device]``: who this device is."""
+
+    id: str = Field(default="hh-01", pattern=r"^[a-z0-9][a-z0-9-]{1,31}$")
+    """Device id, unique per site (lowercase letters, digits and dashes)."""
+    site: str = Field(default="dc1", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")
+    """Site id; the first level of every MQTT topic."""
+    role: Role | None = None
+    """Lock the device to one role (picker, packer or supervisor); empty allows any."""
+    station: str = ""
+    """Pack station location code (PACK-01 ...) for packing stations."""
+
+
+class StoreSettings(_Section):
+    """``[store]``: the local database."""
+
+    data_dir: Path = Path("/var/lib/floor")
+    """Folder for the device's database and spool files."""
+    path: Path | None = None
+    """The SQLite file; default ``<data_dir>/floor-<device id>.db``."""
+    busy_timeout_ms: int = Field(default=5000, ge=100, le=60000)
+    """How long a writer waits for the lock before the action fails with a clear message."""
+
+
+class SyncSettings(_Section):
+    """``[sync]``: the connection to the hub."""
+
+    enabled: bool = True
+    """Connect to the broker (off in demo mode)."""
+    broker: str = "mqtt://127.0.0.1:1883"
+    """Broker URL: mqtt://host:port, or mqtts://host:port for TLS."""
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    heartbeat_s: float = Field(default=10.0, gt=0, le=300)
+    """Seconds between health heartbeats."""
+
+    @field_validator("broker")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        if not value.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("must start with mqtt:// or mqtts://")
+        return value
+
+
+class UiSettings(_Section):
+    """``[ui]``: how the app looks and behaves."""
+
+    language: Literal["en", "zh"] = "en"
+    """Default language at login (each user may switch)."""
+    theme: Literal["high-contrast", "dark", "light"] = "high-contrast"
+    idle_lock_s: int = Field(default=300, ge=0, le=86400)
+    """Lock the screen after this many idle seconds (0: never)."""
+    bell: bool = True
+    """Ring the terminal bell on an error."""
+
+
+class LayoutSettings(_Section):
+    """``[layout]``: the floor's geometry, used for routing (see floor_app.domain.layout)."""
+
+    aisles: int = Field(default=10, ge=1, le=500)
+    bays: int = Field(default=20, ge=1, le=1000)
+    aisle_pitch_m: float = Field(default=3.0, gt=0)
+    first_aisle_x_m: float = Field(default=1.5, ge=0)
+    bay_width_m: float = Field(default=1.2, gt=0)
+    cross_aisle_width_m: float = Field(default=2.0, gt=0)
+    middle_cross_after: tuple[int, ...] = (4,)
+    depot: tuple[float, float] = (0.0, 0.0)
+
+    def to_layout(self) -> Layout:
+        """The domain layout."""
+        return Layout(**self.model_dump())
+
+
+class Settings(BaseSettings):
+    """All settings of a floor device."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FLOOR_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    device: DeviceSettings = DeviceSettings()
+    store: StoreSettings = StoreSettings()
+    sync: SyncSettings = SyncSettings()
+    ui: UiSettings = UiSettings()
+    layout: LayoutSettings = LayoutSettings()
+    devices: DevicesSettings = DevicesSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file (which arrives as init values).
+        return env_settings, init_settings
+
+    @property
+    def db_path(self) -> Path:
+        """The database file."""
+        return self.store.path or self.store.data_dir / f"floor-{self.device.id}.db"
+
+
+def _describe(err: Any, known: dict[str, list[str]]) -> str:
+    loc = ".".join(str(p) for p in err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = ".".join(str(p) for p in err["loc"][:-1])
+        candidates = known.get(parent, [])
+        close = difflib.get_close_matches(str(err["loc"][-1]), candidates, n=1)
+        tip = f"; did you mean '{close[0]}'?" if close else (
+            f"; known keys: {', '.join(candidates)}" if candidates else "")
+        return f"{loc}: unknown key{tip}"
+    got = err.get("input")
+    shown = "" if isinstance(got, dict) else f" (got {got!r})"
+    return f"{loc}: {err['msg'].lower()}{shown}"
+
+
+def _known_keys(model: type[BaseModel], prefix: str = "", out: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    out = {} if out is None else out
+    out[prefix] = list(model.model_fields)
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            _known_keys(ann, f"{prefix}.{name}" if prefix else name, out)
+    return out
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file or raise :class:`ConfigError` with the file, line and column."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except PermissionError:
+        raise ConfigError(f"config file {path} cannot be read (permission denied)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder, not a file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text: {exc}") from None
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings from ``path`` (or ``$FLOOR_CONFIG``; none: defaults), then the environment.
+
+    ``overrides`` are nested dicts applied over the file (for command-line options).
+    """
+    if path is None and os.environ.get(CONFIG_ENV):
+        path = Path(os.environ[CONFIG_ENV])
+    data: dict[str, Any] = read_toml(path) if path is not None else {}
+    for section, values in overrides.items():
+        data.setdefault(section, {})
+        if isinstance(data[section], dict):
+            data[section].update(values)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        known = _known_keys(Settings)
+        where = f"config file {path}" if path else "configuration"
+        lines = [_describe(e, known) for e in exc.errors()]
+        raise ConfigError(
+            f"{where} has {len(lines)} error{'s' if len(lines) > 1 else ''} "
+            "(values may also come from FLOOR_* environment variables):\n  " + "\n  ".join(lines)
+        ) from None
