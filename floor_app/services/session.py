@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from floor_app.domain.events import UserLoggedIn, UserLoggedOut
 from floor_app.domain.users import Role, User
 from floor_app.store import Store
+from floor_app.store.repositories import UserRepository
 
 from .errors import AccessDenied
 
@@ -24,6 +25,25 @@ class SessionService:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def identify_badge(self, badge: str) -> User:
+        """The active user with this badge, without logging in (to offer a role choice)."""
+        with self.store.read() as session:
+            user = UserRepository(session).by_badge(badge.strip().upper())
+        if user is None:
+            raise AccessDenied(f"badge {badge} is not known on this device",
+                               hint="ask a supervisor to add you to the roster")
+        self._start(user, None)
+        return user
+
+    def identify_pin(self, user_id: str, pin: str) -> User:
+        """The active user with this user id and PIN, without logging in."""
+        with self.store.read() as session:
+            user = UserRepository(session).get(user_id.strip().lower())
+        if user is None or not user.check_pin(pin):
+            raise AccessDenied("user or PIN is wrong", hint="try again, or scan your badge")
+        self._start(user, None)
+        return user
 
     def login_badge(self, badge: str, role: Role | None = None) -> LoggedIn:
         """Log in the user whose badge was scanned, in ``role`` (or their only/first role)."""

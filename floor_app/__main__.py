@@ -1,0 +1,78 @@
+"""``floor-app``: the floor device app, and its subcommands (``floor-app doctor`` ...)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+from floor_app import __version__, commands
+from floor_app.domain.users import Role
+from floor_app.settings import ConfigError, load_settings
+from floor_app.store import StoreError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: the app's own options plus every module in floor_app.commands."""
+    parser = argparse.ArgumentParser(prog="floor-app", description="The floor device app.")
+    parser.add_argument("--config", type=Path, help="TOML settings file (default: $FLOOR_CONFIG)")
+    parser.add_argument("--role", choices=[r.value for r in Role], help="work in this role only")
+    parser.add_argument("--demo", action="store_true",
+                        help="seeded local data and simulated devices; no broker, no hardware")
+    parser.add_argument("--reset", action="store_true", help="with --demo: start from fresh demo data")
+    parser.add_argument("--lang", choices=["en", "zh"], help="language at start")
+    parser.add_argument("--device-id", help="override device.id")
+    parser.add_argument("--data-dir", type=Path, help="override store.data_dir")
+    parser.add_argument("--version", action="version", version=f"floor {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"floor_app.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    if args.device_id:
+        out.setdefault("device", {})["id"] = args.device_id
+    if args.data_dir:
+        out.setdefault("store", {})["data_dir"] = str(args.data_dir)
+    if args.demo:
+        out.setdefault("sync", {})["enabled"] = False
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``floor-app``."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "func", None) is not None:
+        code: int = args.func(args)
+        return code
+    try:
+        settings = load_settings(args.config, **_overrides(args))
+    except ConfigError as exc:
+        print(f"floor-app: {exc}", file=sys.stderr)
+        return 2
+    from floor_app.bootstrap import build_context
+
+    try:
+        ctx = build_context(settings, demo=args.demo, reset=args.reset)
+    except StoreError as exc:
+        print(f"floor-app: {exc}", file=sys.stderr)
+        return 3
+    from floor_app.ui.app import FloorApp
+
+    try:
+        app = FloorApp(ctx, role=Role(args.role) if args.role else None, language=args.lang)
+        app.run()
+    finally:
+        ctx.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

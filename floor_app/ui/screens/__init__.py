@@ -1,0 +1,1 @@
+"""The app's screens: login, and a home screen per role."""

@@ -1,0 +1,66 @@
+"""The header on every screen: device, user, online/offline, outbox depth and age, device health."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import Static
+
+from floor_app.context import AppContext
+from floor_app.ui.i18n import Translator
+
+
+def format_age(seconds: float) -> str:
+    """A short age: 45s, 12m, 3h, 2d."""
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
+
+
+_HEALTH_MARK = {"ready": "✓", "printing": "✓", "connecting": "…", "disconnected": "✗", "error": "✗"}
+
+
+class StatusHeader(Static):
+    """One line at the top of every screen, refreshed every second."""
+
+    DEFAULT_CSS = """
+    StatusHeader { height: 1; width: 100%; }
+    """
+
+    def __init__(self, ctx: AppContext, tr: Translator, user: str = "", role: str = "") -> None:
+        super().__init__("", id="status-header")
+        self.ctx = ctx
+        self.tr = tr
+        self.user = user
+        self.role = role
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+        self.set_interval(1.0, self.refresh_status)
+
+    def refresh_status(self) -> None:
+        """Read the outbox and sync state and redraw."""
+        try:
+            depth, oldest, _ = self.ctx.store.outbox_stats()
+        except Exception:  # a busy store must not break the header
+            depth, oldest = -1, None
+        sync = self.ctx.sync_status()
+        narrow = self.size.width and self.size.width < 60
+        parts = [self.ctx.settings.device.id]
+        who = self.user or self.tr("header.nobody")
+        parts.append(f"{who}" if narrow or not self.role else f"{who} ({self.tr('roles.' + self.role)})")
+        state = self.tr("header.online") if sync.online else self.tr("header.offline")
+        parts.append(("● " if sync.online else "○ ") + state)
+        outbox = self.tr("header.outbox", depth=depth if depth >= 0 else "?")
+        if oldest is not None and depth > 0:
+            outbox += " " + self.tr("header.oldest", age=format_age(max(0.0, time.time() - oldest)))
+        parts.append(outbox)
+        for name, state_name in self.ctx.device_health().items():
+            parts.append(f"{name[:4] if narrow else name} {_HEALTH_MARK.get(state_name, '!')}")
+        self.set_class(not sync.online, "-offline")
+        self.set_class(depth > 0 and not sync.online, "-backlog")
+        self.update(" · ".join(parts))
