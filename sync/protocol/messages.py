@@ -1,0 +1,848 @@
+"""Message schemas of the floor protocol, version 1 (pydantic v2), validated at the edge.
+
+Every message is one JSON object with ``"v": 1``. :func:`decode` checks, in this order, the
+size limit, that the bytes are a JSON object, the schema version and then the schema; each
+failure raises :class:`ProtocolError` with a ``code`` (``too_large``, ``malformed_json``,
+``unsupported_version``, ``invalid``, ``device_mismatch``) and a reason a person can read.
+:func:`encode` is the inverse. docs/protocol.md describes every field and guarantee.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import MISSING
+from dataclasses import fields as dataclass_fields
+from functools import cache
+from typing import Annotated, Any, Final, Literal, TypeVar, get_type_hints
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from floor_app.domain.events import EVENT_TYPES, DomainEvent
+from floor_app.domain.order import Address, Order, OrderLine, OrderState
+from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
+from floor_app.domain.users import Role, User
+from floor_app.store.outbox import OutboxRecord
+
+from .topics import TopicError, check_level
+
+SCHEMA_VERSION: Final = 1
+#: No message may be larger than this (bytes of UTF-8 JSON). Mosquitto's
+#: ``message_size_limit`` should be set a little above it.
+MAX_MESSAGE_BYTES: Final = 256 * 1024
+#: An event batch holds at most this many events (and stays under MAX_MESSAGE_BYTES).
+MAX_BATCH_EVENTS: Final = 500
+#: A dead letter keeps at most this much of the offending payload.
+DEAD_LETTER_EXCERPT: Final = 2048
+
+ErrorCode = Literal[
+    "too_large", "malformed_json", "unsupported_version", "invalid", "device_mismatch"
+]
+
+
+class ProtocolError(ValueError):
+    """A message failed validation at the edge; ``code`` says how, ``reason`` says why."""
+
+    def __init__(self, code: ErrorCode, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code: ErrorCode = code
+        self.reason = reason
+
+
+DeviceId = Annotated[str, Field(min_length=1, max_length=64)]
+Seq = Annotated[int, Field(ge=1)]
+
+
+def _level(value: str) -> str:
+    try:
+        return check_level(value)
+    except TopicError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class Message(BaseModel):
+    """Base of every message: the schema version and strict, closed fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = 1
+
+
+# -- device -> hub: events --------------------------------------------------------------
+
+
+@cache
+def _payload_model(event_type: str) -> type[BaseModel]:
+    """A strict, closed pydantic model with the fields of the event dataclass ``event_type``."""
+    cls = EVENT_TYPES[event_type]
+    hints = get_type_hints(cls)
+    spec: dict[str, Any] = {}
+    for f in dataclass_fields(cls):
+        default = f.default if f.default is not MISSING else ...
+        spec[f.name] = (hints[f.name], default)
+    return create_model(
+        f"{cls.__name__}Payload", __config__=ConfigDict(strict=True, extra="forbid"), **spec
+    )
+
+
+def _event_from_payload(event_type: str, payload: dict[str, Any]) -> DomainEvent:
+    data = _payload_model(event_type).model_validate(payload)
+    return EVENT_TYPES[event_type](**data.model_dump())
+
+
+class EventEnvelope(BaseModel):
+    """One outbox event on the wire (the fields of :class:`~floor_app.store.OutboxRecord`).
+
+    ``type`` must be one of :data:`floor_app.domain.events.EVENT_TYPES`, ``kind`` must be that
+    event's kind, ``payload`` must hold exactly that event's fields with the right types, and
+    ``order_id`` must be the payload's order (if it names one).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seq: Seq
+    event_id: str = Field(min_length=1, max_length=40)
+    device_id: DeviceId
+    type: str
+    kind: Literal["fact", "claim"]
+    order_id: str | None = Field(default=None, max_length=32)
+    order_version: int | None = Field(default=None, ge=0)
+    payload: dict[str, Any]
+    created_at: float
+
+    @model_validator(mode="after")
+    def _known_event(self) -> EventEnvelope:
+        cls = EVENT_TYPES.get(self.type)
+        if cls is None:
+            raise ValueError(
+                f"unknown event type {self.type!r}; known: {', '.join(sorted(EVENT_TYPES))}"
+            )
+        if self.kind != cls.KIND:
+            raise ValueError(f"event type {self.type} is a {cls.KIND}, not a {self.kind}")
+        try:
+            event = _event_from_payload(self.type, self.payload)
+        except ValidationError as exc:
+            raise ValueError(f"{self.type} payload: {_short(exc)}") from None
+        if event.order_id != self.order_id:
+            raise ValueError(
+                f"order_id {self.order_id!r} differs from the payload's order {event.order_id!r}"
+            )
+        return self
+
+    def domain_event(self) -> DomainEvent:
+        """The domain event this envelope carries."""
+        return _event_from_payload(self.type, self.payload)
+
+    @staticmethod
+    def from_record(record: OutboxRecord) -> EventEnvelope:
+        """Wrap an outbox record (no re-validation: the record came from a domain event)."""
+        return EventEnvelope.model_construct(
+            seq=record.seq,
+            event_id=record.event_id,
+            device_id=record.device_id,
+            type=record.type,
+            kind="claim" if record.kind == "claim" else "fact",
+            order_id=record.order_id,
+            order_version=record.order_version,
+            payload=record.payload,
+            created_at=record.created_at,
+        )
+
+
+class EventBatch(Message):
+    """Device -> hub on ``dev/{device}/evt``: consecutive outbox events, in sequence order.
+
+    The sequences are contiguous and ascending (``seq``, ``seq+1`` ...), and every event's
+    ``device_id`` is the batch's.
+    """
+
+    device_id: DeviceId
+    sent_at: float
+    events: list[EventEnvelope] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+    @field_validator("device_id")
+    @classmethod
+    def _device_level(cls, value: str) -> str:
+        return _level(value)
+
+    @model_validator(mode="after")
+    def _contiguous(self) -> EventBatch:
+        first = self.events[0].seq
+        for i, event in enumerate(self.events):
+            if event.device_id != self.device_id:
+                raise ValueError(
+                    f"event {event.seq} names device {event.device_id!r}, "
+                    f"the batch {self.device_id!r}"
+                )
+            if event.seq != first + i:
+                raise ValueError(
+                    f"sequences are not contiguous: {first + i} expected, {event.seq} found"
+                )
+        return self
+
+    @property
+    def first_seq(self) -> int:
+        """Sequence of the first event."""
+        return self.events[0].seq
+
+    @property
+    def last_seq(self) -> int:
+        """Sequence of the last event."""
+        return self.events[-1].seq
+
+
+class SyncRequest(Message):
+    """Device -> hub on ``dev/{device}/sync``: "send me every push after ``since_cursor``".
+
+    Sent after every (re)connect, once the device has subscribed, and when the device sees
+    a gap in the push stream. The hub answers with the missing pushes, in cursor order, and
+    with an :class:`Ack` carrying its current cumulative ack for the device.
+    """
+
+    device_id: DeviceId
+    since_cursor: int = Field(ge=0)
+    epoch: int = Field(ge=1)
+    last_seq: int = Field(default=0, ge=0)
+    acked_seq: int = Field(default=0, ge=0)
+    sent_at: float
+
+
+# -- hub -> device: acks ----------------------------------------------------------------
+
+
+class Ack(Message):
+    """Hub -> device: every event with ``seq <= up_to_seq`` is durably recorded by the hub.
+
+    Cumulative: it covers all earlier sequences, applied or refused. ``up_to_seq = 0`` means
+    the hub has nothing from this device yet.
+    """
+
+    kind: Literal["ack"] = "ack"
+    device_id: DeviceId
+    up_to_seq: int = Field(ge=0)
+    at: float = Field(default_factory=time.time)
+
+
+class ResendRequest(Message):
+    """Hub -> device: a gap was seen; send every event from ``from_seq`` on again."""
+
+    kind: Literal["resend"] = "resend"
+    device_id: DeviceId
+    from_seq: Seq
+    reason: str = ""
+    at: float = Field(default_factory=time.time)
+
+
+class ClaimRefused(Message):
+    """Hub -> device: a claim (``kind == "claim"``) was stale and was refused, with the reason.
+
+    The event still counts as recorded (it is covered by the cumulative ack); the device
+    shows ``reason`` to the user. ``current_version`` is the version the hub holds, if known.
+    """
+
+    kind: Literal["refused"] = "refused"
+    device_id: DeviceId
+    seq: Seq
+    event_id: str
+    type: str
+    order_id: str | None = None
+    task_id: str | None = None
+    reason: str = Field(min_length=1)
+    current_version: int | None = None
+    at: float = Field(default_factory=time.time)
+
+
+class EventRejected(Message):
+    """Hub -> device: an event failed the hub's validation and went to the dead-letter topic.
+
+    It is covered by the cumulative ack (resending it cannot help); the device counts it
+    and shows it in diagnostics.
+    """
+
+    kind: Literal["rejected"] = "rejected"
+    device_id: DeviceId
+    seq: Seq
+    event_id: str = ""
+    reason: str = Field(min_length=1)
+    at: float = Field(default_factory=time.time)
+
+
+AckTopicMessage = Annotated[
+    Ack | ResendRequest | ClaimRefused | EventRejected, Field(discriminator="kind")
+]
+
+
+class AckEnvelope(BaseModel):
+    """Wrapper used to decode any message of the ``ack`` topic (see :func:`decode_ack`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message: AckTopicMessage
+
+
+# -- hub -> device: the push stream -----------------------------------------------------
+
+
+class AddressModel(BaseModel):
+    """A ship-to address (:class:`floor_app.domain.order.Address`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    lines: list[str]
+    city: str
+    postcode: str
+    country: str
+    phone: str = ""
+    region: str = ""
+
+    @staticmethod
+    def from_domain(a: Address) -> AddressModel:
+        return AddressModel(
+            name=a.name,
+            lines=list(a.lines),
+            city=a.city,
+            postcode=a.postcode,
+            country=a.country,
+            phone=a.phone,
+            region=a.region,
+        )
+
+    def to_domain(self) -> Address:
+        return Address(
+            self.name,
+            tuple(self.lines),
+            self.city,
+            self.postcode,
+            self.country,
+            self.phone,
+            self.region,
+        )
+
+
+class OrderLineModel(BaseModel):
+    """An order line with its progress counters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line_no: int = Field(ge=1)
+    sku: str = Field(min_length=1, max_length=64)
+    qty: int = Field(gt=0)
+    picked: int = Field(default=0, ge=0)
+    packed: int = Field(default=0, ge=0)
+    short: int = Field(default=0, ge=0)
+
+
+class OrderModel(BaseModel):
+    """An order snapshot (:class:`floor_app.domain.order.Order`, without its history)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    order_id: str = Field(min_length=1, max_length=32)
+    lines: list[OrderLineModel] = Field(min_length=1)
+    ship_to: AddressModel
+    priority: int = 5
+    carrier: str = ""
+    service: str = ""
+    state: OrderState = OrderState.RECEIVED
+    version: int = Field(default=1, ge=1)
+    held_from: OrderState | None = None
+    hold_reason: str = ""
+    channel: str = ""
+
+    @staticmethod
+    def from_domain(o: Order) -> OrderModel:
+        return OrderModel(
+            order_id=o.order_id,
+            lines=[
+                OrderLineModel(
+                    line_no=ln.line_no,
+                    sku=ln.sku,
+                    qty=ln.qty,
+                    picked=ln.picked,
+                    packed=ln.packed,
+                    short=ln.short,
+                )
+                for ln in o.lines
+            ],
+            ship_to=AddressModel.from_domain(o.ship_to),
+            priority=o.priority,
+            carrier=o.carrier,
+            service=o.service,
+            state=o.state,
+            version=o.version,
+            held_from=o.held_from,
+            hold_reason=o.hold_reason,
+            channel=o.channel,
+        )
+
+    def to_domain(self) -> Order:
+        return Order(
+            order_id=self.order_id,
+            lines=[
+                OrderLine(ln.line_no, ln.sku, ln.qty, ln.picked, ln.packed, ln.short)
+                for ln in self.lines
+            ],
+            ship_to=self.ship_to.to_domain(),
+            priority=self.priority,
+            carrier=self.carrier,
+            service=self.service,
+            state=self.state,
+            version=self.version,
+            held_from=self.held_from,
+            hold_reason=self.hold_reason,
+            channel=self.channel,
+        )
+
+
+class PickLineModel(BaseModel):
+    """One line of a pick task (:class:`floor_app.domain.picking.PickLine`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line_id: str = Field(min_length=1, max_length=48)
+    order_id: str = Field(min_length=1, max_length=32)
+    order_line_no: int = Field(ge=1)
+    sku: str = Field(min_length=1, max_length=64)
+    gtin: str = Field(min_length=8, max_length=14)
+    location: str = Field(min_length=1, max_length=32)
+    qty: int = Field(gt=0)
+    tote_position: int = Field(default=1, ge=1)
+    sequence: int = Field(default=0, ge=0)
+    picked: int = Field(default=0, ge=0)
+    short: int = Field(default=0, ge=0)
+    short_reason: ShortReason | None = None
+
+
+class ToteModel(BaseModel):
+    """A tote on the cart of a pick task."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tote_id: str = Field(min_length=1, max_length=16)
+    position: int = Field(ge=1)
+    order_id: str | None = None
+
+
+class PickTaskModel(BaseModel):
+    """A pick task (:class:`floor_app.domain.picking.PickTask`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task_id: str = Field(min_length=1, max_length=32)
+    lines: list[PickLineModel] = Field(min_length=1)
+    batch_id: str | None = None
+    zone: str = ""
+    state: TaskState = TaskState.ASSIGNED
+    assigned_to: str | None = None
+    version: int = Field(default=1, ge=1)
+    totes: list[ToteModel] = Field(default_factory=list)
+
+    @staticmethod
+    def from_domain(t: PickTask) -> PickTaskModel:
+        return PickTaskModel(
+            task_id=t.task_id,
+            lines=[
+                PickLineModel(
+                    line_id=ln.line_id,
+                    order_id=ln.order_id,
+                    order_line_no=ln.order_line_no,
+                    sku=ln.sku,
+                    gtin=ln.gtin,
+                    location=ln.location,
+                    qty=ln.qty,
+                    tote_position=ln.tote_position,
+                    sequence=ln.sequence,
+                    picked=ln.picked,
+                    short=ln.short,
+                    short_reason=ln.short_reason,
+                )
+                for ln in t.lines
+            ],
+            batch_id=t.batch_id,
+            zone=t.zone,
+            state=t.state,
+            assigned_to=t.assigned_to,
+            version=t.version,
+            totes=[
+                ToteModel(tote_id=x.tote_id, position=x.position, order_id=x.order_id)
+                for x in t.totes
+            ],
+        )
+
+    def to_domain(self) -> PickTask:
+        return PickTask(
+            task_id=self.task_id,
+            lines=[
+                PickLine(
+                    ln.line_id,
+                    ln.order_id,
+                    ln.order_line_no,
+                    ln.sku,
+                    ln.gtin,
+                    ln.location,
+                    ln.qty,
+                    ln.tote_position,
+                    ln.sequence,
+                    ln.picked,
+                    ln.short,
+                    ln.short_reason,
+                )
+                for ln in self.lines
+            ],
+            batch_id=self.batch_id,
+            zone=self.zone,
+            state=self.state,
+            assigned_to=self.assigned_to,
+            version=self.version,
+            totes=[Tote(x.tote_id, x.position, x.order_id) for x in self.totes],
+        )
+
+
+class UserModel(BaseModel):
+    """A user of the roster (:class:`floor_app.domain.users.User`).
+
+    ``pin_hash`` travels so that login by PIN works offline.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_id: str = Field(min_length=1, max_length=64)
+    name: str
+    badge: str = Field(min_length=1, max_length=32)
+    roles: list[Role]
+    pin_hash: str = ""
+    active: bool = True
+    language: str = ""
+
+    @staticmethod
+    def from_domain(u: User) -> UserModel:
+        return UserModel(
+            user_id=u.user_id,
+            name=u.name,
+            badge=u.badge,
+            roles=sorted(u.roles),
+            pin_hash=u.pin_hash,
+            active=u.active,
+            language=u.language,
+        )
+
+    def to_domain(self) -> User:
+        return User(
+            self.user_id,
+            self.name,
+            self.badge,
+            frozenset(self.roles),
+            self.pin_hash,
+            self.active,
+            self.language,
+        )
+
+
+class TaskAssigned(BaseModel):
+    """Push item: a pick task (new, or changed) leased to this device."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["task.assigned"] = "task.assigned"
+    task: PickTaskModel
+
+
+class TaskCancelled(BaseModel):
+    """Push item: a task was cancelled or its lease moved to another device."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["task.cancelled"] = "task.cancelled"
+    task_id: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1)
+    task_version: int | None = None
+
+
+class OrderSnapshot(BaseModel):
+    """Push item: the hub's current view of an order this device works on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["order.snapshot"] = "order.snapshot"
+    order: OrderModel
+
+
+class OrderCancelled(BaseModel):
+    """Push item: an order was cancelled upstream; the device stops work on it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["order.cancelled"] = "order.cancelled"
+    order_id: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1)
+    order_version: int | None = None
+
+
+class RosterUpdate(BaseModel):
+    """Push item: users to add or replace in the device's roster (login works offline)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["roster"] = "roster"
+    users: list[UserModel]
+
+
+StationValue = str | int | float | bool
+
+
+class StationConfig(BaseModel):
+    """Push item: settings of the station this device serves (printer, scale, carton set ...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["station.config"] = "station.config"
+    station: str = Field(min_length=1, max_length=16)
+    settings: dict[str, StationValue]
+
+
+PushItem = Annotated[
+    TaskAssigned | TaskCancelled | OrderSnapshot | OrderCancelled | RosterUpdate | StationConfig,
+    Field(discriminator="kind"),
+]
+
+
+class PushMessage(Message):
+    """Hub -> device on ``dev/{device}/push``: one item of the device's state stream.
+
+    ``cursor`` is per device, starts at 1 and grows by exactly 1 per item; the device stores
+    the last cursor it applied and drops anything at or below it.
+    """
+
+    device_id: DeviceId
+    cursor: Seq
+    sent_at: float = Field(default_factory=time.time)
+    item: PushItem
+
+
+# -- presence ---------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    """The health part of a heartbeat."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    devices: dict[str, str] = Field(default_factory=dict)  # "scanner" -> "ready" ...
+    outbox_depth: int = Field(default=0, ge=0)
+    oldest_unsent_age_s: float | None = None
+    last_seq: int = Field(default=0, ge=0)
+    acked_seq: int = Field(default=0, ge=0)
+    push_cursor: int = Field(default=0, ge=0)
+    app_version: str = ""
+    battery_pct: int | None = Field(default=None, ge=0, le=100)
+    user: str = ""
+    bad_input: dict[str, int] = Field(default_factory=dict)
+
+
+class DeviceStatus(Message):
+    """Retained on ``dev/{device}/status``: online or offline, the connection epoch, health.
+
+    ``epoch`` grows by one on every connection of the device (it is kept in the device's
+    store). A reader keeps the highest epoch it has seen per device and ignores a status
+    with a lower one, so a late will ("offline", old epoch) never hides a newer "online".
+    """
+
+    device_id: DeviceId
+    state: Literal["online", "offline"]
+    epoch: int = Field(ge=1)
+    at: float = Field(default_factory=time.time)
+    reason: str = ""
+    health: Health | None = None
+
+
+# -- orders in and out, dead letters ----------------------------------------------------
+
+
+class OrderIntake(Message):
+    """Upstream -> hub on ``orders/in``: a new order. The hub checks SKUs and duplicates."""
+
+    order_id: str = Field(min_length=1, max_length=32)
+    lines: list[OrderLineModel] = Field(min_length=1)
+    ship_to: AddressModel
+    priority: int = Field(default=5, ge=0, le=9)
+    carrier: str = ""
+    service: str = ""
+    channel: str = ""
+
+    @field_validator("order_id")
+    @classmethod
+    def _order_level(cls, value: str) -> str:
+        return _level(value)
+
+
+class OrderStatus(Message):
+    """Hub -> tracking, retained on ``orders/{order}/status``: where an order is now.
+
+    ``state`` is an order state or ``"rejected"`` (intake refused it; ``reasons`` say why).
+    """
+
+    order_id: str = Field(min_length=1, max_length=32)
+    state: OrderState | Literal["rejected"]
+    version: int = Field(default=0, ge=0)
+    at: float = Field(default_factory=time.time)
+    reason: str = ""
+    reasons: list[str] = Field(default_factory=list)
+    device_id: str | None = None
+
+
+class DeadLetter(Message):
+    """On ``dlq``: a message that failed validation, with the reason. Never silently dropped."""
+
+    source: str = Field(min_length=1)  # "hub" or the reporting device's id
+    topic: str
+    code: str
+    reason: str
+    device_id: str | None = None
+    payload_excerpt: str = Field(default="", max_length=DEAD_LETTER_EXCERPT)
+    payload_size: int = Field(default=0, ge=0)
+    at: float = Field(default_factory=time.time)
+
+    @staticmethod
+    def about(
+        source: str, topic: str, raw: bytes, error: ProtocolError, device_id: str | None = None
+    ) -> DeadLetter:
+        """A dead letter for ``raw`` received on ``topic`` that failed with ``error``."""
+        excerpt = raw[:DEAD_LETTER_EXCERPT].decode("utf-8", errors="replace")[:DEAD_LETTER_EXCERPT]
+        return DeadLetter(
+            source=source,
+            topic=topic,
+            code=error.code,
+            reason=error.reason[:1000],
+            device_id=device_id,
+            payload_excerpt=excerpt,
+            payload_size=len(raw),
+        )
+
+
+# -- encoding and decoding --------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _short(exc: ValidationError, limit: int = 3) -> str:
+    parts = []
+    for err in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "message"
+        parts.append(f"{where}: {err['msg']}")
+    more = exc.error_count() - limit
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def load_json(raw: bytes | str, *, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
+    """Size check, JSON parse and version check; the object on success."""
+    size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
+    if size > max_bytes:
+        raise ProtocolError("too_large", f"message is {size} bytes; the limit is {max_bytes}")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError("malformed_json", f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("malformed_json", f"expected a JSON object, got {type(data).__name__}")
+    version = data.get("v")
+    if version != SCHEMA_VERSION:
+        raise ProtocolError(
+            "unsupported_version",
+            f"schema version {version!r} is not supported (this side speaks v{SCHEMA_VERSION})",
+        )
+    return data
+
+
+def decode(model: type[M], raw: bytes | str, *, max_bytes: int = MAX_MESSAGE_BYTES) -> M:
+    """Validate ``raw`` as ``model`` or raise :class:`ProtocolError`."""
+    data = load_json(raw, max_bytes=max_bytes)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError("invalid", f"{model.__name__}: {_short(exc)}") from None
+
+
+def decode_ack(raw: bytes | str) -> Ack | ResendRequest | ClaimRefused | EventRejected:
+    """Decode any message of a device's ``ack`` topic."""
+    data = load_json(raw)
+    try:
+        return AckEnvelope.model_validate({"message": data}).message
+    except ValidationError as exc:
+        raise ProtocolError("invalid", f"ack topic message: {_short(exc)}") from None
+
+
+def encode(message: BaseModel) -> bytes:
+    """The wire form of ``message`` (compact UTF-8 JSON)."""
+    return message.model_dump_json().encode("utf-8")
+
+
+def check_device(topic_device: str | None, message_device: str) -> None:
+    """Raise ``device_mismatch`` unless the device named by the topic is the message's device."""
+    if topic_device != message_device:
+        raise ProtocolError(
+            "device_mismatch",
+            f"topic names device {topic_device!r} but the message names {message_device!r}",
+        )
+
+
+def batch_records(
+    records: Iterable[OutboxRecord],
+    device_id: str,
+    *,
+    max_events: int = MAX_BATCH_EVENTS,
+    max_bytes: int = MAX_MESSAGE_BYTES - 1024,
+) -> list[bytes]:
+    """Encode consecutive outbox records as event batches, each within the count and size limits.
+
+    Records must be consecutive sequences of one device (as :meth:`Store.pending` returns
+    them). A record too large to fit alone is still sent alone (the hub dead-letters it).
+    """
+    out: list[bytes] = []
+    head = f'{{"v":{SCHEMA_VERSION},"device_id":{json.dumps(device_id)},"sent_at":'
+    chunk: list[str] = []
+    size = 0
+    for record in records:
+        text = _envelope_json(record)
+        nbytes = len(text.encode("utf-8"))
+        if chunk and (len(chunk) >= max_events or size + nbytes + 64 > max_bytes):
+            out.append(_join(head, chunk))
+            chunk, size = [], 0
+        chunk.append(text)
+        size += nbytes + 1
+    if chunk:
+        out.append(_join(head, chunk))
+    return out
+
+
+def _envelope_json(r: OutboxRecord) -> str:
+    return json.dumps(
+        {
+            "seq": r.seq,
+            "event_id": r.event_id,
+            "device_id": r.device_id,
+            "type": r.type,
+            "kind": r.kind,
+            "order_id": r.order_id,
+            "order_version": r.order_version,
+            "payload": r.payload,
+            "created_at": r.created_at,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _join(head: str, chunk: list[str]) -> bytes:
+    return f'{head}{time.time()!r},"events":[{",".join(chunk)}]}}'.encode()
