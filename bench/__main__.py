@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     name = args[0]
     benches = available()
     if name not in benches:
-        print(f"floor-bench: unknown benchmark {name!r}; one of: {', '.join(sorted(benches))}", file=sys.stderr)
+        print(
+            f"floor-bench: unknown benchmark {name!r}; one of: {', '.join(sorted(benches))}",
+            file=sys.stderr,
+        )
         return 2
     module = importlib.import_module(f"bench.{name}")
     result: int = module.main(args[1:])

@@ -65,7 +65,7 @@ class ScaleState(StrEnum):
     STOPPED = "stopped"
 
 
-StateT = TypeVar("StateT", ScannerState, CameraState, PrinterState, ScaleState)
+StateT = TypeVar("StateT", bound=StrEnum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +270,12 @@ class Weight:
     @property
     def grams(self) -> int:
         """The weight in whole grams."""
-        factor = {"g": Decimal(1), "kg": Decimal(1000), "lb": Decimal("453.59237"), "oz": Decimal("28.349523125")}
+        factor = {
+            "g": Decimal(1),
+            "kg": Decimal(1000),
+            "lb": Decimal("453.59237"),
+            "oz": Decimal("28.349523125"),
+        }
         return int((self.value * factor[self.unit]).to_integral_value())
 
 

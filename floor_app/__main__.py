@@ -19,9 +19,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="floor-app", description="The floor device app.")
     parser.add_argument("--config", type=Path, help="TOML settings file (default: $FLOOR_CONFIG)")
     parser.add_argument("--role", choices=[r.value for r in Role], help="work in this role only")
-    parser.add_argument("--demo", action="store_true",
-                        help="seeded local data and simulated devices; no broker, no hardware")
-    parser.add_argument("--reset", action="store_true", help="with --demo: start from fresh demo data")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="seeded local data and simulated devices; no broker, no hardware",
+    )
+    parser.add_argument(
+        "--reset", action="store_true", help="with --demo: start from fresh demo data"
+    )
     parser.add_argument("--lang", choices=["en", "zh"], help="language at start")
     parser.add_argument("--device-id", help="override device.id")
     parser.add_argument("--data-dir", type=Path, help="override store.data_dir")

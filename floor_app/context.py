@@ -42,7 +42,9 @@ class AppContext:
         if self.sync is None:
             return SyncStatus(False, "demo" if self.demo else "sync off")
         status = self.sync.status()
-        return SyncStatus(bool(getattr(status, "online", False)), str(getattr(status, "detail", "")))
+        return SyncStatus(
+            bool(getattr(status, "online", False)), str(getattr(status, "detail", ""))
+        )
 
     def close(self) -> None:
         """Stop devices and sync, close the store (in reverse order of building)."""

@@ -147,15 +147,20 @@ def _describe(err: Any, known: dict[str, list[str]]) -> str:
         parent = ".".join(str(p) for p in err["loc"][:-1])
         candidates = known.get(parent, [])
         close = difflib.get_close_matches(str(err["loc"][-1]), candidates, n=1)
-        tip = f"; did you mean '{close[0]}'?" if close else (
-            f"; known keys: {', '.join(candidates)}" if candidates else "")
+        tip = (
+            f"; did you mean '{close[0]}'?"
+            if close
+            else (f"; known keys: {', '.join(candidates)}" if candidates else "")
+        )
         return f"{loc}: unknown key{tip}"
     got = err.get("input")
     shown = "" if isinstance(got, dict) else f" (got {got!r})"
     return f"{loc}: {err['msg'].lower()}{shown}"
 
 
-def _known_keys(model: type[BaseModel], prefix: str = "", out: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+def _known_keys(
+    model: type[BaseModel], prefix: str = "", out: dict[str, list[str]] | None = None
+) -> dict[str, list[str]]:
     out = {} if out is None else out
     out[prefix] = list(model.model_fields)
     for name, field in model.model_fields.items():

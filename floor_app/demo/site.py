@@ -112,7 +112,9 @@ def _locations(layout: Layout) -> list[Location]:
     ]
     for i, (code, kind) in enumerate(specials):
         out.append(
-            Location(code, SITE, "S", 0, i + 1, 0, "A", round(-2.0 - i * 1.5, 3), back, kind, Side.LEFT)
+            Location(
+                code, SITE, "S", 0, i + 1, 0, "A", round(-2.0 - i * 1.5, 3), back, kind, Side.LEFT
+            )
         )
     return out
 
@@ -158,7 +160,10 @@ def _chinese_address(rng: random.Random) -> Address:
     city, district, postcode, road = rng.choice(v.ZH_CITIES)
     return Address(
         name=rng.choice(v.ZH_SURNAMES) + rng.choice(v.ZH_GIVEN) + rng.choice(("", *v.ZH_GIVEN)),
-        lines=(f"{district}{road}{rng.randint(1, 999)}号", f"{rng.randint(1, 30)}楼{rng.randint(1, 20)}室"),
+        lines=(
+            f"{district}{road}{rng.randint(1, 999)}号",
+            f"{rng.randint(1, 30)}楼{rng.randint(1, 20)}室",
+        ),
         city=city,
         postcode=postcode,
         country="CN",
@@ -187,7 +192,9 @@ def _orders(rng: random.Random, skus: list[Sku], count: int) -> list[Order]:
             for j, s in enumerate(chosen)
         ]
         address = _chinese_address(rng) if rng.random() < 0.3 else _english_address(rng)
-        carrier = "SF Express" if address.country == "CN" else rng.choice(("DHL", "UPS", "Royal Mail"))
+        carrier = (
+            "SF Express" if address.country == "CN" else rng.choice(("DHL", "UPS", "Royal Mail"))
+        )
         orders.append(
             Order(
                 order_id=f"SO-{100001 + i}",
@@ -203,7 +210,11 @@ def _orders(rng: random.Random, skus: list[Sku], count: int) -> list[Order]:
 
 
 def _place_stock(
-    rng: random.Random, skus: list[Sku], locations: list[Location], orders: list[Order], layout: Layout
+    rng: random.Random,
+    skus: list[Sku],
+    locations: list[Location],
+    orders: list[Order],
+    layout: Layout,
 ) -> tuple[dict[str, str], list[StockRecord]]:
     demand: dict[str, int] = {}
     for order in orders:
@@ -261,7 +272,9 @@ def _devices() -> list[DemoDevice]:
     ]
 
 
-def build_demo_site(seed: int = DEFAULT_SEED, *, sku_count: int = 500, order_count: int = 200) -> DemoSite:
+def build_demo_site(
+    seed: int = DEFAULT_SEED, *, sku_count: int = 500, order_count: int = 200
+) -> DemoSite:
     """Build the demo site. Same seed, same site."""
     rng = random.Random(seed)
     layout = Layout(aisles=10, bays=20, middle_cross_after=(4,))

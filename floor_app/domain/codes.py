@@ -28,7 +28,9 @@ from .symbology import Symbology, split_aim
 GS = "\x1d"
 _GS1_CONFIG = biip.ParseConfig(separator_chars=[GS])
 
-LOCATION_RE = re.compile(r"^(?P<zone>[A-Z])(?P<aisle>\d{2})-(?P<bay>\d{2})-(?P<level>\d)(?P<bin>[A-Z])$")
+LOCATION_RE = re.compile(
+    r"^(?P<zone>[A-Z])(?P<aisle>\d{2})-(?P<bay>\d{2})-(?P<level>\d)(?P<bin>[A-Z])$"
+)
 SPECIAL_LOCATION_RE = re.compile(r"^(?:PACK|STAGE|DOCK|QUAR|RET)-\d{2}$")
 TOTE_RE = re.compile(r"^T\d{4}$")
 BADGE_RE = re.compile(r"^B\d{4,8}$")
@@ -117,7 +119,7 @@ def parse_gs1(
         elif ai.startswith("310") and es.decimal is not None:
             fields["net_weight_kg"] = es.decimal
     if "00" in ais:
-        return ScannedCode(CodeKind.SSCC, ais["00"], raw, symbology, ais=ais)  # type: ignore[arg-type]
+        return ScannedCode(CodeKind.SSCC, ais["00"], raw, symbology, ais=ais)
     gtin = ais.get("01") or ais.get("02")
     if gtin is None:
         raise InvalidBarcode(
@@ -171,9 +173,15 @@ def classify(text: str) -> ScannedCode:
         (CodeKind.TRACKING, TRACKING_RE),
     ):
         if pattern.match(upper):
-            value = upper.replace("SO", "SO-", 1) if kind is CodeKind.ORDER and "-" not in upper else upper
+            value = (
+                upper.replace("SO", "SO-", 1)
+                if kind is CodeKind.ORDER and "-" not in upper
+                else upper
+            )
             return ScannedCode(kind, value, raw, symbology)
-    raise InvalidBarcode(f"unknown code {body!r}", hint="this is not a floor barcode; check the label")
+    raise InvalidBarcode(
+        f"unknown code {body!r}", hint="this is not a floor barcode; check the label"
+    )
 
 
 def _sscc(body: str, raw: str, symbology: Symbology) -> ScannedCode:

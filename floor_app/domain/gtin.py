@@ -30,9 +30,7 @@ def validate_gtin(code: str) -> str:
     if not code.isdigit():
         raise InvalidBarcode(f"GTIN {code!r} must contain digits only")
     if len(code) not in GTIN_LENGTHS:
-        raise InvalidBarcode(
-            f"GTIN {code!r} has {len(code)} digits; expected 8, 12, 13 or 14"
-        )
+        raise InvalidBarcode(f"GTIN {code!r} has {len(code)} digits; expected 8, 12, 13 or 14")
     expected = gs1_check_digit(code[:-1])
     if int(code[-1]) != expected:
         raise InvalidBarcode(

@@ -76,7 +76,11 @@ class Layout:
         ys = [0.0]
         for p in sorted(self.middle_cross_after):
             ys.append(self.position_y(p) + self.bay_width_m / 2 + self.cross_aisle_width_m / 2)
-        ys.append(self.position_y(self.positions - 1) + self.bay_width_m / 2 + self.cross_aisle_width_m / 2)
+        ys.append(
+            self.position_y(self.positions - 1)
+            + self.bay_width_m / 2
+            + self.cross_aisle_width_m / 2
+        )
         return ys
 
     def bay_point(self, aisle: int, bay: int) -> tuple[float, float, Side]:

@@ -66,7 +66,9 @@ STAGES: tuple[OrderState, ...] = (
 )
 
 
-def check_transition(current: OrderState, target: OrderState, held_from: OrderState | None = None) -> None:
+def check_transition(
+    current: OrderState, target: OrderState, held_from: OrderState | None = None
+) -> None:
     """Raise :class:`IllegalTransition` unless ``current`` -> ``target`` is allowed."""
     if current is S.HELD and target is not S.CANCELLED:
         if held_from is None or target is not held_from:
@@ -98,7 +100,9 @@ class Address:
 
     def missing_fields(self) -> list[str]:
         """Names of required fields that are empty (for intake validation)."""
-        missing = [f for f in ("name", "city", "postcode", "country") if not getattr(self, f).strip()]
+        missing = [
+            f for f in ("name", "city", "postcode", "country") if not getattr(self, f).strip()
+        ]
         if not any(line.strip() for line in self.lines):
             missing.append("lines")
         return missing

@@ -68,7 +68,11 @@ class PackSession:
     @property
     def missing(self) -> dict[str, int]:
         """SKU -> units still not verified."""
-        return {s: q - self.verified.get(s, 0) for s, q in self.expected.items() if q > self.verified.get(s, 0)}
+        return {
+            s: q - self.verified.get(s, 0)
+            for s, q in self.expected.items()
+            if q > self.verified.get(s, 0)
+        }
 
     @property
     def is_complete(self) -> bool:

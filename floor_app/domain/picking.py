@@ -68,7 +68,9 @@ class PickLine:
 
     def __post_init__(self) -> None:
         if self.qty <= 0:
-            raise QuantityError(f"pick line {self.line_id}: quantity must be positive, got {self.qty}")
+            raise QuantityError(
+                f"pick line {self.line_id}: quantity must be positive, got {self.qty}"
+            )
 
     @property
     def open_qty(self) -> int:
@@ -127,7 +129,9 @@ class PickTask:
     def move_to(self, target: TaskState) -> None:
         """Change state or raise :class:`IllegalTransition`."""
         if target not in TASK_TRANSITIONS[self.state]:
-            raise IllegalTransition(f"pick task {self.task_id} is {self.state}; cannot become {target}")
+            raise IllegalTransition(
+                f"pick task {self.task_id} is {self.state}; cannot become {target}"
+            )
         self.state = target
         self.version += 1
 

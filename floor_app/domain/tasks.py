@@ -22,7 +22,11 @@ def serpentine_order(stops: Sequence[Location]) -> list[int]:
     """Indexes of ``stops`` in S-shape order: aisle by aisle, up odd aisles, down even ones."""
     return sorted(
         range(len(stops)),
-        key=lambda i: (stops[i].aisle, stops[i].y if stops[i].aisle % 2 else -stops[i].y, stops[i].level),
+        key=lambda i: (
+            stops[i].aisle,
+            stops[i].y if stops[i].aisle % 2 else -stops[i].y,
+            stops[i].level,
+        ),
     )
 
 
@@ -66,7 +70,9 @@ def build_pick_task(
             )
             stops.append(loc)
     if not lines:
-        raise DomainError(f"orders {', '.join(o.order_id for o in orders)} have nothing left to pick")
+        raise DomainError(
+            f"orders {', '.join(o.order_id for o in orders)} have nothing left to pick"
+        )
     for seq, index in enumerate(route_order(stops)):
         lines[index].sequence = seq
     zones = sorted({loc.zone for loc in stops})

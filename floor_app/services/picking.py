@@ -73,8 +73,16 @@ class PickingService:
             uow.tasks.save_line(task_id, line)
             self._order_picked(uow, line.order_id, line.order_line_no, qty)
             event = uow.emit(
-                PickConfirmed(task=task_id, line=line_id, order=line.order_id, sku=line.sku,
-                              location=line.location, qty=qty, tote_position=line.tote_position, user=user)
+                PickConfirmed(
+                    task=task_id,
+                    line=line_id,
+                    order=line.order_id,
+                    sku=line.sku,
+                    location=line.location,
+                    qty=qty,
+                    tote_position=line.tote_position,
+                    user=user,
+                )
             )
             uow.catalogue.adjust_stock(line.location, line.sku, -qty)
             uow.commit()
@@ -89,30 +97,50 @@ class PickingService:
             uow.tasks.save_line(task_id, line)
             self._order_picked(uow, line.order_id, line.order_line_no, -qty)
             event = uow.emit(
-                PickUndone(task=task_id, line=line_id, order=line.order_id, sku=line.sku,
-                           location=line.location, qty=qty, user=user)
+                PickUndone(
+                    task=task_id,
+                    line=line_id,
+                    order=line.order_id,
+                    sku=line.sku,
+                    location=line.location,
+                    qty=qty,
+                    user=user,
+                )
             )
             uow.catalogue.adjust_stock(line.location, line.sku, qty)
             uow.commit()
         return PickResult(task, event)
 
-    def report_short(self, task_id: str, line_id: str, qty: int, reason: ShortReason, user: str) -> PickResult:
+    def report_short(
+        self, task_id: str, line_id: str, qty: int, reason: ShortReason, user: str
+    ) -> PickResult:
         """Report ``qty`` units of a line as not pickable, with a reason."""
         with self.store.unit_of_work() as uow:
             task = self._active(uow, task_id)
             line = task.line(line_id)
             line.report_short(qty, reason)
             uow.tasks.save_line(task_id, line)
-            uow.tasks.add_shortage(Shortage(line.order_id, line.sku, line.location, qty, reason, user,
-                                            task_id, line_id))
+            uow.tasks.add_shortage(
+                Shortage(
+                    line.order_id, line.sku, line.location, qty, reason, user, task_id, line_id
+                )
+            )
             order = uow.orders.get(line.order_id)
             order.line(line.order_line_no).short += qty
             if order.state is OrderState.PICKING:
                 order.transition(OrderState.SHORT, f"{qty} x {line.sku} {reason}")
             uow.orders.save(order)
             event = uow.emit(
-                ShortReported(task=task_id, line=line_id, order=line.order_id, sku=line.sku,
-                              location=line.location, qty=qty, reason=reason.value, user=user)
+                ShortReported(
+                    task=task_id,
+                    line=line_id,
+                    order=line.order_id,
+                    sku=line.sku,
+                    location=line.location,
+                    qty=qty,
+                    reason=reason.value,
+                    user=user,
+                )
             )
             uow.commit()
         return PickResult(task, event)
@@ -132,7 +160,9 @@ class PickingService:
             task = self._active(uow, task_id)
             if not task.is_complete:
                 done, total = task.progress
-                raise DomainError(f"task {task_id} has {total - done} open lines", hint="pick or short them")
+                raise DomainError(
+                    f"task {task_id} has {total - done} open lines", hint="pick or short them"
+                )
             task.move_to(TaskState.DONE)
             uow.tasks.save(task)
             event = uow.emit(TaskCompleted(task=task_id, user=user))
@@ -143,10 +173,14 @@ class PickingService:
     def _active(uow: UnitOfWork, task_id: str) -> PickTask:
         task = uow.tasks.get(task_id)
         if task.state is TaskState.CANCELLED:
-            raise DomainError(f"task {task_id} was cancelled by the hub",
-                              hint="take the picked goods to the returns area")
+            raise DomainError(
+                f"task {task_id} was cancelled by the hub",
+                hint="take the picked goods to the returns area",
+            )
         if task.state is not TaskState.IN_PROGRESS:
-            raise DomainError(f"task {task_id} is {task.state}, not in progress", hint="start it first")
+            raise DomainError(
+                f"task {task_id} is {task.state}, not in progress", hint="start it first"
+            )
         return task
 
     @staticmethod

@@ -31,8 +31,10 @@ class SessionService:
         with self.store.read() as session:
             user = UserRepository(session).by_badge(badge.strip().upper())
         if user is None:
-            raise AccessDenied(f"badge {badge} is not known on this device",
-                               hint="ask a supervisor to add you to the roster")
+            raise AccessDenied(
+                f"badge {badge} is not known on this device",
+                hint="ask a supervisor to add you to the roster",
+            )
         self._start(user, None)
         return user
 
@@ -50,8 +52,10 @@ class SessionService:
         with self.store.unit_of_work() as uow:
             user = uow.users.by_badge(badge.strip().upper())
             if user is None:
-                raise AccessDenied(f"badge {badge} is not known on this device",
-                                   hint="ask a supervisor to add you to the roster")
+                raise AccessDenied(
+                    f"badge {badge} is not known on this device",
+                    hint="ask a supervisor to add you to the roster",
+                )
             session = self._start(user, role)
             uow.emit(UserLoggedIn(user=user.user_id, role=session.role.value, method="badge"))
             uow.meta.set("current_user", user.user_id)
@@ -84,8 +88,10 @@ class SessionService:
         if role is None:
             role = sorted(user.roles)[0] if len(user.roles) == 1 else _preferred(user)
         if not user.can_act_as(role):
-            raise AccessDenied(f"{user.name} may not work as {role}",
-                               hint=f"roles: {', '.join(sorted(user.roles))}")
+            raise AccessDenied(
+                f"{user.name} may not work as {role}",
+                hint=f"roles: {', '.join(sorted(user.roles))}",
+            )
         return LoggedIn(user, role)
 
 

@@ -57,6 +57,9 @@ def translate(error: BaseException, path: str = "") -> StoreError | None:
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreUnavailable(
             f"the local database file is damaged or not a database{where}: {orig}",
-            hint="move the file aside and restore it from backup; do not delete it, unsynced work may be in it",
+            hint=(
+                "move the file aside and restore it from backup; "
+                "do not delete it, unsynced work may be in it"
+            ),
         )
     return None

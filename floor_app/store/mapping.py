@@ -32,7 +32,9 @@ def sku_from_row(row: SkuRow, extra_gtins: tuple[str, ...] = ()) -> Sku:
         if row.length_mm and row.width_mm and row.height_mm
         else None
     )
-    return Sku(row.sku, row.gtin, row.description, dims, row.weight_g, row.description_zh, extra_gtins)
+    return Sku(
+        row.sku, row.gtin, row.description, dims, row.weight_g, row.description_zh, extra_gtins
+    )
 
 
 def sku_to_row(sku: Sku) -> SkuRow:
@@ -51,15 +53,33 @@ def sku_to_row(sku: Sku) -> SkuRow:
 
 def location_from_row(row: LocationRow) -> Location:
     return Location(
-        row.code, row.site, row.zone, row.aisle, row.bay, row.level, row.bin, row.x, row.y,
-        LocationKind(row.kind), Side(row.side),
+        row.code,
+        row.site,
+        row.zone,
+        row.aisle,
+        row.bay,
+        row.level,
+        row.bin,
+        row.x,
+        row.y,
+        LocationKind(row.kind),
+        Side(row.side),
     )
 
 
 def location_to_row(loc: Location) -> LocationRow:
     return LocationRow(
-        code=loc.code, site=loc.site, zone=loc.zone, aisle=loc.aisle, bay=loc.bay, level=loc.level,
-        bin=loc.bin, x=loc.x, y=loc.y, kind=loc.kind.value, side=loc.side.value,
+        code=loc.code,
+        site=loc.site,
+        zone=loc.zone,
+        aisle=loc.aisle,
+        bay=loc.bay,
+        level=loc.level,
+        bin=loc.bin,
+        x=loc.x,
+        y=loc.y,
+        kind=loc.kind.value,
+        side=loc.side.value,
     )
 
 
@@ -70,44 +90,73 @@ def user_from_row(row: UserRow) -> User:
 
 def user_to_row(user: User) -> UserRow:
     return UserRow(
-        user_id=user.user_id, name=user.name, badge=user.badge,
-        roles=",".join(sorted(r.value for r in user.roles)), pin_hash=user.pin_hash,
-        active=user.active, language=user.language,
+        user_id=user.user_id,
+        name=user.name,
+        badge=user.badge,
+        roles=",".join(sorted(r.value for r in user.roles)),
+        pin_hash=user.pin_hash,
+        active=user.active,
+        language=user.language,
     )
 
 
 def carton_from_row(row: CartonRow) -> Carton:
     return Carton(
-        row.code, Dimensions(row.length_mm, row.width_mm, row.height_mm), row.tare_g, row.max_weight_g, row.cost
+        row.code,
+        Dimensions(row.length_mm, row.width_mm, row.height_mm),
+        row.tare_g,
+        row.max_weight_g,
+        row.cost,
     )
 
 
 def carton_to_row(c: Carton) -> CartonRow:
     return CartonRow(
-        code=c.code, length_mm=c.inner.length_mm, width_mm=c.inner.width_mm, height_mm=c.inner.height_mm,
-        tare_g=c.tare_g, max_weight_g=c.max_weight_g, cost=c.cost,
+        code=c.code,
+        length_mm=c.inner.length_mm,
+        width_mm=c.inner.width_mm,
+        height_mm=c.inner.height_mm,
+        tare_g=c.tare_g,
+        max_weight_g=c.max_weight_g,
+        cost=c.cost,
     )
 
 
 def address_to_json(a: Address) -> str:
     return json.dumps(
-        {"name": a.name, "lines": list(a.lines), "city": a.city, "postcode": a.postcode,
-         "country": a.country, "phone": a.phone, "region": a.region},
+        {
+            "name": a.name,
+            "lines": list(a.lines),
+            "city": a.city,
+            "postcode": a.postcode,
+            "country": a.country,
+            "phone": a.phone,
+            "region": a.region,
+        },
         ensure_ascii=False,
     )
 
 
 def address_from_json(text: str) -> Address:
     d = json.loads(text)
-    return Address(d["name"], tuple(d["lines"]), d["city"], d["postcode"], d["country"],
-                   d.get("phone", ""), d.get("region", ""))
+    return Address(
+        d["name"],
+        tuple(d["lines"]),
+        d["city"],
+        d["postcode"],
+        d["country"],
+        d.get("phone", ""),
+        d.get("region", ""),
+    )
 
 
 def order_from_rows(row: OrderRow, lines: list[OrderLineRow]) -> Order:
     return Order(
         order_id=row.order_id,
-        lines=[OrderLine(ln.line_no, ln.sku, ln.qty, ln.picked, ln.packed, ln.short)
-               for ln in sorted(lines, key=lambda r: r.line_no)],
+        lines=[
+            OrderLine(ln.line_no, ln.sku, ln.qty, ln.picked, ln.packed, ln.short)
+            for ln in sorted(lines, key=lambda r: r.line_no)
+        ],
         ship_to=address_from_json(row.ship_to),
         priority=row.priority,
         carrier=row.carrier,
@@ -138,9 +187,17 @@ def task_from_rows(row: PickTaskRow, lines: list[PickLineRow], totes: list[ToteR
         task_id=row.task_id,
         lines=[
             PickLine(
-                line_id=ln.line_id, order_id=ln.order_id, order_line_no=ln.order_line_no, sku=ln.sku,
-                gtin=ln.gtin, location=ln.location, qty=ln.qty, tote_position=ln.tote_position,
-                sequence=ln.sequence, picked=ln.picked, short=ln.short,
+                line_id=ln.line_id,
+                order_id=ln.order_id,
+                order_line_no=ln.order_line_no,
+                sku=ln.sku,
+                gtin=ln.gtin,
+                location=ln.location,
+                qty=ln.qty,
+                tote_position=ln.tote_position,
+                sequence=ln.sequence,
+                picked=ln.picked,
+                short=ln.short,
                 short_reason=ShortReason(ln.short_reason) if ln.short_reason else None,
             )
             for ln in lines
@@ -150,30 +207,52 @@ def task_from_rows(row: PickTaskRow, lines: list[PickLineRow], totes: list[ToteR
         state=TaskState(row.state),
         assigned_to=row.assigned_to,
         version=row.version,
-        totes=[Tote(t.tote_id, t.position, t.order_id) for t in sorted(totes, key=lambda t: t.position)],
+        totes=[
+            Tote(t.tote_id, t.position, t.order_id) for t in sorted(totes, key=lambda t: t.position)
+        ],
     )
 
 
 def pick_line_to_row(task_id: str, ln: PickLine) -> PickLineRow:
     return PickLineRow(
-        line_id=ln.line_id, task_id=task_id, order_id=ln.order_id, order_line_no=ln.order_line_no,
-        sku=ln.sku, gtin=ln.gtin, location=ln.location, qty=ln.qty, tote_position=ln.tote_position,
-        sequence=ln.sequence, picked=ln.picked, short=ln.short,
+        line_id=ln.line_id,
+        task_id=task_id,
+        order_id=ln.order_id,
+        order_line_no=ln.order_line_no,
+        sku=ln.sku,
+        gtin=ln.gtin,
+        location=ln.location,
+        qty=ln.qty,
+        tote_position=ln.tote_position,
+        sequence=ln.sequence,
+        picked=ln.picked,
+        short=ln.short,
         short_reason=ln.short_reason.value if ln.short_reason else None,
     )
 
 
 def pack_from_row(row: PackSessionRow) -> PackSession:
     return PackSession(
-        session_id=row.session_id, order_id=row.order_id, station=row.station,
-        expected=json.loads(row.expected), verified=json.loads(row.verified),
-        carton=row.carton, weight_g=row.weight_g, state=PackState(row.state),
+        session_id=row.session_id,
+        order_id=row.order_id,
+        station=row.station,
+        expected=json.loads(row.expected),
+        verified=json.loads(row.verified),
+        carton=row.carton,
+        weight_g=row.weight_g,
+        state=PackState(row.state),
     )
 
 
 def label_from_row(row: LabelJobRow) -> LabelJob:
     return LabelJob(
-        job_id=row.job_id, order_id=row.order_id, tracking=row.tracking, carrier=row.carrier,
-        state=LabelState(row.state), attempts=row.attempts, last_error=row.last_error,
-        reprint_of=row.reprint_of, reprint_reason=row.reprint_reason,
+        job_id=row.job_id,
+        order_id=row.order_id,
+        tracking=row.tracking,
+        carrier=row.carrier,
+        state=LabelState(row.state),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        reprint_of=row.reprint_of,
+        reprint_reason=row.reprint_reason,
     )

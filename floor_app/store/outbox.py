@@ -37,8 +37,16 @@ class OutboxRecord:
     @staticmethod
     def from_row(row: OutboxRow) -> OutboxRecord:
         return OutboxRecord(
-            row.seq, row.event_id, row.device_id, row.type, row.kind, row.order_id,
-            row.order_version, json.loads(row.payload), row.created_at, row.acked_at,
+            row.seq,
+            row.event_id,
+            row.device_id,
+            row.type,
+            row.kind,
+            row.order_id,
+            row.order_version,
+            json.loads(row.payload),
+            row.created_at,
+            row.acked_at,
         )
 
 
@@ -48,7 +56,11 @@ def new_event_id() -> str:
 
 
 def append(
-    session: Session, device_id: str, event: DomainEvent, *, order_version: int | None = None,
+    session: Session,
+    device_id: str,
+    event: DomainEvent,
+    *,
+    order_version: int | None = None,
     event_id: str | None = None,
 ) -> OutboxRecord:
     """Add ``event`` with the next sequence number. Must run inside a write transaction."""
@@ -68,10 +80,16 @@ def append(
     )
     session.add(
         OutboxRow(
-            seq=record.seq, event_id=record.event_id, device_id=device_id, type=record.type,
-            kind=record.kind, order_id=record.order_id, order_version=order_version,
+            seq=record.seq,
+            event_id=record.event_id,
+            device_id=device_id,
+            type=record.type,
+            kind=record.kind,
+            order_id=record.order_id,
+            order_version=order_version,
             payload=json.dumps(record.payload, ensure_ascii=False, sort_keys=True),
-            created_at=record.created_at, acked_at=None,
+            created_at=record.created_at,
+            acked_at=None,
         )
     )
     return record
@@ -109,4 +127,6 @@ def stats(session: Session) -> tuple[int, float | None, int]:
 
 def all_records(session: Session) -> list[OutboxRecord]:
     """Every outbox row in order (for tests and diagnostics)."""
-    return [OutboxRecord.from_row(r) for r in session.scalars(select(OutboxRow).order_by(OutboxRow.seq))]
+    return [
+        OutboxRecord.from_row(r) for r in session.scalars(select(OutboxRow).order_by(OutboxRow.seq))
+    ]

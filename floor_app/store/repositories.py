@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -80,8 +79,10 @@ class CatalogueRepository:
     def sku_by_gtin(self, gtin14: str) -> Sku:
         code = self.s.scalar(select(BarcodeRow.sku).where(BarcodeRow.gtin == gtin14))
         if code is None:
-            raise NotFound(f"no item with barcode {gtin14.lstrip('0') or gtin14} on this device",
-                           hint="check the item, or report it to a supervisor")
+            raise NotFound(
+                f"no item with barcode {gtin14.lstrip('0') or gtin14} on this device",
+                hint="check the item, or report it to a supervisor",
+            )
         return self.sku(code)
 
     def add_skus(self, skus: list[Sku]) -> None:
@@ -97,12 +98,16 @@ class CatalogueRepository:
     def add_locations(self, locations: list[Location]) -> None:
         """Insert many new locations at once (initial load)."""
         if locations:
-            self.s.execute(insert(LocationRow), [_row_dict(m.location_to_row(x)) for x in locations])
+            self.s.execute(
+                insert(LocationRow), [_row_dict(m.location_to_row(x)) for x in locations]
+            )
 
     def add_stock(self, records: list[tuple[str, str, int]]) -> None:
         """Insert many new (location, sku, qty) stock records at once (initial load)."""
         if records:
-            self.s.execute(insert(StockRow), [{"location": a, "sku": b, "qty": c} for a, b, c in records])
+            self.s.execute(
+                insert(StockRow), [{"location": a, "sku": b, "qty": c} for a, b, c in records]
+            )
 
     def add_location(self, loc: Location) -> None:
         self.s.merge(m.location_to_row(loc))
@@ -117,7 +122,10 @@ class CatalogueRepository:
         self.s.merge(m.carton_to_row(carton))
 
     def cartons(self) -> list[Carton]:
-        return [m.carton_from_row(r) for r in self.s.scalars(select(CartonRow).order_by(CartonRow.length_mm))]
+        return [
+            m.carton_from_row(r)
+            for r in self.s.scalars(select(CartonRow).order_by(CartonRow.length_mm))
+        ]
 
     def set_stock(self, location: str, sku: str, qty: int) -> None:
         self.s.merge(StockRow(location=location, sku=sku, qty=qty))
@@ -160,7 +168,9 @@ class UserRepository:
         return m.user_from_row(row) if row else None
 
     def all(self) -> list[User]:
-        return [m.user_from_row(r) for r in self.s.scalars(select(UserRow).order_by(UserRow.user_id))]
+        return [
+            m.user_from_row(r) for r in self.s.scalars(select(UserRow).order_by(UserRow.user_id))
+        ]
 
 
 class OrderRepository:
@@ -189,11 +199,18 @@ class OrderRepository:
             self.s.add(row)
         m.apply_order(row, order, now)
         if new:
-            self.s.flush([row])  # the header first: lines reference it
+            self.s.flush()  # the header first: lines reference it
         for line in order.lines:
             (self.s.add if new else self.s.merge)(
-                OrderLineRow(order_id=order.order_id, line_no=line.line_no, sku=line.sku, qty=line.qty,
-                             picked=line.picked, packed=line.packed, short=line.short)
+                OrderLineRow(
+                    order_id=order.order_id,
+                    line_no=line.line_no,
+                    sku=line.sku,
+                    qty=line.qty,
+                    picked=line.picked,
+                    packed=line.packed,
+                    short=line.short,
+                )
             )
 
     def by_state(self, *states: OrderState) -> list[str]:
@@ -202,7 +219,7 @@ class OrderRepository:
 
     def count_by_state(self) -> dict[str, int]:
         rows = self.s.execute(select(OrderRow.state, func.count()).group_by(OrderRow.state))
-        return {state: n for state, n in rows.tuples()}
+        return {state: n for state, n in rows}
 
 
 class TaskRepository:
@@ -231,13 +248,19 @@ class TaskRepository:
         row.assigned_to = task.assigned_to
         row.version = task.version
         row.updated_at = now
-        self.s.flush([row])  # the header first: lines and totes reference it
+        self.s.flush()  # the header first: lines and totes reference it
         for line in task.lines:
             self.s.merge(m.pick_line_to_row(task.task_id, line))
         self.s.execute(delete(ToteRow).where(ToteRow.task_id == task.task_id))
         for tote in task.totes:
-            self.s.add(ToteRow(task_id=task.task_id, position=tote.position, tote_id=tote.tote_id,
-                               order_id=tote.order_id))
+            self.s.add(
+                ToteRow(
+                    task_id=task.task_id,
+                    position=tote.position,
+                    tote_id=tote.tote_id,
+                    order_id=tote.order_id,
+                )
+            )
 
     def save_line(self, task_id: str, line: PickLine) -> None:
         """Write back one changed line (the hot path of picking)."""
@@ -258,11 +281,19 @@ class TaskRepository:
         return list(self.s.scalars(q.order_by(PickTaskRow.task_id)))
 
     def add_shortage(self, shortage: Shortage) -> None:
-        self.s.add(ShortageRow(
-            task_id=shortage.task_id, line_id=shortage.line_id, order_id=shortage.order_id,
-            sku=shortage.sku, location=shortage.location, qty=shortage.qty,
-            reason=shortage.reason.value, reported_by=shortage.reported_by, at=time.time(),
-        ))
+        self.s.add(
+            ShortageRow(
+                task_id=shortage.task_id,
+                line_id=shortage.line_id,
+                order_id=shortage.order_id,
+                sku=shortage.sku,
+                location=shortage.location,
+                qty=shortage.qty,
+                reason=shortage.reason.value,
+                reported_by=shortage.reported_by,
+                at=time.time(),
+            )
+        )
 
 
 class PackRepository:
@@ -309,5 +340,9 @@ class PackRepository:
         row.reprint_reason = job.reprint_reason
 
     def labels_for(self, order_id: str) -> list[LabelJob]:
-        q = select(LabelJobRow).where(LabelJobRow.order_id == order_id).order_by(LabelJobRow.created_at)
+        q = (
+            select(LabelJobRow)
+            .where(LabelJobRow.order_id == order_id)
+            .order_by(LabelJobRow.created_at)
+        )
         return [m.label_from_row(r) for r in self.s.scalars(q)]

@@ -33,7 +33,9 @@ class Store:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path, *, device_id: str, site: str = "", busy_timeout_ms: int = 5000) -> Store:
+    def open(
+        cls, path: Path, *, device_id: str, site: str = "", busy_timeout_ms: int = 5000
+    ) -> Store:
         """Open (creating if needed) and migrate the store at ``path`` for ``device_id``.
 
         A store belongs to one device: opening it under another device id is refused, since
@@ -57,7 +59,9 @@ class Store:
                     )
         except sa_exc.DBAPIError as exc:
             engine.dispose()
-            raise (translate(exc, str(path)) or StoreError(f"cannot open {path}: {exc.orig}")) from exc
+            raise (
+                translate(exc, str(path)) or StoreError(f"cannot open {path}: {exc.orig}")
+            ) from exc
         except StoreError:
             engine.dispose()
             raise

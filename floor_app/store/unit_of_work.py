@@ -72,7 +72,10 @@ class UnitOfWork:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         try:
             if not self._committed:
@@ -82,7 +85,9 @@ class UnitOfWork:
 
     def emit(self, event: DomainEvent, *, order_version: int | None = None) -> OutboxRecord:
         """Record ``event`` in the outbox as part of this transaction."""
-        record = outbox.append(self.session, self._store.device_id, event, order_version=order_version)
+        record = outbox.append(
+            self.session, self._store.device_id, event, order_version=order_version
+        )
         self.events.append(record)
         return record
 

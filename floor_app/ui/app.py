@@ -37,7 +37,9 @@ class FloorApp(App[int]):
         Binding("ctrl+c", "quit", "Quit", id="app.quit_c", show=False, priority=True),
     ]
 
-    def __init__(self, ctx: AppContext, *, role: Role | None = None, language: str | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, *, role: Role | None = None, language: str | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.forced_role = role

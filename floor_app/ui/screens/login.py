@@ -86,20 +86,23 @@ class LoginScreen(FloorScreen):
         pin_input = self.query_one("#pin", Input)
         pin, pin_input.value = pin_input.value, ""
         sessions = self.floor.ctx.sessions
-        self._attempt(lambda: sessions.identify_pin(user_id, pin),
-                      lambda role: sessions.login_pin(user_id, pin, role))
+        self._attempt(
+            lambda: sessions.identify_pin(user_id, pin),
+            lambda role: sessions.login_pin(user_id, pin, role),
+        )
 
     def submit_badge(self, badge: str) -> None:
         """Log in with a scanned badge (also called for hardware scans)."""
         sessions = self.floor.ctx.sessions
-        self._attempt(lambda: sessions.identify_badge(badge),
-                      lambda role: sessions.login_badge(badge, role))
+        self._attempt(
+            lambda: sessions.identify_badge(badge), lambda role: sessions.login_badge(badge, role)
+        )
 
     def _attempt(self, identify: Callable[[], User], login: Login) -> None:
         locked = self.floor.ctx.settings.device.role or self.floor.forced_role
         try:
             user = identify()
-            roles = [locked] if locked else sorted(user.roles)
+            roles = [locked] if locked else [r for r in Role if r in user.roles]
             if len(roles) > 1:
                 self._offer_roles(roles, login)
                 return

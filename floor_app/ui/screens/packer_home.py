@@ -48,8 +48,10 @@ class PackerHomeScreen(FloorScreen):
         try:
             code = classify(text)
             if code.kind is not CodeKind.ORDER:
-                raise DomainError(f"{text} is a {code.kind.value} code, not an order",
-                                  hint="scan the order or tote label")
+                raise DomainError(
+                    f"{text} is a {code.kind.value} code, not an order",
+                    hint="scan the order or tote label",
+                )
             with self.floor.ctx.store.unit_of_work() as uow:
                 order = uow.orders.get(code.value)
         except DomainError as exc:
@@ -59,8 +61,15 @@ class PackerHomeScreen(FloorScreen):
             self.floor.error_bell()
             return
         message.remove_class("error")
-        message.update(tr("packer.order", order=order.order_id, state=order.state.value,
-                          lines=len(order.lines), city=order.ship_to.city))
+        message.update(
+            tr(
+                "packer.order",
+                order=order.order_id,
+                state=order.state.value,
+                lines=len(order.lines),
+                city=order.ship_to.city,
+            )
+        )
         table.clear()
         for ln in order.lines:
             table.add_row(str(ln.line_no), ln.sku, str(ln.qty), str(ln.picked))

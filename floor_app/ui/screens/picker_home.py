@@ -32,8 +32,13 @@ class PickerHomeScreen(FloorScreen):
     def on_mount(self) -> None:
         tr = self.floor.tr
         table = self.query_one("#tasks", DataTable)
-        table.add_columns(tr("picker.task"), tr("picker.lines"), tr("picker.units"),
-                          tr("picker.first_stop"), tr("picker.state"))
+        table.add_columns(
+            tr("picker.task"),
+            tr("picker.lines"),
+            tr("picker.units"),
+            tr("picker.first_stop"),
+            tr("picker.state"),
+        )
         self.action_refresh()
         table.focus()
 
@@ -46,8 +51,12 @@ class PickerHomeScreen(FloorScreen):
             done, total = task.progress
             nxt = task.next_line()
             table.add_row(
-                task.task_id, f"{done}/{total}", str(sum(ln.qty for ln in task.lines)),
-                nxt.location if nxt else "-", task.state.value, key=task.task_id,
+                task.task_id,
+                f"{done}/{total}",
+                str(sum(ln.qty for ln in task.lines)),
+                nxt.location if nxt else "-",
+                task.state.value,
+                key=task.task_id,
             )
         self.query_one("#empty", Static).update("" if tasks else self.floor.tr("picker.none"))
 
@@ -65,11 +74,11 @@ class TaskStopsScreen(FloorScreen):
 
     def __init__(self, task: PickTask) -> None:
         super().__init__()
-        self.task = task
+        self.pick_task = task
 
     def compose(self) -> ComposeResult:
         yield self.header()
-        yield Static(f"{self.task.task_id} · {self.task.zone}", classes="title")
+        yield Static(f"{self.pick_task.task_id} · {self.pick_task.zone}", classes="title")
         table: DataTable[str] = DataTable(id="stops", cursor_type="row", zebra_stripes=True)
         yield table
         yield Footer()
@@ -77,6 +86,8 @@ class TaskStopsScreen(FloorScreen):
     def on_mount(self) -> None:
         table = self.query_one("#stops", DataTable)
         table.add_columns("#", "Loc", "SKU", "Qty", "Tote")
-        for i, ln in enumerate(self.task.ordered_lines(), start=1):
-            table.add_row(str(i), ln.location, ln.sku, f"{ln.picked}/{ln.qty}", str(ln.tote_position))
+        for i, ln in enumerate(self.pick_task.ordered_lines(), start=1):
+            table.add_row(
+                str(i), ln.location, ln.sku, f"{ln.picked}/{ln.qty}", str(ln.tote_position)
+            )
         table.focus()

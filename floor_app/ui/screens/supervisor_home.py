@@ -28,7 +28,9 @@ class SupervisorHomeScreen(FloorScreen):
 
     def on_mount(self) -> None:
         tr = self.floor.tr
-        self.query_one("#states", DataTable).add_columns(tr("supervisor.state"), tr("supervisor.count"))
+        self.query_one("#states", DataTable).add_columns(
+            tr("supervisor.state"), tr("supervisor.count")
+        )
         self.refresh_counts()
         self.set_interval(2.0, self.refresh_counts)
 

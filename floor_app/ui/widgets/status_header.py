@@ -52,7 +52,9 @@ class StatusHeader(Static):
         narrow = self.size.width and self.size.width < 60
         parts = [self.ctx.settings.device.id]
         who = self.user or self.tr("header.nobody")
-        parts.append(f"{who}" if narrow or not self.role else f"{who} ({self.tr('roles.' + self.role)})")
+        parts.append(
+            f"{who}" if narrow or not self.role else f"{who} ({self.tr('roles.' + self.role)})"
+        )
         state = self.tr("header.online") if sync.online else self.tr("header.offline")
         parts.append(("● " if sync.online else "○ ") + state)
         outbox = self.tr("header.outbox", depth=depth if depth >= 0 else "?")

@@ -1,0 +1,161 @@
+"""Login and the role home screens, driven by key presses at 80x24 and at handheld size 40x16."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from floor_app.context import AppContext
+from floor_app.domain.users import Role
+from floor_app.ui.app import FloorApp
+from floor_app.ui.screens.login import LoginScreen
+from floor_app.ui.screens.packer_home import PackerHomeScreen
+from floor_app.ui.screens.picker_home import PickerHomeScreen
+from floor_app.ui.screens.supervisor_home import SupervisorHomeScreen
+
+pytestmark = pytest.mark.tui
+SIZES = [(80, 24), (40, 16)]
+
+
+def _text(app: FloorApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_badge_login_shows_the_pickers_tasks(demo_ctx: AppContext, size: tuple[int, int]) -> None:
+    async def scenario() -> None:
+        app = FloorApp(demo_ctx)
+        async with app.run_test(size=size) as pilot:
+            assert isinstance(app.screen, LoginScreen)
+            assert "hh-01" in _text(app, "#status-header")
+            await pilot.press(*"B1001", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, PickerHomeScreen)
+            assert app.role == "picker" and app.user_id == "alice"
+            table = app.screen.query_one("#tasks", DataTable)
+            assert table.row_count == 6
+            header = _text(app, "#status-header")
+            assert "Alice" in header and "outbox 1" in header  # the login event waits to sync
+
+    asyncio.run(scenario())
+
+
+def test_unknown_and_disabled_badges_are_refused(demo_ctx: AppContext) -> None:
+    async def scenario() -> None:
+        app = FloorApp(demo_ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"B7777", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, LoginScreen)
+            assert "not known" in _text(app, "#message")
+            await pilot.press(*"B1999", "enter")
+            await pilot.pause()
+            assert "disabled" in _text(app, "#message")
+            await pilot.press(*"hello", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, LoginScreen)
+            assert demo_ctx.store.outbox_stats()[0] == 0  # nothing was recorded
+
+    asyncio.run(scenario())
+
+
+def test_user_with_two_roles_chooses_by_digit(demo_ctx: AppContext) -> None:
+    async def scenario() -> None:
+        app = FloorApp(demo_ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"B1003", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, LoginScreen)
+            await pilot.press("2")
+            await pilot.pause()
+            assert isinstance(app.screen, PackerHomeScreen)
+            assert app.role == "packer"
+            records = demo_ctx.store.pending()
+            assert [r.payload["role"] for r in records] == ["packer"]
+
+    asyncio.run(scenario())
+
+
+def test_pin_login_and_forced_role(demo_ctx: AppContext) -> None:
+    async def scenario() -> None:
+        app = FloorApp(demo_ctx, role=Role.SUPERVISOR)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("f2", *"grace", "enter", *"0000", "enter")
+            await pilot.pause()
+            assert "wrong" in _text(app, "#message")
+            await pilot.press(*"1234", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, SupervisorHomeScreen)
+            table = app.screen.query_one("#states", DataTable)
+            assert table.row_count > 5
+
+    asyncio.run(scenario())
+
+
+def test_chinese_login_and_logout(demo_ctx: AppContext) -> None:
+    async def scenario() -> None:
+        app = FloorApp(demo_ctx, language="zh")
+        async with app.run_test(size=(40, 16)) as pilot:
+            assert "请扫描工牌" in _text(app, "#login-prompt")
+            await pilot.press(*"B1002", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, PickerHomeScreen)
+            assert "王芳" in _text(app, "#status-header")
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+            assert isinstance(app.screen, LoginScreen)
+            types = [r.type for r in demo_ctx.store.pending()]
+            assert types == ["user.logged_in", "user.logged_out"]
+
+    asyncio.run(scenario())
+
+
+def test_packer_scans_an_order_and_a_wrong_code(demo_ctx: AppContext) -> None:
+    async def scenario() -> None:
+        app = FloorApp(demo_ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"B2001", "enter")
+            await pilot.pause()
+            await pilot.press(*"SO-100001", "enter")
+            await pilot.pause()
+            assert "SO-100001" in _text(app, "#message")
+            assert app.screen.query_one("#lines", DataTable).row_count >= 1
+            await pilot.press(*"A01-01-1A", "enter")
+            await pilot.pause()
+            assert "not an order" in _text(app, "#message")
+
+    asyncio.run(scenario())
+
+
+def test_ctrl_q_quits(demo_ctx: AppContext) -> None:
+    async def scenario() -> None:
+        app = FloorApp(demo_ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+        assert app.return_code in (0, None)
+        assert not app.is_running
+
+    asyncio.run(scenario())
+
+
+def test_picker_opens_a_tasks_stops_in_route_order(demo_ctx: AppContext) -> None:
+    async def scenario() -> None:
+        app = FloorApp(demo_ctx)
+        async with app.run_test(size=(40, 16)) as pilot:
+            await pilot.press(*"B1001", "enter")
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            stops = app.screen.query_one("#stops", DataTable)
+            task = demo_ctx.picking.task("PT-0001")
+            assert stops.row_count == len(task.lines)
+            first = stops.get_row_at(0)
+            assert first[1] == task.ordered_lines()[0].location
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, PickerHomeScreen)
+
+    asyncio.run(scenario())
