@@ -43,7 +43,7 @@ def build_context(settings: Settings, *, demo: bool = False, reset: bool = False
         busy_timeout_ms=settings.store.busy_timeout_ms,
     )
     if demo:
-        load_demo(store, build_demo_site())
+        load_demo(store, build_demo_site)
     return AppContext(
         settings=settings,
         store=store,

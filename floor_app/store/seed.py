@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from floor_app.demo import DemoSite
 from floor_app.domain.order import OrderState
 from floor_app.domain.picking import TaskState
@@ -12,14 +14,25 @@ from .store import Store
 SEEDED = "seeded"
 
 
-def load_demo(store: Store, site: DemoSite, *, tasks: int = 6, orders_per_task: int = 4) -> bool:
+def load_demo(
+    store: Store,
+    site: DemoSite | Callable[[], DemoSite],
+    *,
+    tasks: int = 6,
+    orders_per_task: int = 4,
+) -> bool:
     """Load the demo site once (a no-op when the store was already seeded).
+
+    ``site`` may be a factory, called only when the store still needs seeding (building
+    the site takes a few hundred milliseconds, which a restart should not pay).
 
     With no hub in demo mode, the device also allocates ``tasks`` pick tasks of
     ``orders_per_task`` orders each for itself, the way the hub would.
     """
     if store.meta(SEEDED) == "demo":
         return False
+    if callable(site):
+        site = site()
     locations = {loc.code: loc for loc in site.locations}
     skus = {s.sku: s for s in site.skus}
     with store.unit_of_work() as uow:
