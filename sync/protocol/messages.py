@@ -45,7 +45,7 @@ MAX_BATCH_EVENTS: Final = 500
 DEAD_LETTER_EXCERPT: Final = 2048
 
 ErrorCode = Literal[
-    "too_large", "malformed_json", "unsupported_version", "invalid", "device_mismatch"
+    "too_large", "malformed_json", "unsupported_version", "invalid", "device_mismatch", "future_ack"
 ]
 
 

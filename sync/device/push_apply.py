@@ -1,0 +1,152 @@
+"""Applying the hub's push stream to the device store, one item per local transaction.
+
+The cursor is stored in the store's meta (:data:`CURSOR_KEY`) in the same transaction as
+the change it belongs to, so an item is applied exactly once even across crashes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from floor_app.domain.errors import DomainError, NotFound
+from floor_app.domain.order import TERMINAL, Order
+from floor_app.domain.picking import PickTask, TaskState
+from floor_app.store import Store, UnitOfWork
+from sync.protocol import (
+    OrderCancelled,
+    OrderSnapshot,
+    PushMessage,
+    RosterUpdate,
+    StationConfig,
+    TaskAssigned,
+    TaskCancelled,
+)
+
+CURSOR_KEY = "push_cursor"
+STATION_CONFIG_PREFIX = "station_config:"
+
+
+@dataclass(frozen=True, slots=True)
+class PushOutcome:
+    """What applying one push did: ``applied`` False when it was old (at or below the cursor)."""
+
+    cursor: int
+    applied: bool
+    note: str = ""
+
+
+def stored_cursor(store: Store) -> int:
+    """The last push cursor applied on this device (0 when none yet)."""
+    return int(store.meta(CURSOR_KEY, "0") or "0")
+
+
+class PushApplier:
+    """Applies push messages to a store; callers must pass them in cursor order."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def apply(self, message: PushMessage) -> PushOutcome:
+        """Apply ``message`` if its cursor is the next one; drop it if it is old.
+
+        Raises ``ValueError`` if the cursor skips ahead (the caller holds it back), and
+        :class:`floor_app.store.StoreError` if the store cannot write (nothing is kept).
+        """
+        with self.store.unit_of_work() as uow:
+            current = int(uow.meta.get(CURSOR_KEY, "0") or "0")
+            if message.cursor <= current:
+                return PushOutcome(message.cursor, False, f"old: cursor {current} already applied")
+            if message.cursor != current + 1:
+                raise ValueError(f"push {message.cursor} skips ahead of {current + 1}")
+            note = self._apply_item(uow, message)
+            uow.meta.set(CURSOR_KEY, str(message.cursor))
+            uow.commit()
+        return PushOutcome(message.cursor, True, note)
+
+    def _apply_item(self, uow: UnitOfWork, message: PushMessage) -> str:
+        item = message.item
+        if isinstance(item, TaskAssigned):
+            return _save_task(uow, item.task.to_domain())
+        if isinstance(item, OrderSnapshot):
+            return _save_order(uow, item.order.to_domain())
+        if isinstance(item, OrderCancelled):
+            return _cancel_order(uow, item)
+        if isinstance(item, TaskCancelled):
+            return _cancel_task(uow, item)
+        if isinstance(item, RosterUpdate):
+            for user in item.users:
+                uow.users.add(user.to_domain())
+            return f"{len(item.users)} users"
+        if isinstance(item, StationConfig):
+            uow.meta.set(
+                STATION_CONFIG_PREFIX + item.station, json.dumps(item.settings, sort_keys=True)
+            )
+            return f"station {item.station}"
+        raise TypeError(f"unhandled push item {type(item).__name__}")  # pragma: no cover
+
+
+def _save_task(uow: UnitOfWork, pushed: PickTask) -> str:
+    try:
+        local = uow.tasks.get(pushed.task_id)
+    except NotFound:
+        uow.tasks.save(pushed)
+        return f"task {pushed.task_id} added"
+    if local.version > pushed.version:
+        return (
+            f"task {pushed.task_id}: local version {local.version} is newer than {pushed.version}"
+        )
+    local_lines = {ln.line_id: ln for ln in local.lines}
+    for line in pushed.lines:
+        mine = local_lines.get(line.line_id)
+        if mine is not None and mine.picked + mine.short > line.picked + line.short:
+            # our own events have not reached the hub yet: keep the device's progress
+            line.picked, line.short, line.short_reason = mine.picked, mine.short, mine.short_reason
+    uow.tasks.save(pushed)
+    return f"task {pushed.task_id} updated to version {pushed.version}"
+
+
+def _save_order(uow: UnitOfWork, pushed: Order) -> str:
+    if not uow.orders.exists(pushed.order_id):
+        uow.orders.save(pushed)
+        return f"order {pushed.order_id} added"
+    local = uow.orders.get(pushed.order_id)
+    if local.version > pushed.version:
+        return (
+            f"order {pushed.order_id}: local version {local.version} is newer than {pushed.version}"
+        )
+    local_lines = {ln.line_no: ln for ln in local.lines}
+    for line in pushed.lines:
+        mine = local_lines.get(line.line_no)
+        if mine is not None:
+            line.picked = max(line.picked, mine.picked)
+            line.packed = max(line.packed, mine.packed)
+            line.short = max(line.short, mine.short)
+    uow.orders.save(pushed)
+    return f"order {pushed.order_id} updated to version {pushed.version}"
+
+
+def _cancel_order(uow: UnitOfWork, item: OrderCancelled) -> str:
+    if not uow.orders.exists(item.order_id):
+        return f"order {item.order_id} is not on this device"
+    order = uow.orders.get(item.order_id)
+    if order.state in TERMINAL:
+        return f"order {item.order_id} is already {order.state}"
+    try:
+        order.cancel(item.reason)
+    except DomainError as exc:  # pragma: no cover - every non-terminal state may be cancelled
+        return f"order {item.order_id}: {exc.reason}"
+    uow.orders.save(order)
+    return f"order {item.order_id} cancelled"
+
+
+def _cancel_task(uow: UnitOfWork, item: TaskCancelled) -> str:
+    try:
+        task = uow.tasks.get(item.task_id)
+    except NotFound:
+        return f"task {item.task_id} is not on this device"
+    if task.state in (TaskState.DONE, TaskState.CANCELLED):
+        return f"task {item.task_id} is already {task.state}"
+    task.move_to(TaskState.CANCELLED)
+    uow.tasks.save(task)
+    return f"task {item.task_id} cancelled"
