@@ -461,6 +461,11 @@ class SyncAgent:
             self._set_state(LinkState.OFFLINE)
             self._schedule_retry()
             return
+        sock = client.socket()
+        if sock is not None:
+            # paho leaves Nagle on: small event batches and acks would wait for delayed ACKs
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._client = client
         self._connect_deadline = time.monotonic() + s.connect_timeout_s
 

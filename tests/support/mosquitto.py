@@ -188,6 +188,7 @@ class MosquittoBroker:
         """Write ``mosquitto.conf`` (and the password and ACL files) into the folder."""
         lines = [
             f"listener {self.port} {self.host}",
+            "set_tcp_nodelay true",
             f"allow_anonymous {'true' if self.allow_anonymous else 'false'}",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.folder}/",
