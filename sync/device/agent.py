@@ -462,7 +462,7 @@ class SyncAgent:
             self._schedule_retry()
             return
         sock = client.socket()
-        if sock is not None:
+        if isinstance(sock, socket.socket):
             # paho leaves Nagle on: small event batches and acks would wait for delayed ACKs
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
