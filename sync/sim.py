@@ -201,9 +201,9 @@ class SimulatedDevice:
         self.store.close()
 
 
-def device_ids(count: int, prefix: str = "hh-") -> list[str]:
+def device_ids(count: int, prefix: str = "hh-", first: int = 1) -> list[str]:
     """``hh-01``, ``hh-02`` ... (the demo site's handhelds first)."""
-    return [f"{prefix}{i:02d}" for i in range(1, count + 1)]
+    return [f"{prefix}{i:02d}" for i in range(first, first + count)]
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -222,10 +222,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for every ack")
     p.add_argument("--site", default="dc1")
     p.add_argument("--device-prefix", default="hh-")
+    p.add_argument("--first-device", type=int, default=1, help="number of the first device (hh-NN)")
     p.add_argument("--verbose", "-v", action="store_true")
     args = p.parse_args(argv)
-    if args.devices < 1 or args.events < 0:
-        p.error("--devices must be at least 1 and --events not negative")
+    if args.devices < 1 or args.events < 0 or args.first_device < 1:
+        p.error("--devices and --first-device must be at least 1 and --events not negative")
     return args
 
 
@@ -256,8 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     devices: list[SimulatedDevice] = []
     try:
-        for i, device_id in enumerate(device_ids(args.devices, args.device_prefix)):
-            devices.append(SimulatedDevice(i, device_id, site, args.data_dir, settings))
+        for i, device_id in enumerate(
+            device_ids(args.devices, args.device_prefix, args.first_device)
+        ):
+            devices.append(
+                SimulatedDevice(args.first_device - 1 + i, device_id, site, args.data_dir, settings)
+            )
     except StoreError as exc:
         print(f"floor-sim: {exc}", file=sys.stderr)
         return 2

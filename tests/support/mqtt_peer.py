@@ -44,6 +44,7 @@ class ScriptedHub:
         self.applied: dict[str, list[int]] = defaultdict(list)  # device -> seqs applied, in order
         self.received_batches: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.duplicates: dict[str, int] = defaultdict(int)
+        self.event_types: dict[str, list[str]] = defaultdict(list)
         self.last_seq: dict[str, int] = defaultdict(int)
         self.statuses: list[tuple[str, DeviceStatus | None, bytes]] = []
         self.dead_letters: list[DeadLetter] = []
@@ -111,6 +112,7 @@ class ScriptedHub:
                         self.duplicates[device] += 1
                     elif event.seq == self.last_seq[device] + 1:
                         self.applied[device].append(event.seq)
+                        self.event_types[device].append(event.type)
                         self.last_seq[device] = event.seq
                     else:
                         break  # a gap: hold back (the real hub asks for a resend)
