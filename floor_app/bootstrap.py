@@ -1,20 +1,40 @@
 """The one place that wires concrete classes together: settings -> store, devices, sync, app.
 
-Nothing is built at import time; :func:`build_context` builds, :func:`run_app` runs.
+Nothing is built at import time; :func:`build_context` builds, the app runs.
+
+* Devices: ``device_drivers.factory.build_devices(settings.devices, demo=...)`` when that
+  module exists; its result (an object with ``scanners``/``cameras``/``printer``/``scale``
+  attributes, a mapping, or a list of drivers) is sorted into the context. With no
+  printer configured, demo mode prints into a spool folder.
+* Sync: a :class:`sync.device.SyncAgent` when ``[sync] enabled`` and not in demo mode.
+* Demo mode: the demo site, plus a few orders already picked into totes T0901... so the
+  packer has work (the hub would send these).
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
-from floor_app.context import AppContext
+from device_drivers.base import Device, LabelPrinter, Scale, ScanSource
+from floor_app import __version__
+from floor_app.context import AppContext, DevicePresenceSource, health_of
 from floor_app.demo import build_demo_site
+from floor_app.services.demo_staging import stage_demo_packing
+from floor_app.services.labels import LabelService, SpoolFolderPrinter
+from floor_app.services.packing import PackingService
 from floor_app.services.picking import PickingService
 from floor_app.services.session import SessionService
+from floor_app.services.supervision import LocalSupervisorFeed
 from floor_app.settings import Settings
 from floor_app.store import Store
 from floor_app.store.seed import load_demo
+
+log = logging.getLogger("floor.bootstrap")
 
 
 def demo_data_dir() -> Path:
@@ -24,7 +44,7 @@ def demo_data_dir() -> Path:
 
 
 def build_context(settings: Settings, *, demo: bool = False, reset: bool = False) -> AppContext:
-    """Open the store (seeding demo data in demo mode) and build the use cases."""
+    """Open the store (seeding demo data in demo mode), build the use cases, devices, sync."""
     if demo and "data_dir" not in settings.store.model_fields_set and settings.store.path is None:
         data_dir = demo_data_dir()
         settings = settings.model_copy(
@@ -44,10 +64,87 @@ def build_context(settings: Settings, *, demo: bool = False, reset: bool = False
     )
     if demo:
         load_demo(store, build_demo_site)
-    return AppContext(
+        stage_demo_packing(store)
+    ctx = AppContext(
         settings=settings,
         store=store,
         sessions=SessionService(store),
         picking=PickingService(store),
         demo=demo,
     )
+    ctx.packing = PackingService(store, settings.device.station or "PACK-01")
+    _wire_devices(ctx, demo=demo)
+    ctx.labels = LabelService(store, ctx.printer, path.parent / "spool" / "labels")
+    ctx.supervisor = LocalSupervisorFeed(store, DevicePresenceSource(ctx), clock=ctx.clock)
+    if settings.sync.enabled and not demo:
+        _wire_sync(ctx)
+    return ctx
+
+
+def _sort_devices(ctx: AppContext, built: Any) -> None:
+    items: Iterable[Any]
+    if isinstance(built, Mapping):
+        items = built.values()
+    elif isinstance(built, Iterable):
+        items = built
+    else:
+        items = [
+            *(getattr(built, "scanners", None) or []),
+            *(getattr(built, "cameras", None) or []),
+            *[getattr(built, name, None) for name in ("scanner", "camera", "printer", "scale")],
+        ]
+    for item in items:
+        if isinstance(item, ScanSource) and item not in ctx.scanners:
+            ctx.scanners.append(item)
+        elif isinstance(item, LabelPrinter) and ctx.printer is None:
+            ctx.printer = item
+        elif isinstance(item, Scale) and ctx.scale is None:
+            ctx.scale = item
+
+
+def _wire_devices(ctx: AppContext, *, demo: bool) -> None:
+    try:
+        factory = importlib.import_module("device_drivers.factory")
+    except ImportError:
+        factory = None
+    if factory is not None and hasattr(factory, "build_devices"):
+        built = factory.build_devices(ctx.settings.devices, demo=demo)
+        ctx.devices = built
+        _sort_devices(ctx, built)
+    if ctx.printer is None and demo:
+        ctx.printer = SpoolFolderPrinter(ctx.settings.db_path.parent / "spool" / "printer")
+    devices: list[Device[Any]] = ctx.all_devices()
+    for device in devices:
+        try:
+            device.start()
+        except Exception as exc:  # a driver that cannot start is a state, not a crash
+            log.warning("cannot start %s: %s", device.name, exc)
+        ctx.closers.append(device.stop)
+    ctx.device_health = lambda: health_of(ctx.all_devices())
+
+
+def _wire_sync(ctx: AppContext) -> None:
+    from sync.device import SyncAgent, SyncSettings, parse_broker_url
+
+    s = ctx.settings.sync
+    broker = parse_broker_url(s.broker)
+    if s.username:
+        broker = type(broker)(
+            broker.host, broker.port, broker.tls, s.username, s.password.get_secret_value()
+        )
+    agent = SyncAgent(
+        ctx.store,
+        SyncSettings(
+            broker=broker,
+            site=ctx.settings.device.site,
+            app_version=__version__,
+            heartbeat_s=s.heartbeat_s,
+            ca_file=s.ca_file,
+            cert_file=s.cert_file,
+            key_file=s.key_file,
+        ),
+        device_health=ctx.device_health,
+    )
+    agent.start()
+    ctx.sync = agent
+    ctx.closers.append(agent.stop)

@@ -17,9 +17,11 @@ from floor_app.domain.events import (
     TaskStarted,
 )
 from floor_app.domain.order import OrderState
-from floor_app.domain.picking import PickTask, Shortage, ShortReason, TaskState
+from floor_app.domain.picking import PickLine, PickTask, Shortage, ShortReason, TaskState
 from floor_app.store import Store, UnitOfWork
 from floor_app.store.outbox import OutboxRecord
+
+from .pick_writes import PickWrites, StaleTask
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,52 +66,66 @@ class PickingService:
             uow.commit()
         return PickResult(task, event)
 
-    def confirm(self, task_id: str, line_id: str, qty: int, user: str) -> PickResult:
-        """Confirm ``qty`` units of a line picked into its tote."""
-        with self.store.unit_of_work() as uow:
-            task = self._active(uow, task_id)
-            line = task.line(line_id)
-            line.confirm(qty)
-            uow.tasks.save_line(task_id, line)
-            self._order_picked(uow, line.order_id, line.order_line_no, qty)
-            event = uow.emit(
-                PickConfirmed(
-                    task=task_id,
-                    line=line_id,
-                    order=line.order_id,
-                    sku=line.sku,
-                    location=line.location,
-                    qty=qty,
-                    tote_position=line.tote_position,
-                    user=user,
-                )
-            )
-            uow.catalogue.adjust_stock(line.location, line.sku, -qty)
-            uow.commit()
-        return PickResult(task, event)
+    def confirm(
+        self, task_id: str, line_id: str, qty: int, user: str, *, task: PickTask | None = None
+    ) -> PickResult:
+        """Confirm ``qty`` units of a line picked into its tote.
 
-    def undo(self, task_id: str, line_id: str, qty: int, user: str) -> PickResult:
+        ``task`` is the caller's copy of the task (a screen keeps it between scans): the
+        hot path then reads only the task's state and writes with targeted, guarded
+        UPDATEs (see :mod:`floor_app.services.pick_writes`). A stale copy is reloaded
+        once. The state change and its outbox event commit together, or nothing does.
+        """
+        return self._count(task_id, line_id, qty, user, task, undo=False)
+
+    def undo(
+        self, task_id: str, line_id: str, qty: int, user: str, *, task: PickTask | None = None
+    ) -> PickResult:
         """Take back units confirmed earlier (they go back on the shelf)."""
-        with self.store.unit_of_work() as uow:
-            task = self._active(uow, task_id)
-            line = task.line(line_id)
-            line.undo(qty)
-            uow.tasks.save_line(task_id, line)
-            self._order_picked(uow, line.order_id, line.order_line_no, -qty)
-            event = uow.emit(
-                PickUndone(
-                    task=task_id,
-                    line=line_id,
-                    order=line.order_id,
-                    sku=line.sku,
-                    location=line.location,
-                    qty=qty,
-                    user=user,
-                )
-            )
-            uow.catalogue.adjust_stock(line.location, line.sku, qty)
-            uow.commit()
-        return PickResult(task, event)
+        return self._count(task_id, line_id, qty, user, task, undo=True)
+
+    def _count(
+        self,
+        task_id: str,
+        line_id: str,
+        qty: int,
+        user: str,
+        cached: PickTask | None,
+        *,
+        undo: bool,
+    ) -> PickResult:
+        for attempt in (1, 2):
+            with self.store.unit_of_work() as uow:
+                writes = PickWrites(uow.session)
+                if cached is None or attempt == 2:
+                    task = self._active(uow, task_id)
+                else:
+                    task = cached
+                    if writes.task_state(task_id) != TaskState.IN_PROGRESS.value:
+                        task = self._active(uow, task_id)  # raises with the reason
+                line = task.line(line_id)
+                before = (line.picked, line.short)
+                (line.undo if undo else line.confirm)(qty)
+                delta = -qty if undo else qty
+                try:
+                    writes.count_line(task_id, line_id, before, line.picked)
+                    writes.order_picked(line.order_id, line.order_line_no, delta)
+                    writes.adjust_stock(line.location, line.sku, -delta)
+                    event = writes.append_event(
+                        self.store.device_id, _count_event(task_id, line, qty, user, undo=undo)
+                    )
+                    uow.events.append(event)
+                    uow.commit()
+                except StaleTask:
+                    line.picked, line.short = before
+                    continue  # the caller's copy was stale: reload and try once more
+                except BaseException:
+                    line.picked, line.short = before
+                    raise
+            return PickResult(task, event)
+        raise DomainError(  # pragma: no cover - a freshly loaded task is not stale
+            f"task {task_id} keeps changing under this device", hint="open it again"
+        )
 
     def report_short(
         self, task_id: str, line_id: str, qty: int, reason: ShortReason, user: str
@@ -194,3 +210,28 @@ class PickingService:
         if order.state is OrderState.PICKING and order.is_fully_picked:
             order.transition(OrderState.PICKED)
         uow.orders.save(order)
+
+
+def _count_event(
+    task_id: str, line: PickLine, qty: int, user: str, *, undo: bool
+) -> PickConfirmed | PickUndone:
+    if undo:
+        return PickUndone(
+            task=task_id,
+            line=line.line_id,
+            order=line.order_id,
+            sku=line.sku,
+            location=line.location,
+            qty=qty,
+            user=user,
+        )
+    return PickConfirmed(
+        task=task_id,
+        line=line.line_id,
+        order=line.order_id,
+        sku=line.sku,
+        location=line.location,
+        qty=qty,
+        tote_position=line.tote_position,
+        user=user,
+    )

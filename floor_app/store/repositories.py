@@ -13,7 +13,7 @@ from floor_app.domain.errors import NotFound
 from floor_app.domain.location import Location
 from floor_app.domain.order import Order, OrderState
 from floor_app.domain.packing import Carton, LabelJob, PackSession
-from floor_app.domain.picking import PickLine, PickTask, Shortage, TaskState
+from floor_app.domain.picking import PickLine, PickTask, Shortage, ShortReason, TaskState
 from floor_app.domain.sku import Sku
 from floor_app.domain.users import User
 
@@ -221,6 +221,22 @@ class OrderRepository:
         rows = self.s.execute(select(OrderRow.state, func.count()).group_by(OrderRow.state))
         return {state: n for state, n in rows}
 
+    def waiting_by_state(self) -> dict[str, tuple[int, float]]:
+        """State -> (orders in it, the oldest ``updated_at`` among them)."""
+        rows = self.s.execute(
+            select(OrderRow.state, func.count(), func.min(OrderRow.updated_at)).group_by(
+                OrderRow.state
+            )
+        )
+        return {state: (int(n), float(oldest)) for state, n, oldest in rows}
+
+    def set_packed(self, order_id: str, line_no: int, packed: int) -> None:
+        """Set the packed count of one order line."""
+        row = self.s.get(OrderLineRow, (order_id, line_no))
+        if row is None:
+            raise NotFound(f"order {order_id} has no line {line_no}")
+        row.packed = packed
+
 
 class TaskRepository:
     """Pick tasks with their lines and totes."""
@@ -295,6 +311,45 @@ class TaskRepository:
             )
         )
 
+    def order_for_tote(self, tote_id: str) -> str | None:
+        """The order whose goods were picked into ``tote_id`` most recently, if any."""
+        q = (
+            select(ToteRow.order_id)
+            .join(PickTaskRow, PickTaskRow.task_id == ToteRow.task_id)
+            .where(ToteRow.tote_id == tote_id, ToteRow.order_id.is_not(None))
+            .order_by(PickTaskRow.updated_at.desc())
+            .limit(1)
+        )
+        return self.s.scalar(q)
+
+    def shortages(self, order_id: str | None = None) -> list[Shortage]:
+        """Shortages reported on this device (of one order, or all), oldest first."""
+        q = select(ShortageRow).order_by(ShortageRow.id)
+        if order_id is not None:
+            q = q.where(ShortageRow.order_id == order_id)
+        return [
+            Shortage(
+                r.order_id,
+                r.sku,
+                r.location,
+                r.qty,
+                ShortReason(r.reason),
+                r.reported_by,
+                r.task_id,
+                r.line_id,
+            )
+            for r in self.s.scalars(q)
+        ]
+
+    def task_rows(self, *states: TaskState) -> list[tuple[str, str, str | None, float]]:
+        """(task id, state, assigned to, updated at) of the tasks in ``states`` (all: none)."""
+        q = select(
+            PickTaskRow.task_id, PickTaskRow.state, PickTaskRow.assigned_to, PickTaskRow.updated_at
+        )
+        if states:
+            q = q.where(PickTaskRow.state.in_([s.value for s in states]))
+        return [(a, b, c, d) for a, b, c, d in self.s.execute(q.order_by(PickTaskRow.task_id))]
+
 
 class PackRepository:
     """Pack sessions and label jobs."""
@@ -345,4 +400,25 @@ class PackRepository:
             .where(LabelJobRow.order_id == order_id)
             .order_by(LabelJobRow.created_at)
         )
+        return [m.label_from_row(r) for r in self.s.scalars(q)]
+
+    def open_session_for(self, order_id: str) -> PackSession | None:
+        """The newest pack session of ``order_id`` that is not finished (packed or held)."""
+        q = (
+            select(PackSessionRow)
+            .where(
+                PackSessionRow.order_id == order_id,
+                PackSessionRow.state.not_in(["packed", "held"]),
+            )
+            .order_by(PackSessionRow.started_at.desc())
+            .limit(1)
+        )
+        row = self.s.scalar(q)
+        return m.pack_from_row(row) if row else None
+
+    def labels_in(self, *states: str) -> list[LabelJob]:
+        """Label jobs in ``states`` (all when none), oldest first."""
+        q = select(LabelJobRow).order_by(LabelJobRow.created_at)
+        if states:
+            q = q.where(LabelJobRow.state.in_(list(states)))
         return [m.label_from_row(r) for r in self.s.scalars(q)]

@@ -1,0 +1,54 @@
+"""Scans as the floor screens take them: classification, and the quantity-field guard.
+
+A picker may type a quantity instead of scanning every unit. A keyboard-wedge scanner
+types into whatever field has the focus, so a barcode can land in the quantity field:
+:func:`read_quantity` tells a quantity from a code by its shape (a quantity is at most
+:data:`MAX_QTY_DIGITS` digits) and, where the wedge decoder reports it, by key timing
+(``machine_typed``). A code that landed there is handed back as a scan, never taken as
+a quantity of thousands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from floor_app.domain.codes import ScannedCode, classify
+from floor_app.domain.errors import InvalidBarcode, QuantityError
+
+MAX_QTY_DIGITS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityEntry:
+    """A typed quantity."""
+
+    qty: int
+
+
+def read_quantity(
+    text: str, open_qty: int, *, machine_typed: bool = False
+) -> QuantityEntry | ScannedCode:
+    """A quantity typed into the quantity field, or the scan that landed there by mistake.
+
+    Raises :class:`QuantityError` for a quantity that is zero or more than ``open_qty``,
+    and :class:`InvalidBarcode` for text that is neither a quantity nor a floor code.
+    """
+    body = text.strip()
+    if not body:
+        raise QuantityError("no quantity typed", hint="type how many you took, or scan the item")
+    if body.isdigit() and len(body) <= MAX_QTY_DIGITS and not machine_typed:
+        qty = int(body)
+        if qty <= 0:
+            raise QuantityError("the quantity must be at least 1")
+        if qty > open_qty:
+            raise QuantityError(
+                f"{qty} is more than the {open_qty} still open on this line",
+                hint="count again; put any extra back",
+            )
+        return QuantityEntry(qty)
+    try:
+        return classify(body)
+    except InvalidBarcode as exc:
+        raise InvalidBarcode(
+            f"{body!r} is neither a quantity nor a barcode", hint=exc.hint or "type a number"
+        ) from exc

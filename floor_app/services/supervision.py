@@ -1,0 +1,344 @@
+"""What the supervisor sees and decides: devices, exceptions, throughput and bottlenecks.
+
+:class:`SupervisorFeed` is the data source of the supervisor screen. Two implementations
+are meant to exist:
+
+* :class:`LocalSupervisorFeed` (here) reads the device's own store: this device live,
+  the exceptions of the orders and tasks it holds, throughput from its outbox, and the
+  orders waiting per stage. Demo mode uses it (there is no broker).
+* an MQTT-backed feed (``sync/supervisor_feed.py``) subscribes to every device's retained
+  ``dev/{device}/status`` topic (presence with epochs and the health heartbeat) and the
+  order status stream; it answers :meth:`SupervisorFeed.devices` from those and the rest
+  from the store the hub keeps in sync.
+
+Actions are claims: each one changes the local copy and records a claim event in the
+outbox in one unit of work, carrying the version it was based on, so the hub can refuse
+a stale decision (the refusal is shown on screen).
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from sqlalchemy import select
+
+from floor_app.domain.errors import DomainError
+from floor_app.domain.events import DomainEvent, EventKind
+from floor_app.domain.order import STAGES, OrderState
+from floor_app.domain.picking import TaskState
+from floor_app.domain.users import Role
+from floor_app.store import Store
+from floor_app.store.tables import OutboxRow
+
+Clock = Callable[[], float]
+
+#: An in-progress task with no activity for this long is listed as stalled.
+STALLED_AFTER_S = 600.0
+#: The window of the throughput figures.
+THROUGHPUT_WINDOW_S = 3600.0
+
+
+# -- claim events of the supervisor's decisions ---------------------------------------------
+# They belong with the other events in floor_app.domain.events (and its EVENT_TYPES, which
+# the protocol validates against); until they are registered there the hub dead-letters
+# them with a reason, which the device counts and shows.
+
+
+@dataclass(frozen=True, slots=True)
+class ShortApproved(DomainEvent):
+    """A supervisor accepted an order's shortage: it goes on picked, short."""
+
+    TYPE: ClassVar[str] = "order.short_approved"
+    KIND: ClassVar[EventKind] = "claim"
+    order: str
+    user: str
+    order_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class HoldReleased(DomainEvent):
+    """A supervisor released a held order back to the state it was held from."""
+
+    TYPE: ClassVar[str] = "order.released"
+    KIND: ClassVar[EventKind] = "claim"
+    order: str
+    user: str
+    order_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskReassigned(DomainEvent):
+    """A supervisor gave a pick task to another picker."""
+
+    TYPE: ClassVar[str] = "task.reassigned"
+    KIND: ClassVar[EventKind] = "claim"
+    task: str
+    to_user: str
+    user: str
+    task_version: int
+
+
+# -- what the feed returns ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePresence:
+    """One device or station as the supervisor sees it."""
+
+    device_id: str
+    online: bool | None  # None: not known (no presence data)
+    user: str = ""
+    task: str = ""
+    outbox_depth: int = 0
+    oldest_unsent_age_s: float | None = None
+    last_scan: str = ""
+    last_scan_age_s: float | None = None
+    health: dict[str, str] = field(default_factory=dict)
+    station: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FloorException:
+    """An exception waiting for a decision; ``actions`` are what may be done about it."""
+
+    key: str
+    kind: str  # "short", "held", "stalled"
+    subject: str  # the order or task id
+    summary: str
+    age_s: float
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    """Work done in the last window: units picked, orders packed and labelled."""
+
+    window_s: float
+    per_stage: dict[str, int]
+    per_person: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class StageBacklog:
+    """Orders waiting in one stage and how long the oldest has waited."""
+
+    stage: str
+    waiting: int
+    oldest_age_s: float
+
+
+class SupervisorFeed(abc.ABC):
+    """The supervisor screen's data and actions (see the module docstring)."""
+
+    @abc.abstractmethod
+    def devices(self) -> list[DevicePresence]:
+        """Every device and station, with presence and health."""
+
+    @abc.abstractmethod
+    def exceptions(self) -> list[FloorException]:
+        """Exceptions waiting for a decision, oldest first."""
+
+    @abc.abstractmethod
+    def throughput(self) -> Throughput:
+        """Per stage and per person, over the last hour."""
+
+    @abc.abstractmethod
+    def bottlenecks(self) -> list[StageBacklog]:
+        """Orders waiting per stage, in flow order."""
+
+    @abc.abstractmethod
+    def pickers(self) -> list[str]:
+        """User ids a task may be given to."""
+
+    @abc.abstractmethod
+    def approve_short(self, order_id: str, by: str) -> None:
+        """Accept an order's shortage (claim)."""
+
+    @abc.abstractmethod
+    def release_hold(self, order_id: str, by: str) -> None:
+        """Release a held order (claim)."""
+
+    @abc.abstractmethod
+    def reassign_task(self, task_id: str, to_user: str, by: str) -> None:
+        """Give a task to another picker (claim)."""
+
+
+#: The flow stages the bottleneck view shows, plus the two side tracks.
+BACKLOG_STATES: tuple[OrderState, ...] = (
+    *(s for s in STAGES if s is not OrderState.SHIPPED),
+    OrderState.SHORT,
+    OrderState.HELD,
+)
+
+_STAGE_OF_EVENT = {
+    "pick.confirmed": "pick",
+    "pick.undone": "pick",
+    "pack.completed": "pack",
+    "label.confirmed": "label",
+}
+
+
+class LocalSupervisorFeed(SupervisorFeed):
+    """A feed over this device's own store (demo mode, or a supervisor without a broker)."""
+
+    def __init__(
+        self,
+        store: Store,
+        own: Callable[[], DevicePresence],
+        *,
+        clock: Clock = time.time,
+        stalled_after_s: float = STALLED_AFTER_S,
+    ) -> None:
+        self.store = store
+        self._own = own
+        self.clock = clock
+        self.stalled_after_s = stalled_after_s
+
+    def devices(self) -> list[DevicePresence]:
+        return [self._own()]
+
+    def exceptions(self) -> list[FloorException]:
+        now = self.clock()
+        out: list[FloorException] = []
+        with self.store.unit_of_work() as uow:
+            for order_id in uow.orders.by_state(OrderState.SHORT):
+                order = uow.orders.get(order_id)
+                shorts = uow.tasks.shortages(order_id)
+                what = ", ".join(f"{s.qty}x {s.sku} {s.reason.value}" for s in shorts) or "short"
+                out.append(
+                    FloorException(
+                        f"short:{order_id}",
+                        "short",
+                        order_id,
+                        what,
+                        now - self._updated(uow, order_id, now),
+                        ("approve",),
+                    )
+                )
+            for order_id in uow.orders.by_state(OrderState.HELD):
+                order = uow.orders.get(order_id)
+                out.append(
+                    FloorException(
+                        f"held:{order_id}",
+                        "held",
+                        order_id,
+                        order.hold_reason or "held",
+                        now - self._updated(uow, order_id, now),
+                        ("release",),
+                    )
+                )
+            for task_id, _state, user, updated in uow.tasks.task_rows(TaskState.IN_PROGRESS):
+                if now - updated >= self.stalled_after_s:
+                    out.append(
+                        FloorException(
+                            f"stalled:{task_id}",
+                            "stalled",
+                            task_id,
+                            f"{user or '-'}",
+                            now - updated,
+                            ("reassign",),
+                        )
+                    )
+        out.sort(key=lambda e: -e.age_s)
+        return out
+
+    @staticmethod
+    def _updated(uow: object, order_id: str, now: float) -> float:
+        from floor_app.store.tables import OrderRow
+
+        session = uow.session  # type: ignore[attr-defined]
+        value = session.scalar(select(OrderRow.updated_at).where(OrderRow.order_id == order_id))
+        return float(value) if value is not None else now
+
+    def throughput(self) -> Throughput:
+        since = self.clock() - THROUGHPUT_WINDOW_S
+        stage: Counter[str] = Counter()
+        person: dict[str, Counter[str]] = {}
+        with self.store.read() as session:
+            rows = session.execute(
+                select(OutboxRow.type, OutboxRow.payload).where(
+                    OutboxRow.created_at >= since, OutboxRow.type.in_(list(_STAGE_OF_EVENT))
+                )
+            )
+            for event_type, payload in rows:
+                data = json.loads(payload)
+                units = int(data.get("qty", 1))
+                if event_type == "pick.undone":
+                    units = -units
+                name = _STAGE_OF_EVENT[event_type]
+                stage[name] += units
+                person.setdefault(str(data.get("user", "")), Counter())[name] += units
+        return Throughput(
+            THROUGHPUT_WINDOW_S,
+            {s: stage.get(s, 0) for s in ("pick", "pack", "label")},
+            {p: dict(c) for p, c in sorted(person.items())},
+        )
+
+    def bottlenecks(self) -> list[StageBacklog]:
+        now = self.clock()
+        with self.store.read() as session:
+            from floor_app.store.repositories import OrderRepository
+
+            waiting = OrderRepository(session).waiting_by_state()
+        out = []
+        for state in BACKLOG_STATES:
+            n, oldest = waiting.get(state.value, (0, now))
+            out.append(StageBacklog(state.value, n, max(0.0, now - oldest) if n else 0.0))
+        return out
+
+    def pickers(self) -> list[str]:
+        with self.store.unit_of_work() as uow:
+            return [u.user_id for u in uow.users.all() if u.active and Role.PICKER in u.roles]
+
+    def approve_short(self, order_id: str, by: str) -> None:
+        with self.store.unit_of_work() as uow:
+            order = uow.orders.get(order_id)
+            if order.state is not OrderState.SHORT:
+                raise DomainError(f"order {order_id} is {order.state}, not short")
+            if not order.is_fully_picked:
+                raise DomainError(
+                    f"order {order_id} still has lines to pick",
+                    hint="wait until its task is done",
+                )
+            seen = order.version
+            order.transition(OrderState.PICKED, f"short approved by {by}")
+            uow.orders.save(order)
+            self._emit(uow, ShortApproved(order=order_id, user=by, order_version=seen), seen)
+            uow.commit()
+
+    def release_hold(self, order_id: str, by: str) -> None:
+        with self.store.unit_of_work() as uow:
+            order = uow.orders.get(order_id)
+            seen = order.version
+            order.release()
+            uow.orders.save(order)
+            self._emit(uow, HoldReleased(order=order_id, user=by, order_version=seen), seen)
+            uow.commit()
+
+    def reassign_task(self, task_id: str, to_user: str, by: str) -> None:
+        with self.store.unit_of_work() as uow:
+            task = uow.tasks.get(task_id)
+            user = uow.users.get(to_user)
+            if user is None or not user.active or Role.PICKER not in user.roles:
+                raise DomainError(f"{to_user} is not an active picker")
+            if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS, TaskState.OPEN):
+                raise DomainError(f"task {task_id} is {task.state}; it cannot be reassigned")
+            seen = task.version
+            if task.state is TaskState.IN_PROGRESS or task.state is TaskState.OPEN:
+                task.move_to(TaskState.ASSIGNED)
+            task.assigned_to = to_user
+            uow.tasks.save(task)
+            self._emit(
+                uow, TaskReassigned(task=task_id, to_user=to_user, user=by, task_version=seen), None
+            )
+            uow.commit()
+
+    @staticmethod
+    def _emit(uow: object, event: DomainEvent, version: int | None) -> None:
+        uow.emit(event, order_version=version)  # type: ignore[attr-defined]
