@@ -1,19 +1,30 @@
-"""The floor app: handed a built :class:`AppContext`, it shows login and then the role's screens."""
+"""The floor app: handed a built :class:`AppContext`, it shows login and then the role's screens.
+
+Scans reach the active screen the same way whatever their source: typed into a scan field
+and submitted, or read by a hardware scanner or camera on its driver thread, which only
+posts a :class:`ScanArrived` message (thread-safe). Device state changes and what the hub
+says (refused claims, cancelled tasks) arrive as messages too.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from typing import Any
 
 from textual import events
 from textual.app import App
 from textual.binding import Binding
 
+from device_drivers.base import Scan, StateChange
 from floor_app.context import AppContext
 from floor_app.domain.users import Role
 from floor_app.services.session import LoggedIn
 from floor_app.ui.i18n import Translator
 
+from .messages import DeviceChanged, ScanArrived, SyncNotice
 from .screens.base import FloorScreen
+from .screens.lock import LockScreen
 from .screens.login import LoginScreen
 from .screens.packer_home import PackerHomeScreen
 from .screens.picker_home import PickerHomeScreen
@@ -25,6 +36,9 @@ HOME: dict[Role, type[FloorScreen]] = {
     Role.SUPERVISOR: SupervisorHomeScreen,
 }
 
+#: Textual's own themes; "high-contrast" is the app stylesheet on black.
+THEMES = {"high-contrast": "textual-dark", "dark": "textual-dark", "light": "textual-light"}
+
 
 class FloorApp(App[int]):
     """The Textual app of a floor device."""
@@ -33,8 +47,8 @@ class FloorApp(App[int]):
     TITLE = "floor"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-        Binding("ctrl+c", "quit", "Quit", id="app.quit_c", show=False, priority=True),
+        Binding("ctrl+q", "quit", "keys.quit", id="app.quit", priority=True),
+        Binding("ctrl+c", "quit", "keys.quit", id="app.quit_c", show=False, priority=True),
     ]
 
     def __init__(
@@ -46,6 +60,20 @@ class FloorApp(App[int]):
         self.tr = Translator(language or ctx.settings.ui.language)
         self.session: LoggedIn | None = None
         self._last_activity = time.monotonic()
+        self.theme = THEMES.get(ctx.settings.ui.theme, "textual-dark")
+        if ctx.settings.ui.theme == "light":
+            self.add_class("-light")
+        self._translate_app_bindings()
+
+    def _translate_app_bindings(self) -> None:
+        bindings = self._bindings.key_to_bindings
+        for key, items in bindings.items():
+            bindings[key] = [
+                replace(b, description=self.tr(b.description))
+                if b.description.startswith("keys.")
+                else b
+                for b in items
+            ]
 
     @property
     def user_id(self) -> str:
@@ -65,7 +93,75 @@ class FloorApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(LoginScreen())
         if self.ctx.settings.ui.idle_lock_s:
-            self.set_interval(5.0, self._check_idle)
+            self.set_interval(min(5.0, self.ctx.settings.ui.idle_lock_s / 2), self.check_idle_lock)
+        for source in self.ctx.scanners:
+            source.on_scan(self._scan_from_device)
+        for device in self.ctx.all_devices():
+            device.on_state_change(self._device_state)
+        self._listen_to_sync()
+
+    # -- hand-offs from other threads: only post_message --------------------------------------
+
+    def _scan_from_device(self, scan: Scan) -> None:
+        self.post_message(ScanArrived(scan.with_aim, scan.source, scan.received_monotonic))
+
+    def _device_state(self, change: StateChange[Any]) -> None:
+        device = next((d for d in self.ctx.all_devices() if d.name == change.device), None)
+        kind = device.kind if device is not None else "device"
+        self.post_message(
+            DeviceChanged(change.device, kind, str(change.old), str(change.new), change.error)
+        )
+
+    def _listen_to_sync(self) -> None:
+        sync = self.ctx.sync
+        if sync is None:
+            return
+        if hasattr(sync, "on_claim_refused"):
+            sync.on_claim_refused(
+                lambda r: self.post_message(
+                    SyncNotice(
+                        "refused",
+                        str(getattr(r, "reason", "")),
+                        task_id=getattr(r, "task_id", None),
+                        order_id=getattr(r, "order_id", None),
+                    )
+                )
+            )
+        if hasattr(sync, "on_push_applied"):
+            sync.on_push_applied(self._push_applied)
+        if hasattr(sync, "on_online_changed"):
+            sync.on_online_changed(
+                lambda online: self.post_message(SyncNotice("online" if online else "offline", ""))
+            )
+
+    def _push_applied(self, message: Any) -> None:
+        item = getattr(message, "item", None)
+        task_id = getattr(item, "task_id", None)
+        if type(item).__name__ == "TaskCancelled" and task_id:
+            reason = str(getattr(item, "reason", ""))
+            self.post_message(SyncNotice("task_cancelled", reason, task_id=task_id))
+
+    # -- messages on the UI thread ------------------------------------------------------------
+
+    def on_scan_arrived(self, message: ScanArrived) -> None:
+        self.touch()
+        self.ctx.activity.scanned(message.text)
+        handler = getattr(self.screen, "handle_scan", None)
+        if callable(handler):
+            handler(message.text.strip(), message.source)
+
+    def on_device_changed(self, message: DeviceChanged) -> None:
+        screen = self.screen
+        if isinstance(screen, FloorScreen):
+            screen.device_changed(message)
+
+    def on_sync_notice(self, message: SyncNotice) -> None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, FloorScreen):
+                screen.sync_notice(message)
+                break
+
+    # -- session ------------------------------------------------------------------------------
 
     def set_language(self, language: str) -> None:
         """Switch the language of every screen shown from now on."""
@@ -74,6 +170,7 @@ class FloorApp(App[int]):
     def logged_in(self, session: LoggedIn) -> None:
         """Called by the login screen: show the role's home screen."""
         self.session = session
+        self.touch()
         if session.user.language:
             self.set_language(session.user.language)
         self.switch_screen(HOME[session.role]())
@@ -86,19 +183,48 @@ class FloorApp(App[int]):
             except Exception as exc:
                 self.notify(str(exc), severity="error")
         self.session = None
+        self.ctx.activity.task = ""
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(LoginScreen())
+
+    def unlocked(self, session: LoggedIn) -> None:
+        """The lock screen was opened by a badge: the same user goes on, another starts anew."""
+        if self.session is not None and session.user.user_id == self.session.user.user_id:
+            self.pop_screen()
+            self.touch()
+            return
+        self.pop_screen()
+        if self.session is not None:
+            try:
+                self.ctx.sessions.logout(self.session.user.user_id, "idle")
+            except Exception as exc:
+                self.notify(str(exc), severity="error")
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.logged_in(session)
 
     def error_bell(self) -> None:
         """Ring the terminal bell when configured to."""
         if self.ctx.settings.ui.bell:
             self.bell()
 
-    def on_key(self, event: events.Key) -> None:
+    def touch(self) -> None:
+        """Note user activity (a key or a scan): the idle lock starts counting again."""
         self._last_activity = time.monotonic()
 
-    def _check_idle(self) -> None:
-        idle = time.monotonic() - self._last_activity
-        if self.session is not None and idle > self.ctx.settings.ui.idle_lock_s:
-            self.action_logout("idle")
+    def on_key(self, event: events.Key) -> None:
+        self.touch()
+
+    def check_idle_lock(self, now: float | None = None) -> None:
+        """Lock the screen when nobody touched it for ``ui.idle_lock_s`` seconds."""
+        now = time.monotonic() if now is None else now
+        idle = now - self._last_activity
+        limit = self.ctx.settings.ui.idle_lock_s
+        if (
+            limit
+            and self.session is not None
+            and idle > limit
+            and not isinstance(self.screen, LockScreen)
+        ):
+            self.push_screen(LockScreen())

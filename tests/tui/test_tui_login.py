@@ -88,7 +88,7 @@ def test_pin_login_and_forced_role(demo_ctx: AppContext) -> None:
             await pilot.press(*"1234", "enter")
             await pilot.pause()
             assert isinstance(app.screen, SupervisorHomeScreen)
-            table = app.screen.query_one("#states", DataTable)
+            table = app.screen.query_one("#bottlenecks", DataTable)
             assert table.row_count > 5
 
     asyncio.run(scenario())
@@ -120,11 +120,13 @@ def test_packer_scans_an_order_and_a_wrong_code(demo_ctx: AppContext) -> None:
             await pilot.pause()
             await pilot.press(*"SO-100001", "enter")
             await pilot.pause()
-            assert "SO-100001" in _text(app, "#message")
-            assert app.screen.query_one("#lines", DataTable).row_count >= 1
+            assert "not picked yet" in _text(app, "#message")
             await pilot.press(*"A01-01-1A", "enter")
             await pilot.pause()
-            assert "not an order" in _text(app, "#message")
+            assert "not a tote or an order" in _text(app, "#message")
+            await pilot.press(*"T0901", "enter")
+            await pilot.pause()
+            assert app.screen.query_one("#lines", DataTable).row_count >= 1
 
     asyncio.run(scenario())
 
@@ -141,7 +143,7 @@ def test_ctrl_q_quits(demo_ctx: AppContext) -> None:
     asyncio.run(scenario())
 
 
-def test_picker_opens_a_tasks_stops_in_route_order(demo_ctx: AppContext) -> None:
+def test_picker_enter_starts_the_first_task_at_its_first_stop(demo_ctx: AppContext) -> None:
     async def scenario() -> None:
         app = FloorApp(demo_ctx)
         async with app.run_test(size=(40, 16)) as pilot:
@@ -149,11 +151,10 @@ def test_picker_opens_a_tasks_stops_in_route_order(demo_ctx: AppContext) -> None
             await pilot.pause()
             await pilot.press("enter")
             await pilot.pause()
-            stops = app.screen.query_one("#stops", DataTable)
             task = demo_ctx.picking.task("PT-0001")
-            assert stops.row_count == len(task.lines)
-            first = stops.get_row_at(0)
-            assert first[1] == task.ordered_lines()[0].location
+            assert task.state.value == "in_progress"
+            first = task.ordered_lines()[0]
+            assert first.location in _text(app, "#prompt")
             await pilot.press("escape")
             await pilot.pause()
             assert isinstance(app.screen, PickerHomeScreen)

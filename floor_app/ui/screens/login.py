@@ -17,7 +17,7 @@ from floor_app.services.session import LoggedIn
 from floor_app.store import StoreError
 from floor_app.ui.i18n import LANGUAGES
 
-from .base import FloorScreen
+from .base import FloorScreen, error_text
 
 Login = Callable[[Role], LoggedIn]
 
@@ -26,8 +26,8 @@ class LoginScreen(FloorScreen):
     """The first screen: who is working on this device."""
 
     BINDINGS = [
-        Binding("f2", "toggle_pin", "User+PIN", id="login.pin"),
-        Binding("f3", "language", "Language", id="login.language"),
+        Binding("f2", "toggle_pin", "keys.pin", id="login.pin"),
+        Binding("f3", "language", "keys.language", id="login.language"),
     ]
 
     def __init__(self) -> None:
@@ -91,6 +91,10 @@ class LoginScreen(FloorScreen):
             lambda role: sessions.login_pin(user_id, pin, role),
         )
 
+    def handle_scan(self, text: str, source: str = "keyboard") -> None:
+        """A badge scanned by a hardware scanner."""
+        self.submit_badge(text)
+
     def submit_badge(self, badge: str) -> None:
         """Log in with a scanned badge (also called for hardware scans)."""
         sessions = self.floor.ctx.sessions
@@ -108,7 +112,7 @@ class LoginScreen(FloorScreen):
                 return
             session = login(roles[0])
         except (DomainError, StoreError) as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.floor.logged_in(session)
 
@@ -131,7 +135,7 @@ class LoginScreen(FloorScreen):
         try:
             session = self._pending(Role(event.option.id or Role.PICKER.value))
         except (DomainError, StoreError) as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.floor.logged_in(session)
 
@@ -146,7 +150,4 @@ class LoginScreen(FloorScreen):
 
     def show_error(self, text: str) -> None:
         """Show what went wrong, in red, with the bell."""
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.add_class("error")
-        self.floor.error_bell()
+        self.flash_error(text)

@@ -1,53 +1,80 @@
-"""The picker's home: the pick tasks on this device, and each task's stops in route order."""
+"""The picker's home: the pick tasks on this device; Enter (or a scan of a task's first
+location) starts the task in guided picking."""
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Footer, Input, Static
 
+from floor_app.domain.codes import CodeKind, classify
+from floor_app.domain.errors import DomainError
 from floor_app.domain.picking import PickTask
+from floor_app.store import StoreError
 
-from .base import FloorScreen
+from .base import FloorScreen, error_text
 
 
 class PickerHomeScreen(FloorScreen):
-    """Lists the open pick tasks; Enter shows a task's stops."""
+    """Lists the open pick tasks; Enter starts the highlighted one."""
 
     BINDINGS = [
-        Binding("f5", "refresh", "Refresh", id="picker.refresh"),
-        Binding("ctrl+l", "app.logout", "Log out", id="app.logout"),
+        Binding("enter", "start", "keys.start", id="picker.start", show=True),
+        Binding("up", "cursor(-1)", show=False),
+        Binding("down", "cursor(1)", show=False),
+        Binding("f5", "refresh", "keys.refresh", id="picker.refresh"),
+        Binding("ctrl+l", "app.logout", "keys.logout", id="app.logout"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__(id="picker-home")
+        self._tasks: list[PickTask] = []
+
     def compose(self) -> ComposeResult:
-        tr = self.floor.tr
         yield self.header()
-        yield Static(tr("picker.title"), classes="title")
+        yield Static(self.tr("picker.title"), classes="title")
         table: DataTable[str] = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="empty", classes="hint")
+        yield Input(id="scan", placeholder=self.tr("picker.scan_placeholder"))
+        yield Static("", id="message", classes="message")
         yield Footer()
 
     def on_mount(self) -> None:
-        tr = self.floor.tr
         table = self.query_one("#tasks", DataTable)
         table.add_columns(
-            tr("picker.task"),
-            tr("picker.lines"),
-            tr("picker.units"),
-            tr("picker.first_stop"),
-            tr("picker.state"),
+            self.tr("picker.task"),
+            self.tr("picker.lines"),
+            self.tr("picker.units"),
+            self.tr("picker.first_stop"),
+            self.tr("picker.state"),
         )
         self.action_refresh()
-        table.focus()
+        self.query_one("#scan", Input).focus()
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one("#tasks", DataTable)
+        table.move_cursor(row=max(0, table.cursor_row + step))
+
+    @on(Input.Submitted, "#scan")
+    def _submitted(self, event: Input.Submitted) -> None:
+        text, event.input.value = event.value.strip(), ""
+        if text:
+            self.handle_scan(text)
+        else:
+            self.action_start()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
 
     def action_refresh(self) -> None:
         """Reload the task list from the store."""
-        tasks = self.floor.ctx.picking.open_tasks(self.floor.user_id)
+        self._tasks = self.floor.ctx.picking.open_tasks(self.floor.user_id)
         table = self.query_one("#tasks", DataTable)
         table.clear()
-        for task in tasks:
+        for task in self._tasks:
             done, total = task.progress
             nxt = task.next_line()
             table.add_row(
@@ -55,39 +82,48 @@ class PickerHomeScreen(FloorScreen):
                 f"{done}/{total}",
                 str(sum(ln.qty for ln in task.lines)),
                 nxt.location if nxt else "-",
-                task.state.value,
+                self.tr(f"task_state.{task.state.value}"),
                 key=task.task_id,
             )
-        self.query_one("#empty", Static).update("" if tasks else self.floor.tr("picker.none"))
+        self.query_one("#empty", Static).update("" if self._tasks else self.tr("picker.none"))
+
+    def action_start(self) -> None:
+        table = self.query_one("#tasks", DataTable)
+        if not self._tasks or table.cursor_row < 0:
+            return
+        row_key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
+        if row_key.value:
+            self.open_task(row_key.value)
 
     @on(DataTable.RowSelected, "#tasks")
-    def _open(self, event: DataTable.RowSelected) -> None:
+    def _selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            task = self.floor.ctx.picking.task(event.row_key.value)
-            self.app.push_screen(TaskStopsScreen(task))
+            self.open_task(event.row_key.value)
 
+    def open_task(self, task_id: str, *, at_location: str | None = None) -> None:
+        """Start (or resume) ``task_id`` and walk it."""
+        from .pick import PickScreen
 
-class TaskStopsScreen(FloorScreen):
-    """The stops of one task in walking order: location, item, quantity, tote."""
+        try:
+            task = self.floor.ctx.picking.start(task_id, self.floor.user_id).task
+        except (DomainError, StoreError) as exc:
+            self.flash_error(error_text(exc))
+            self.action_refresh()
+            return
+        self.floor.ctx.activity.task = task_id
+        self.app.push_screen(PickScreen(task, at_location=at_location))
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="app.back")]
-
-    def __init__(self, task: PickTask) -> None:
-        super().__init__()
-        self.pick_task = task
-
-    def compose(self) -> ComposeResult:
-        yield self.header()
-        yield Static(f"{self.pick_task.task_id} · {self.pick_task.zone}", classes="title")
-        table: DataTable[str] = DataTable(id="stops", cursor_type="row", zebra_stripes=True)
-        yield table
-        yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one("#stops", DataTable)
-        table.add_columns("#", "Loc", "SKU", "Qty", "Tote")
-        for i, ln in enumerate(self.pick_task.ordered_lines(), start=1):
-            table.add_row(
-                str(i), ln.location, ln.sku, f"{ln.picked}/{ln.qty}", str(ln.tote_position)
-            )
-        table.focus()
+    def handle_scan(self, text: str, source: str = "keyboard") -> None:
+        """A scan of the first location of a task starts that task there."""
+        try:
+            code = classify(text)
+        except DomainError as exc:
+            self.flash_error(error_text(exc))
+            return
+        if code.kind is CodeKind.LOCATION:
+            for task in self._tasks:
+                nxt = task.next_line()
+                if nxt is not None and nxt.location == code.value:
+                    self.open_task(task.task_id, at_location=code.value)
+                    return
+        self.flash_error(self.tr("picker.scan_first_stop", code=code.value))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from textual.widgets import Static
 
 from floor_app.context import AppContext
@@ -52,17 +50,31 @@ class StatusHeader(Static):
         narrow = self.size.width and self.size.width < 60
         parts = [self.ctx.settings.device.id]
         who = self.user or self.tr("header.nobody")
-        parts.append(
-            f"{who}" if narrow or not self.role else f"{who} ({self.tr('roles.' + self.role)})"
-        )
-        state = self.tr("header.online") if sync.online else self.tr("header.offline")
-        parts.append(("● " if sync.online else "○ ") + state)
+        online = sync.online
+        if narrow:
+            parts.append(who.split(" ")[0])
+            parts.append(("●" if online else "○") + f" ↑{depth if depth >= 0 else '?'}")
+            marks = "".join(
+                f"{name[:1].upper()}{_HEALTH_MARK.get(state_name, '!')}"
+                for name, state_name in self.ctx.device_health().items()
+            )
+            if marks:
+                parts.append(marks)
+            self.set_class(not online, "-offline")
+            self.set_class(depth > 0 and not online, "-backlog")
+            self.update(" ".join(parts))
+            return
+        parts.append(who if not self.role else f"{who} ({self.tr('roles.' + self.role)})")
+        state = self.tr("header.online") if online else self.tr("header.offline")
+        parts.append(("● " if online else "○ ") + state)
         outbox = self.tr("header.outbox", depth=depth if depth >= 0 else "?")
         if oldest is not None and depth > 0:
-            outbox += " " + self.tr("header.oldest", age=format_age(max(0.0, time.time() - oldest)))
+            outbox += " " + self.tr(
+                "header.oldest", age=format_age(max(0.0, self.ctx.clock() - oldest))
+            )
         parts.append(outbox)
         for name, state_name in self.ctx.device_health().items():
-            parts.append(f"{name[:4] if narrow else name} {_HEALTH_MARK.get(state_name, '!')}")
+            parts.append(f"{name} {_HEALTH_MARK.get(state_name, '!')}")
         self.set_class(not sync.online, "-offline")
         self.set_class(depth > 0 and not sync.online, "-backlog")
         self.update(" · ".join(parts))
