@@ -1,0 +1,185 @@
+"""The pack station end to end: a real store, a fake scale, printer and scanner."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from conftest import context_from_seed
+from fakes import FakePrinter, FakeScale, FakeScanner
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from floor_app.context import AppContext
+from floor_app.domain.order import OrderState
+from floor_app.domain.packing import LabelState
+from floor_app.services.labels import LabelService
+from floor_app.ui.app import FloorApp
+from floor_app.ui.screens.packer_home import PackerHomeScreen
+
+pytestmark = pytest.mark.tui
+
+
+def _text(app: FloorApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+class Station:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.scale = FakeScale()
+        self.printer = FakePrinter()
+        self.scanner = FakeScanner("scanner")
+        for device in (self.scale, self.printer, self.scanner):
+            device.start()
+        ctx.scale, ctx.printer = self.scale, self.printer
+        ctx.scanners.append(self.scanner)
+        ctx.labels = LabelService(ctx.store, self.printer, ctx.settings.db_path.parent / "spool")
+
+
+@pytest.fixture
+def station(seeded_store: Path, tmp_path: Path) -> Station:
+    return Station(context_from_seed(seeded_store, tmp_path))
+
+
+async def _settle(pilot: Pilot[int], app: FloorApp) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _verify_all(pilot: Pilot[int], st: Station, app: FloorApp) -> None:
+    screen = app.screen
+    assert isinstance(screen, PackerHomeScreen) and screen.view is not None
+    view = screen.view
+    for sku, qty in view.session.expected.items():
+        for _ in range(qty):
+            st.scanner.scan(view.skus[sku].gtin)
+            await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 16)])
+def test_tote_to_labelled_parcel_with_scans_alone(station: Station, size: tuple[int, int]) -> None:
+    ctx = station.ctx
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press(*"B2001", "enter")
+            await pilot.pause()
+            station.scanner.scan("T0901")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, PackerHomeScreen) and screen.view is not None
+            order_id = screen.view.order.order_id
+            station.scale.grams = screen.view.items_weight_g + (
+                screen.view.suggested.tare_g if screen.view.suggested else 0
+            )
+            await _verify_all(pilot, station, app)
+            await _settle(pilot, app)  # the scale is read, the label printed
+            assert len(station.printer.jobs) == 1
+            job = station.printer.jobs[0]
+            assert b"^XA" in job.data and job.description.startswith("TRK")
+            assert "Scan the printed label" in _text(app, "#prompt")
+            assert job.description in _text(app, "#label-preview")
+            station.scanner.scan(job.description)
+            await pilot.pause()
+            assert f"Order {order_id} packed and labelled" in _text(app, "#message")
+        with ctx.store.unit_of_work() as uow:
+            assert uow.orders.get(order_id).state is OrderState.LABELLED
+            labels = uow.packs.labels_for(order_id)
+        assert [j.state for j in labels] == [LabelState.CONFIRMED]
+        records = ctx.store.pending()
+        types = [r.type for r in records]
+        assert types[-3:] == ["pack.completed", "label.printed", "label.confirmed"]
+        printed = next(r for r in records if r.type == "label.printed")
+        assert printed.event_id == labels[0].job_id  # keyed by the job: never twice
+
+    asyncio.run(scenario())
+    ctx.close()
+
+
+def test_weight_off_needs_a_supervisors_badge(station: Station) -> None:
+    ctx = station.ctx
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"B2001", "enter", *"T0902", "enter")
+            await pilot.pause()
+            station.scale.grams = 5
+            await _verify_all(pilot, station, app)
+            await _settle(pilot, app)
+            assert "Weight 5 g, expected" in _text(app, "#message")
+            assert station.printer.jobs == []
+            await pilot.press("f7", *"B2001", "enter")  # a packer's own badge
+            await _settle(pilot, app)
+            assert "not an active supervisor" in _text(app, "#message")
+            await pilot.press("f7", *"B3001", "enter")
+            await _settle(pilot, app)
+            assert len(station.printer.jobs) == 1
+        event = next(r for r in ctx.store.pending() if r.type == "pack.completed")
+        assert event.payload["weight_override_by"] == "grace"
+        assert event.payload["weight_g"] == 5
+
+    asyncio.run(scenario())
+    ctx.close()
+
+
+def test_missing_item_holds_the_order_and_reprint_needs_a_reason(station: Station) -> None:
+    ctx = station.ctx
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"B2001", "enter", *"T0903", "enter")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, PackerHomeScreen) and screen.view is not None
+            held_order = screen.view.order.order_id
+            await pilot.press(*"4260123999994", "enter")  # a misread: bad check digit
+            await pilot.pause()
+            assert "wrong check digit" in _text(app, "#message")
+            await pilot.press(*"4260123999995", "enter")  # an item this device does not know
+            await pilot.pause()
+            assert "no item with barcode" in _text(app, "#message")
+            await pilot.press(*"CTN-L", "enter")
+            await pilot.pause()
+            assert "Carton CTN-L" in _text(app, "#message")
+            await pilot.press("f4", "1")  # hold: item missing
+            await pilot.pause()
+            assert f"Order {held_order} is on hold" in _text(app, "#message")
+            await pilot.press(*held_order, "enter")
+            await pilot.pause()
+            assert "on hold" in _text(app, "#message") and "supervisor" in _text(app, "#message")
+            # a second parcel, printed, then reprinted
+            await pilot.press(*"T0904", "enter")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, PackerHomeScreen) and screen.view is not None
+            await _verify_all(pilot, station, app)
+            await _settle(pilot, app)
+            assert "No scale" not in _text(app, "#message")
+            view = screen.view
+            assert view is not None
+            await pilot.press(*str(view.expected_weight_g), "enter")
+            await _settle(pilot, app)
+            assert len(station.printer.jobs) == 1
+            await pilot.press("f6", "escape")  # reprint asked, then no reason: nothing
+            await _settle(pilot, app)
+            assert len(station.printer.jobs) == 1
+            await pilot.press("f6", "1")  # smudged
+            await _settle(pilot, app)
+            assert len(station.printer.jobs) == 2
+            first, second = station.printer.jobs
+            assert first.job_id != second.job_id and first.description != second.description
+        with ctx.store.unit_of_work() as uow:
+            assert uow.orders.get(held_order).state is OrderState.HELD
+        held = next(r for r in ctx.store.pending() if r.type == "order.held")
+        assert held.kind == "claim" and "Item missing" in held.payload["reason"]
+        reprint = [r for r in ctx.store.pending() if r.type == "label.printed"][-1]
+        assert reprint.payload["reprint_reason"] == "Smudged"
+
+    asyncio.run(scenario())
+    ctx.close()
