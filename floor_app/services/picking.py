@@ -143,6 +143,8 @@ class PickingService:
             )
             order = uow.orders.get(line.order_id)
             order.line(line.order_line_no).short += qty
+            if order.state is OrderState.ALLOCATED:
+                order.transition(OrderState.PICKING)
             if order.state is OrderState.PICKING:
                 order.transition(OrderState.SHORT, f"{qty} x {line.sku} {reason}")
             uow.orders.save(order)

@@ -9,6 +9,7 @@ says (refused claims, cancelled tasks) arrive as messages too.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -189,17 +190,24 @@ class FloorApp(App[int]):
         self.switch_screen(LoginScreen())
 
     def unlocked(self, session: LoggedIn) -> None:
-        """The lock screen was opened by a badge: the same user goes on, another starts anew."""
-        if self.session is not None and session.user.user_id == self.session.user.user_id:
-            self.pop_screen()
-            self.touch()
-            return
+        """The same user scanned their badge on the lock screen: go on where they were."""
         self.pop_screen()
+        self.touch()
+
+    def switch_user(self, login: Callable[[], LoggedIn]) -> None:
+        """Another user opened the lock screen: log the first out, then the new one in."""
         if self.session is not None:
             try:
                 self.ctx.sessions.logout(self.session.user.user_id, "idle")
             except Exception as exc:
                 self.notify(str(exc), severity="error")
+            self.session = None
+        try:
+            session = login()
+        except Exception as exc:
+            self.notify(str(exc), severity="error")
+            self.action_logout()
+            return
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.logged_in(session)

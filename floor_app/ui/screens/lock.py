@@ -22,7 +22,7 @@ class LockScreen(FloorScreen):
     """Shown after ``ui.idle_lock_s`` seconds without a key or a scan."""
 
     def __init__(self) -> None:
-        super().__init__(id="lock")
+        super().__init__()
 
     def compose(self) -> ComposeResult:
         yield self.header()
@@ -50,9 +50,8 @@ class LockScreen(FloorScreen):
             if current is not None and user.user_id == current.user.user_id:
                 self.floor.unlocked(LoggedIn(user, current.role))
                 return
-            role = self.floor.ctx.settings.device.role or self.floor.forced_role
-            session = sessions.login_badge(text, role)
         except (DomainError, StoreError) as exc:
             self.flash_error(error_text(exc))
             return
-        self.floor.unlocked(session)
+        role = self.floor.ctx.settings.device.role or self.floor.forced_role
+        self.floor.switch_user(lambda: sessions.login_badge(text, role))

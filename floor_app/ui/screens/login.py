@@ -31,7 +31,7 @@ class LoginScreen(FloorScreen):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="login")
+        super().__init__()
         self._pin_mode = False
         self._pending: Login | None = None
 

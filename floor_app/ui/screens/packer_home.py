@@ -42,7 +42,7 @@ class PackerHomeScreen(FloorScreen):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="packer")
+        super().__init__()
         self.view: PackView | None = None
         self.last_weight: int | None = None
 

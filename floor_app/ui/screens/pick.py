@@ -42,7 +42,7 @@ class PickScreen(FloorScreen):
     ]
 
     def __init__(self, task: PickTask, *, at_location: str | None = None) -> None:
-        super().__init__(id="pick")
+        super().__init__()
         self.pick_task = task
         self._skus: dict[str, Sku] = {}
         self._undo: list[tuple[str, int]] = []

@@ -29,7 +29,7 @@ class PickerHomeScreen(FloorScreen):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="picker-home")
+        super().__init__()
         self._tasks: list[PickTask] = []
 
     def compose(self) -> ComposeResult:

@@ -40,7 +40,7 @@ class SupervisorHomeScreen(FloorScreen):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="supervisor")
+        super().__init__()
         self.current = "devices"
         self._exceptions: list[FloorException] = []
 
