@@ -34,9 +34,7 @@ class FakeScanner(Scanner):
         self._set_state(ScannerState.STOPPED)
 
     def scan(self, text: str) -> None:
-        self._emit_scan(
-            Scan(text, text.encode(), Symbology.UNKNOWN, self.name, time.time())
-        )
+        self._emit_scan(Scan(text, text.encode(), Symbology.UNKNOWN, self.name, time.time()))
 
     def unplug(self) -> None:
         self._set_state(ScannerState.DISCONNECTED, "device unplugged")

@@ -210,7 +210,9 @@ def test_task_cancelled_by_the_hub_shows_what_to_do_with_picked_goods(
             assert "order cancelled by the customer" in _text(app, "#stopped-reason")
             assert "returns area RET-01" in _text(app, "#stopped-do")
             lines = [str(w.render()) for w in app.screen.query(".stopped-line").results(Static)]
-            assert lines == [f"Tote {line.tote_position} (T000{line.tote_position}): 1 x {line.sku}"]
+            assert lines == [
+                f"Tote {line.tote_position} (T000{line.tote_position}): 1 x {line.sku}"
+            ]
             await _type(pilot, "A01-01-1A")
             assert isinstance(app.screen, TaskStoppedScreen)  # only the returns area closes it
             await _type(pilot, "RET-01")

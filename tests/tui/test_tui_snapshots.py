@@ -72,7 +72,9 @@ def test_screen_snapshot(
     language, keys = SCREENS[screen]
     expanded: list[str] = []
     for key in keys:
-        expanded.extend(list(key) if key[:1].isupper() and len(key) > 1 and key != "FREEZE" else [key])
+        expanded.extend(
+            list(key) if key[:1].isupper() and len(key) > 1 and key != "FREEZE" else [key]
+        )
     app = FloorApp(ctx, language=language)
     try:
         assert snap_compare(app, terminal_size=size, run_before=_steps(*expanded))

@@ -54,7 +54,10 @@ def test_views_and_decisions(demo_ctx: AppContext) -> None:
             assert devices.row_count == 1 and "hh-01" in str(devices.get_row_at(0)[0])
             await pilot.press("3")
             through = app.screen.query_one("#throughput", DataTable)
-            rows = {str(through.get_row_at(i)[0]): through.get_row_at(i) for i in range(through.row_count)}
+            rows = {
+                str(through.get_row_at(i)[0]): through.get_row_at(i)
+                for i in range(through.row_count)
+            }
             assert "alice" in rows and int(rows["alice"][1]) > 0
             await pilot.press("4")
             backlog = app.screen.query_one("#bottlenecks", DataTable)
@@ -65,7 +68,9 @@ def test_views_and_decisions(demo_ctx: AppContext) -> None:
             assert "Select an exception first" in _text(app, "#message")
             await pilot.press("2")
             exc = app.screen.query_one("#exceptions", DataTable)
-            kinds = {str(exc.get_row_at(i)[1]): str(exc.get_row_at(i)[0]) for i in range(exc.row_count)}
+            kinds = {
+                str(exc.get_row_at(i)[1]): str(exc.get_row_at(i)[0]) for i in range(exc.row_count)
+            }
             assert kinds == {short_order: "short", held_order: "held", "PT-0003": "stalled"}
             subjects = [str(exc.get_row_at(i)[1]) for i in range(exc.row_count)]
             for subject, key in ((short_order, "a"), (held_order, "r")):

@@ -52,6 +52,8 @@ class PickScreen(FloorScreen):
         self._stopped = False
         #: called after a confirmed scan is on screen (benchmarks hook in here)
         self.shown_hooks: list[Callable[[str], None]] = []
+        #: called as soon as the widgets show a confirmed scan (before the next paint)
+        self.updated_hooks: list[Callable[[str], None]] = []
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -219,6 +221,8 @@ class PickScreen(FloorScreen):
         self._shown(line.line_id)
 
     def _shown(self, what: str) -> None:
+        for hook in self.updated_hooks:
+            hook(what)
         hooks = list(self.shown_hooks)
         if hooks:
             self.call_after_refresh(lambda: [hook(what) for hook in hooks])

@@ -1,0 +1,112 @@
+"""The installed app in a real terminal: tmux runs ``floor-app --demo`` and a person's keys
+(typed scans) complete a pick task; the screen is read back with capture-pane."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from floor_app.settings import load_settings
+from floor_app.store import Store
+
+pytestmark = [pytest.mark.tui, pytest.mark.integration]
+
+TMUX = shutil.which("tmux")
+
+
+def _app_command() -> str:
+    installed = Path(sys.executable).parent / "floor-app"
+    return str(installed) if installed.exists() else f"{sys.executable} -m floor_app"
+
+
+class Terminal:
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.env = env
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", *args], capture_output=True, text=True, env=self.env, timeout=10
+        ).stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} not on screen:\n{self.screen()}")
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-t", self.name, "-l", text)
+        self.tmux("send-keys", "-t", self.name, "Enter")
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux)")
+def test_a_pick_typed_into_the_terminal(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    env["TMUX_TMPDIR"] = str(tmp_path)
+    name = "floor-tui-test"
+    term = Terminal(name, env)
+    term.tmux(
+        "new-session",
+        "-d",
+        "-s",
+        name,
+        "-x",
+        "80",
+        "-y",
+        "24",
+        f"{_app_command()} --demo --reset",
+    )
+    try:
+        term.wait_for("Scan your badge")
+        term.type("B1001")
+        term.wait_for("PT-0002")
+        term.tmux("send-keys", "-t", name, "Down")
+        term.tmux("send-keys", "-t", name, "Enter")
+        term.wait_for("stop 1/4")
+        for stop in range(1, 5):
+            shown = term.wait_for(f"stop {stop}/4")
+            hint = next(line for line in shown.splitlines() if "Demo — type:" in line)
+            location, gtin = hint.split("type:")[1].strip().split(" · ")
+            term.type("WRONG-1")
+            term.wait_for("unknown code")
+            term.type(location)
+            term.wait_for("Scan the item")
+            qty = int(
+                next(line for line in shown.splitlines() if "Qty " in line)
+                .split("Qty ")[1]
+                .split("/")[1]
+                .split(" ")[0]
+            )
+            for _ in range(qty):
+                term.type(gtin)
+            if stop < 4:
+                term.wait_for(f"stop {stop + 1}/4")
+        term.wait_for("PT-0002 done")
+        term.tmux("send-keys", "-t", name, "C-q")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and name in term.tmux("ls"):
+            time.sleep(0.1)
+    finally:
+        term.tmux("kill-session", "-t", name)
+    settings = load_settings(None, store={"data_dir": str(tmp_path / "floor" / "demo")})
+    store = Store.open(settings.db_path, device_id=settings.device.id)
+    try:
+        with store.unit_of_work() as uow:
+            assert uow.tasks.get("PT-0002").state.value == "done"
+        types = [r.type for r in store.pending()]
+        assert types[0] == "user.logged_in" and types[-1] == "task.completed"
+    finally:
+        store.close()
