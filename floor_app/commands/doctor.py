@@ -1,0 +1,148 @@
+"""``floor-app doctor``: check every configured device and say what is wrong.
+
+Loads the settings (``--config`` or ``$FLOOR_CONFIG``), builds the devices of ``[devices]``
+with the same factory the app uses, starts them, waits up to ``--wait`` seconds for them to
+become ready, then lists each one with its kind, driver, state and last error, and stops
+them. Exit status: 0 when every required device is ready, 1 when one is missing or not
+ready, 2 when the configuration cannot be used. ``--json`` prints one JSON object instead
+of the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from device_drivers.base import Device, PrinterState
+from device_drivers.factory import Devices, build_devices
+from floor_app.settings import ConfigError, load_settings
+
+READY_STATES = frozenset({"ready", PrinterState.PRINTING.value})
+"""States in which a device can do its work now."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``doctor`` subcommand."""
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check the configured devices (scanners, camera, printer, scale)",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of a table"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="how long to give devices to become ready (default 3)",
+    )
+    parser.add_argument(
+        "--config",
+        dest="doctor_config",
+        type=Path,
+        metavar="FILE",
+        help="TOML settings file (also accepted before the subcommand)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _details(device: Device[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    counters = getattr(device, "counters", None)
+    if counters is not None and hasattr(counters, "as_dict"):
+        out.update(counters.as_dict())
+    for name in ("bad_lines", "reconnects"):
+        value = getattr(device, name, None)
+        if isinstance(value, int):
+            out[name] = value
+    config = getattr(device, "config", None)
+    for name in ("port", "device", "source", "transport", "host", "protocol"):
+        value = getattr(config, name, None)
+        if value not in (None, ""):
+            out[name] = value if isinstance(value, int | float | bool) else str(value)
+    return out
+
+
+def _is_ready(device: Device[Any]) -> bool:
+    return device.state.value in READY_STATES
+
+
+def examine(devices: Devices, *, wait_s: float) -> list[dict[str, Any]]:
+    """Start ``devices``, wait for them (up to ``wait_s``), describe each, stop them."""
+    listed = devices.all()
+    start_errors: dict[int, str] = {}
+    try:
+        for device in listed:
+            try:
+                device.start()
+            except Exception as exc:  # a driver that cannot start is a finding, not a crash
+                start_errors[id(device)] = f"cannot start: {exc}"
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and not all(_is_ready(d) for d in listed):
+            time.sleep(0.05)
+        return [
+            {
+                "name": device.name,
+                "kind": device.kind,
+                "driver": type(device).__name__,
+                "required": device.required,
+                "state": device.state.value,
+                "ready": _is_ready(device),
+                "last_error": start_errors.get(id(device), device.last_error),
+                "details": _details(device),
+            }
+            for device in listed
+        ]
+    finally:
+        devices.stop()
+
+
+def _table(rows: list[dict[str, Any]], config: str | None, ok: bool) -> str:
+    lines = [f"floor-app doctor: {len(rows)} device(s), config {config or '(defaults)'}"]
+    if not rows:
+        lines.append("  no devices configured")
+    width = max((len(r["name"]) for r in rows), default=4)
+    for row in rows:
+        mark = "ok " if row["ready"] else ("!! " if row["required"] else "-- ")
+        need = "required" if row["required"] else "optional"
+        line = (
+            f"  {mark}{row['kind']:<8} {row['name']:<{width}}  {row['driver']:<20} "
+            f"{row['state']:<13} {need}"
+        )
+        lines.append(line.rstrip())
+        if row["last_error"]:
+            lines.append(f"       last error: {row['last_error']}")
+    missing = [r["name"] for r in rows if r["required"] and not r["ready"]]
+    if ok:
+        lines.append("result: every required device is ready")
+    else:
+        lines.append(f"result: required device(s) not ready: {', '.join(missing)}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the check; see the module docstring for the exit status."""
+    path: Path | None = getattr(args, "doctor_config", None) or getattr(args, "config", None)
+    demo = bool(getattr(args, "demo", False))
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "config_error": str(exc), "devices": []}))
+        else:
+            print(f"floor-app doctor: {exc}", file=sys.stderr)
+        return 2
+    rows = examine(build_devices(settings.devices, demo=demo), wait_s=max(0.0, args.wait))
+    ok = all(row["ready"] for row in rows if row["required"])
+    shown = str(path) if path is not None else None
+    if args.json:
+        print(json.dumps({"ok": ok, "config": shown, "demo": demo, "devices": rows}))
+    else:
+        print(_table(rows, shown, ok))
+    return 0 if ok else 1
