@@ -165,6 +165,40 @@ class LabelConfirmed(DomainEvent):
     user: str
 
 
+@dataclass(frozen=True, slots=True)
+class ShortApproved(DomainEvent):
+    """A supervisor accepted an order's shortage: it goes on picked, short."""
+
+    TYPE: ClassVar[str] = "order.short_approved"
+    KIND: ClassVar[EventKind] = "claim"
+    order: str
+    user: str
+    order_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class HoldReleased(DomainEvent):
+    """A supervisor released a held order back to the state it was held from."""
+
+    TYPE: ClassVar[str] = "order.released"
+    KIND: ClassVar[EventKind] = "claim"
+    order: str
+    user: str
+    order_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskReassigned(DomainEvent):
+    """A supervisor gave a pick task to another picker."""
+
+    TYPE: ClassVar[str] = "task.reassigned"
+    KIND: ClassVar[EventKind] = "claim"
+    task: str
+    to_user: str
+    user: str
+    task_version: int
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.TYPE: cls
     for cls in (
@@ -179,6 +213,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         OrderHeld,
         LabelPrinted,
         LabelConfirmed,
+        ShortApproved,
+        HoldReleased,
+        TaskReassigned,
     )
 }
 

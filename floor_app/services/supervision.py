@@ -24,12 +24,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from sqlalchemy import select
 
 from floor_app.domain.errors import DomainError
-from floor_app.domain.events import DomainEvent, EventKind
+from floor_app.domain.events import DomainEvent, HoldReleased, ShortApproved, TaskReassigned
 from floor_app.domain.order import STAGES, OrderState
 from floor_app.domain.picking import TaskState
 from floor_app.domain.users import Role
@@ -42,46 +41,6 @@ Clock = Callable[[], float]
 STALLED_AFTER_S = 600.0
 #: The window of the throughput figures.
 THROUGHPUT_WINDOW_S = 3600.0
-
-
-# -- claim events of the supervisor's decisions ---------------------------------------------
-# They belong with the other events in floor_app.domain.events (and its EVENT_TYPES, which
-# the protocol validates against); until they are registered there the hub dead-letters
-# them with a reason, which the device counts and shows.
-
-
-@dataclass(frozen=True, slots=True)
-class ShortApproved(DomainEvent):
-    """A supervisor accepted an order's shortage: it goes on picked, short."""
-
-    TYPE: ClassVar[str] = "order.short_approved"
-    KIND: ClassVar[EventKind] = "claim"
-    order: str
-    user: str
-    order_version: int
-
-
-@dataclass(frozen=True, slots=True)
-class HoldReleased(DomainEvent):
-    """A supervisor released a held order back to the state it was held from."""
-
-    TYPE: ClassVar[str] = "order.released"
-    KIND: ClassVar[EventKind] = "claim"
-    order: str
-    user: str
-    order_version: int
-
-
-@dataclass(frozen=True, slots=True)
-class TaskReassigned(DomainEvent):
-    """A supervisor gave a pick task to another picker."""
-
-    TYPE: ClassVar[str] = "task.reassigned"
-    KIND: ClassVar[EventKind] = "claim"
-    task: str
-    to_user: str
-    user: str
-    task_version: int
 
 
 # -- what the feed returns ------------------------------------------------------------------
