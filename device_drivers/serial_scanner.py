@@ -139,6 +139,16 @@ class SerialScanner(Scanner):
         self._thread: threading.Thread | None = None
         self._port: serial.SerialBase | None = None
         self._read_timeout = min(0.05, config.inter_byte_timeout_s / 2)
+        self._framer = SerialFramer(
+            SUFFIX_BYTES[config.suffix],
+            max_frame=config.max_length + 8,
+            inter_byte_timeout_s=config.inter_byte_timeout_s,
+        )
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of an incomplete frame held now (waiting for the suffix)."""
+        return self._framer.pending
 
     def start(self) -> None:
         """Open the port in the background and read until :meth:`stop`."""
@@ -166,11 +176,7 @@ class SerialScanner(Scanner):
     def _run(self) -> None:
         cfg = self.config
         backoff = Backoff(cfg.reconnect_min_s, cfg.reconnect_max_s)
-        framer = SerialFramer(
-            SUFFIX_BYTES[cfg.suffix],
-            max_frame=cfg.max_length + 8,
-            inter_byte_timeout_s=cfg.inter_byte_timeout_s,
-        )
+        framer = self._framer
         opened_before = False
         while not self._stop.is_set():
             try:

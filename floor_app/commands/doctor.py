@@ -1,11 +1,11 @@
 """``floor-app doctor``: check every configured device and say what is wrong.
 
 Loads the settings (``--config`` or ``$FLOOR_CONFIG``), builds the devices of ``[devices]``
-with the same factory the app uses, starts them, waits up to ``--wait`` seconds for them to
-become ready, then lists each one with its kind, driver, state and last error, and stops
-them. Exit status: 0 when every required device is ready, 1 when one is missing or not
-ready, 2 when the configuration cannot be used. ``--json`` prints one JSON object instead
-of the table.
+with the same factory the app uses, starts them, waits up to ``--wait`` seconds until each
+is ready or has failed with a reason, then lists each one with its kind, driver, state and
+last error, and stops them. Exit status: 0 when every required device is ready, 1 when one
+is missing or not ready, 2 when the configuration cannot be used. ``--json`` prints one
+JSON object instead of the table.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
         type=float,
         default=3.0,
         metavar="SECONDS",
-        help="how long to give devices to become ready (default 3)",
+        help="longest wait for devices to become ready or fail (default 3)",
     )
     parser.add_argument(
         "--config",
@@ -73,6 +73,14 @@ def _is_ready(device: Device[Any]) -> bool:
     return device.state.value in READY_STATES
 
 
+def _settled(device: Device[Any]) -> bool:
+    """Ready, or failed with a reason; not still connecting."""
+    state = device.state.value
+    if state in READY_STATES:
+        return True
+    return state not in ("connecting", "disconnected") or bool(device.last_error)
+
+
 def examine(devices: Devices, *, wait_s: float) -> list[dict[str, Any]]:
     """Start ``devices``, wait for them (up to ``wait_s``), describe each, stop them."""
     listed = devices.all()
@@ -84,7 +92,7 @@ def examine(devices: Devices, *, wait_s: float) -> list[dict[str, Any]]:
             except Exception as exc:  # a driver that cannot start is a finding, not a crash
                 start_errors[id(device)] = f"cannot start: {exc}"
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and not all(_is_ready(d) for d in listed):
+        while time.monotonic() < deadline and not all(_settled(d) for d in listed):
             time.sleep(0.05)
         return [
             {

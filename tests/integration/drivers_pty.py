@@ -172,7 +172,9 @@ class SicsScaleOnPty:
                     self.device.write(data)
 
     def unplug(self) -> None:
+        """Stop answering (the thread ends before its fd number can be reused), then unplug."""
         self._stop.set()
+        self._thread.join(timeout=2.0)
         self.device.unplug()
 
 
@@ -219,5 +221,7 @@ class ContinuousScaleOnPty:
                 self.device.write(text.encode("ascii") + b"\r\n")
 
     def unplug(self) -> None:
+        """Stop answering (the thread ends before its fd number can be reused), then unplug."""
         self._stop.set()
+        self._thread.join(timeout=2.0)
         self.device.unplug()
