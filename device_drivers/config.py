@@ -32,11 +32,12 @@ missing or not ready.
 
 from __future__ import annotations
 
+import codecs
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from floor_app.domain.symbology import Symbology
 
@@ -114,6 +115,15 @@ class SerialScannerConfig(_ScannerBase, SerialLine):
     inter_byte_timeout_s: float = Field(default=0.25, gt=0, le=10)
     """A frame that stops arriving for this long without its suffix is dropped (half a
     frame then silence is never a scan)."""
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}") from None
+        return value
 
 
 class HidScannerConfig(_ScannerBase):

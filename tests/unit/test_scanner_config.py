@@ -100,6 +100,8 @@ def test_serial_framing_is_checked() -> None:
         ScaleConfig(port="/dev/ttyS0", stopbits=3)
     with pytest.raises(ValidationError):
         SerialScannerConfig.model_validate({"port": "/dev/ttyS0", "parity": "X"})
+    with pytest.raises(ValidationError, match="unknown text encoding"):
+        SerialScannerConfig(port="/dev/ttyS0", encoding="klingon")
     with pytest.raises(ValidationError, match="reconnect_max_s"):
         SerialScannerConfig(port="/dev/ttyS0", reconnect_min_s=5, reconnect_max_s=1)
 
