@@ -26,12 +26,11 @@ from sqlalchemy import select
 from device_drivers.base import LabelPrinter, PrinterState, PrinterStatus, PrintJob, PrintResult
 from floor_app.domain.codes import CodeKind, classify
 from floor_app.domain.errors import DomainError, NotFound
-from floor_app.domain.events import DomainEvent, LabelConfirmed, LabelPrinted
+from floor_app.domain.events import LabelConfirmed, LabelPrinted
 from floor_app.domain.order import Order, OrderState
 from floor_app.domain.packing import LabelJob, LabelState, PackState, tracking_number
 from floor_app.store import Store, UnitOfWork
-from floor_app.store import outbox as outbox_module
-from floor_app.store.outbox import OutboxRecord, new_event_id
+from floor_app.store.outbox import new_event_id
 from floor_app.store.tables import OutboxRow
 
 
@@ -122,12 +121,6 @@ class SpoolFolderPrinter(LabelPrinter):
         return PrintResult(job.job_id, printed=True)
 
 
-def _emit_keyed(uow: UnitOfWork, store: Store, event: DomainEvent, event_id: str) -> OutboxRecord:
-    record = outbox_module.append(uow.session, store.device_id, event, event_id=event_id)
-    uow.events.append(record)
-    return record
-
-
 class LabelService:
     """Label jobs for one station's printer."""
 
@@ -214,9 +207,7 @@ class LabelService:
                     stored.state = LabelState.PRINTED
                 stored.last_error = ""
                 if already is None:
-                    _emit_keyed(
-                        uow,
-                        self.store,
+                    uow.emit(
                         LabelPrinted(
                             job=job.job_id,
                             order=job.order_id,
@@ -226,7 +217,7 @@ class LabelService:
                             reprint_of=job.reprint_of or "",
                             reprint_reason=job.reprint_reason,
                         ),
-                        job.job_id,
+                        event_id=job.job_id,
                     )
                 self._set_pack_state(uow, job.order_id, PackState.CONFIRMING)
             else:

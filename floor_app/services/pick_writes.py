@@ -13,16 +13,13 @@ writer (the sync thread applying a push) changed the line meanwhile, no row matc
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy.orm import Session
 
-from floor_app.domain.events import DomainEvent
 from floor_app.domain.order import OrderState
-from floor_app.store.outbox import NEXT_SEQ, OutboxRecord, new_event_id
 
 
 class StaleTask(Exception):
@@ -102,46 +99,3 @@ class PickWrites:
                 "INSERT INTO stock (location, sku, qty) VALUES (?, ?, ?)",
                 (location, sku, max(0, delta)),
             )
-
-    def append_event(self, device_id: str, event: DomainEvent) -> OutboxRecord:
-        """Append ``event`` to the outbox with the next gap-free sequence.
-
-        The same rows :func:`floor_app.store.outbox.append` writes (that function is the
-        reference; a test compares the two), without the ORM.
-        """
-        row = self.cur.execute("SELECT value FROM meta WHERE key = ?", (NEXT_SEQ,)).fetchone()
-        seq = int(row[0]) if row and row[0] else 1
-        if row is None:
-            self.cur.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?)", (NEXT_SEQ, str(seq + 1))
-            )
-        else:
-            self.cur.execute("UPDATE meta SET value = ? WHERE key = ?", (str(seq + 1), NEXT_SEQ))
-        payload: dict[str, Any] = event.payload()
-        record = OutboxRecord(
-            seq=seq,
-            event_id=new_event_id(),
-            device_id=device_id,
-            type=event.TYPE,
-            kind=event.KIND,
-            order_id=event.order_id,
-            order_version=None,
-            payload=payload,
-            created_at=time.time(),
-        )
-        self.cur.execute(
-            "INSERT INTO outbox (seq, event_id, device_id, type, kind, order_id, order_version,"
-            " payload, created_at, acked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            (
-                seq,
-                record.event_id,
-                device_id,
-                record.type,
-                record.kind,
-                record.order_id,
-                None,
-                json.dumps(payload, ensure_ascii=False, sort_keys=True),
-                record.created_at,
-            ),
-        )
-        return record

@@ -111,10 +111,7 @@ class PickingService:
                     writes.count_line(task_id, line_id, before, line.picked)
                     writes.order_picked(line.order_id, line.order_line_no, delta)
                     writes.adjust_stock(line.location, line.sku, -delta)
-                    event = writes.append_event(
-                        self.store.device_id, _count_event(task_id, line, qty, user, undo=undo)
-                    )
-                    uow.events.append(event)
+                    event = uow.emit(_count_event(task_id, line, qty, user, undo=undo))
                     uow.commit()
                 except StaleTask:
                     line.picked, line.short = before

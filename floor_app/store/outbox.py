@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -13,7 +14,6 @@ from ulid import ULID
 
 from floor_app.domain.events import DomainEvent
 
-from .repositories import MetaRepository
 from .tables import OutboxRow
 
 NEXT_SEQ = "next_seq"
@@ -63,10 +63,19 @@ def append(
     order_version: int | None = None,
     event_id: str | None = None,
 ) -> OutboxRecord:
-    """Add ``event`` with the next sequence number. Must run inside a write transaction."""
-    meta = MetaRepository(session)
-    seq = int(meta.get(NEXT_SEQ, "1") or "1")
-    meta.set(NEXT_SEQ, str(seq + 1))
+    """Add ``event`` with the next sequence number. Must run inside a write transaction.
+
+    Plain SQL on the session's own connection: this runs on every confirmed action, and
+    the ORM's bookkeeping would cost more than the durable commit itself.
+    """
+    raw = session.connection().connection.dbapi_connection
+    cur = cast(sqlite3.Connection, raw).cursor()
+    row = cur.execute("SELECT value FROM meta WHERE key = ?", (NEXT_SEQ,)).fetchone()
+    seq = int(row[0]) if row and row[0] else 1
+    if row is None:
+        cur.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (NEXT_SEQ, str(seq + 1)))
+    else:
+        cur.execute("UPDATE meta SET value = ? WHERE key = ?", (str(seq + 1), NEXT_SEQ))
     record = OutboxRecord(
         seq=seq,
         event_id=event_id or new_event_id(),
@@ -78,19 +87,20 @@ def append(
         payload=event.payload(),
         created_at=time.time(),
     )
-    session.add(
-        OutboxRow(
-            seq=record.seq,
-            event_id=record.event_id,
-            device_id=device_id,
-            type=record.type,
-            kind=record.kind,
-            order_id=record.order_id,
-            order_version=order_version,
-            payload=json.dumps(record.payload, ensure_ascii=False, sort_keys=True),
-            created_at=record.created_at,
-            acked_at=None,
-        )
+    cur.execute(
+        "INSERT INTO outbox (seq, event_id, device_id, type, kind, order_id, order_version,"
+        " payload, created_at, acked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        (
+            seq,
+            record.event_id,
+            device_id,
+            record.type,
+            record.kind,
+            record.order_id,
+            order_version,
+            json.dumps(record.payload, ensure_ascii=False, sort_keys=True),
+            record.created_at,
+        ),
     )
     return record
 

@@ -82,11 +82,26 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
+        # A database error inside the block (ORM or plain SQL on the connection) reaches
+        # the caller as a StoreError with its reason; the transaction is already rolled back.
+        if exc is not None and not isinstance(exc, StoreError):
+            translated = translate(exc, str(self._store.path))
+            if translated is not None:
+                raise translated from exc
 
-    def emit(self, event: DomainEvent, *, order_version: int | None = None) -> OutboxRecord:
-        """Record ``event`` in the outbox as part of this transaction."""
+    def emit(
+        self, event: DomainEvent, *, order_version: int | None = None, event_id: str | None = None
+    ) -> OutboxRecord:
+        """Record ``event`` in the outbox as part of this transaction.
+
+        ``event_id`` keys an event whose id was chosen earlier (a label job's id).
+        """
         record = outbox.append(
-            self.session, self._store.device_id, event, order_version=order_version
+            self.session,
+            self._store.device_id,
+            event,
+            order_version=order_version,
+            event_id=event_id,
         )
         self.events.append(record)
         return record
