@@ -52,7 +52,7 @@ def test_bad_value_names_the_key(data: dict[str, object], key: str) -> None:
 
 
 def test_middle_cross_aisle_outside_the_aisle_is_refused() -> None:
-    with pytest.raises(LayoutError, match="outside 0..8"):
+    with pytest.raises(LayoutError, match=r"outside 0\.\.8"):
         Layout.from_dict({"bays": 20, "middle_cross_after": [9]})
 
 
