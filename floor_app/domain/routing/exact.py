@@ -235,6 +235,17 @@ def optimal_walk(plan: PickPlan) -> Walk:
     return _euler_walk(plan, choices)
 
 
+def _heading(x: float, y: float, to_x: float, to_y: float) -> int:
+    """Preference of a step: away from the depot side (up), right, down, left."""
+    if to_y > y:
+        return 0
+    if to_x > x:
+        return 1
+    if to_y < y:
+        return 2
+    return 3
+
+
 def _euler_walk(plan: PickPlan, choices: list[tuple[str, int, int, object]]) -> Walk:
     """Build the chosen multigraph and walk it as an Euler circuit from the depot."""
     graph = plan.graph
@@ -285,6 +296,11 @@ def _euler_walk(plan: PickPlan, choices: list[tuple[str, int, int, object]]) -> 
     for e, (a, b) in enumerate(edges):
         adjacency[a].append((b, e))
         adjacency[b].append((a, e))
+    # Every Euler circuit has the same length; trying edges into aisles first and then
+    # rightwards makes the walk sweep the floor the way pickers expect.
+    for v, adj in enumerate(adjacency):
+        x, y = coords[v]
+        adj.sort(key=lambda item: _heading(x, y, *coords[item[0]]))
     used = [False] * len(edges)
     pointer = [0] * len(coords)
     stack = [start]

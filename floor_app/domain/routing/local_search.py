@@ -2,16 +2,18 @@
 
 For layouts with more blocks than the exact method handles quickly. The tour is a
 sequence of pick spots; the distance between two spots is the shortest walk on the
-network (:meth:`FloorGraph.distance`). Starting from the shortest of the S-shape,
-largest-gap and combined tours, it applies improving 2-opt moves (reverse a stretch) and
-Or-opt moves (move a run of one to three spots elsewhere, either way round) until none
-is left. The result is never longer than its starting tour.
+network (:meth:`FloorGraph.distance`). Starting from each of the combined, largest-gap,
+S-shape and return tours in turn, it applies improving 2-opt moves (reverse a stretch)
+and Or-opt moves (move a run of one to three spots elsewhere, either way round) until
+none is left, and keeps the shortest result, which is never longer than the best
+classic heuristic. Four starts cost a few milliseconds more than one and land much
+closer to the optimum on floors of three or more blocks.
 """
 
 from __future__ import annotations
 
 from .geometry import PickPlan
-from .heuristics import combined_walk, largest_gap_walk, s_shape_walk
+from .heuristics import combined_walk, largest_gap_walk, return_walk, s_shape_walk
 from .walk import Walk, walk_spot_sequence
 
 _GAIN = 1e-9
@@ -78,14 +80,22 @@ def improve_tour(tour: list[int], dist: list[list[float]]) -> list[int]:
 
 
 def local_search_walk(plan: PickPlan) -> Walk:
-    """A tour improved by 2-opt and Or-opt from the best classic heuristic."""
+    """The shortest of the classic tours, each improved by 2-opt and Or-opt."""
     graph = plan.graph
-    seed = min(
-        (rule(plan) for rule in (combined_walk, largest_gap_walk, s_shape_walk)),
-        key=lambda w: w.length,
-    )
     places = [graph.depot_spot, *(plan.spot(i) for i in range(len(plan.spots)))]
     dist = [[graph.distance(p, q) for q in places] for p in places]
-    tour = improve_tour([0, *(i + 1 for i in seed.spot_order)], dist)
-    walk = walk_spot_sequence(plan, [t - 1 for t in tour[1:]])
-    return walk if walk.length < seed.length else seed
+    best: Walk | None = None
+    tried: set[tuple[int, ...]] = set()
+    for rule in (combined_walk, largest_gap_walk, s_shape_walk, return_walk):
+        seed = rule(plan)
+        if best is None or seed.length < best.length:
+            best = seed
+        if seed.spot_order in tried:
+            continue
+        tried.add(seed.spot_order)
+        tour = improve_tour([0, *(i + 1 for i in seed.spot_order)], dist)
+        walk = walk_spot_sequence(plan, [t - 1 for t in tour[1:]])
+        if walk.length < best.length - 1e-9:
+            best = walk
+    assert best is not None
+    return best

@@ -10,6 +10,7 @@ from .errors import RoutingError
 from .geometry import PickPlan, Point, Spot
 
 _EPS = 1e-9
+_DIGITS = 6  # path points and lengths are rounded to the micrometre: no 15.999999999999998
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,8 @@ def finish(plan: PickPlan, points: Iterable[Point], order: Sequence[int]) -> Wal
     """A :class:`Walk` from raw corners and a visiting order, checked to cover every spot."""
     if sorted(order) != list(range(len(plan.spots))):
         raise RoutingError("internal error: a routing method missed or repeated a pick spot")
-    path = simplify(points)
-    return Walk(tuple(order), tuple(path), path_length(path))
+    path = simplify((round(x, _DIGITS) + 0.0, round(y, _DIGITS) + 0.0) for x, y in points)
+    return Walk(tuple(order), tuple(path), round(path_length(path), _DIGITS))
 
 
 def walk_through(plan: PickPlan, waypoints: Sequence[tuple[Spot, int]]) -> Walk:
