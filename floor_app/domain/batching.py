@@ -183,7 +183,9 @@ def _savings(wave: _Wave, singles: list[_Group], cart: int) -> list[_Group]:
             key = (min(group.members, other.members), max(group.members, other.members))
             if key not in pairs:
                 merged = group.members + other.members
-                pairs[key] = group.length + other.length - wave.length(merged)
+                saving = group.length + other.length - wave.length(merged)
+                if saving >= -1e-9:  # only a heuristic router can make a merge longer
+                    pairs[key] = saving
 
     for group in singles:
         add_pairs(group)
