@@ -9,7 +9,8 @@
   worst instance; ``ratios_two_block`` the same mean for every method;
 * ``improvement_vs_sshape_30``: per cent less walking than S-shape with 30 lines on the
   demo floor (10 aisles, two blocks), mean over the instances; ``..._single_block`` the
-  same on one block; ``mean_length_30`` each method's mean length in metres;
+  same on one block; ``..._by_floor`` on other 10-aisle floors; ``mean_length_30`` each
+  method's mean length in metres;
 * ``ms_per_route_60``: mean milliseconds per ``auto`` route of 60 lines on the demo floor
   (``..._p95``, ``..._max``; ``ms_per_route_60_three_block`` on a three-block floor);
 * ``batch_saving_pct``: walking saved by :func:`form_batches` (carts of 6 totes) against
@@ -46,6 +47,17 @@ from floor_app.domain.routing import (
 SINGLE = Layout(aisles=10, bays=20)
 DEMO = Layout(aisles=10, bays=20, middle_cross_after=(4,))
 THREE = Layout(aisles=10, bays=30, middle_cross_after=(4, 9))
+#: Other 10-aisle floors for the S-shape comparison (the gain depends on the floor's shape).
+TEN_AISLE_FLOORS: dict[str, Layout] = {
+    "10x20, one block": SINGLE,
+    "10x20, two blocks (demo)": DEMO,
+    "10x20, two blocks, depot mid-front": Layout(
+        aisles=10, bays=20, middle_cross_after=(4,), depot=(15.0, 0.0)
+    ),
+    "10x40, two blocks": Layout(aisles=10, bays=40, middle_cross_after=(9,)),
+    "10x60, one block": Layout(aisles=10, bays=60),
+    "10x60, three blocks": Layout(aisles=10, bays=60, middle_cross_after=(9, 19)),
+}
 
 
 def _stops(rng: random.Random, layout: Layout, n: int) -> list[tuple[int, int]]:
@@ -72,6 +84,15 @@ def _improvement(rng: random.Random, layout: Layout, count: int) -> tuple[float,
             lengths[method].append(plan_route(layout, stops, method).length_m)
     means = {m: statistics.fmean(v) for m, v in lengths.items()}
     return 100.0 * (1 - means["auto"] / means["s_shape"]), means
+
+
+def _gain_over_s_shape(rng: random.Random, layout: Layout, count: int) -> float:
+    auto, s_shape = [], []
+    for _ in range(count):
+        stops = _stops(rng, layout, 30)
+        auto.append(plan_route(layout, stops).length_m)
+        s_shape.append(plan_route(layout, stops, "s_shape").length_m)
+    return 100.0 * (1 - statistics.fmean(auto) / statistics.fmean(s_shape))
 
 
 def _timing(rng: random.Random, layout: Layout, count: int) -> list[float]:
@@ -101,6 +122,10 @@ def figures(seed: int, instances: int) -> dict[str, Any]:
     two = _ratios(rng, DEMO, instances)
     improvement, means = _improvement(rng, DEMO, instances)
     improvement_single, _ = _improvement(rng, SINGLE, instances)
+    by_floor = {
+        name: round(_gain_over_s_shape(rng, layout, max(20, instances // 3)), 2)
+        for name, layout in TEN_AISLE_FLOORS.items()
+    }
     times = sorted(_timing(rng, DEMO, instances))
     times_three = _timing(rng, THREE, max(10, instances // 5))
     saving, batch_s, batches = _batching(rng)
@@ -117,6 +142,7 @@ def figures(seed: int, instances: int) -> dict[str, Any]:
         "ratios_single_block": {m: round(statistics.fmean(v), 4) for m, v in single.items()},
         "improvement_vs_sshape_30": round(improvement, 2),
         "improvement_vs_sshape_30_single_block": round(improvement_single, 2),
+        "improvement_vs_sshape_30_by_floor": by_floor,
         "mean_length_30": {m: round(v, 2) for m, v in means.items()},
         "ms_per_route_60": round(statistics.fmean(times), 3),
         "ms_per_route_60_p95": round(times[int(0.95 * (len(times) - 1))], 3),
