@@ -112,3 +112,30 @@ def test_same_stop_twice_is_kept_twice() -> None:
     assert route.order == (0, 1)
     x, y, _ = layout.bay_point(3, 3)
     assert route.length_m == pytest.approx(2 * (x + y))
+
+
+def test_route_order_plugs_into_building_a_pick_task() -> None:
+    from floor_app.demo.site import build_demo_site
+    from floor_app.domain.routing import route_order
+    from floor_app.domain.tasks import build_pick_task
+
+    site = build_demo_site()
+    by_code = {loc.code: loc for loc in site.locations}
+    orders = site.orders[:4]
+    task = build_pick_task(
+        "T-1",
+        orders,
+        pick_face=lambda s: by_code[site.pick_faces[s]],
+        sku=site.sku,
+        route_order=route_order(site.layout),
+    )
+    stops = [by_code[line.location] for line in task.ordered_lines()]
+    shuffled = stops[:]
+    random.Random(1).shuffle(shuffled)
+    planned = plan_route(site.layout, shuffled, "optimal").stops
+
+    def spots(seq: list[Location] | tuple[Location, ...]) -> list[tuple[int, int]]:
+        return [(s.aisle, (s.bay - 1) // 2) for s in seq]
+
+    assert len(stops) > 4
+    assert spots(stops) == spots(planned)  # the task's lines follow the optimal walk

@@ -18,7 +18,7 @@ from .errors import (
 )
 from .geometry import FloorGraph, Point, StopLike
 from .instance import RoutingInstance, instance_from_mapping
-from .planner import auto_method, plan_route, route_length, route_methods
+from .planner import auto_method, plan_route, route_length, route_methods, route_order
 from .route import Route
 
 __all__ = [
@@ -38,4 +38,5 @@ __all__ = [
     "plan_route",
     "route_length",
     "route_methods",
+    "route_order",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from ..layout import Layout
+from ..location import Location
 from .errors import UnknownRouteMethod
 from .exact import MAX_EXACT_BLOCKS, optimal_walk
 from .geometry import FloorGraph, PickPlan, StopLike
@@ -65,6 +66,18 @@ def plan_route(layout: Layout, stops: Sequence[StopLike], method: str = "auto") 
         length_m=walk.length,
         method=name,
     )
+
+
+def route_order(layout: Layout, method: str = "auto") -> Callable[[Sequence[Location]], list[int]]:
+    """A ``route_order`` for :func:`floor_app.domain.tasks.build_pick_task` on ``layout``.
+
+    The callable returns the indexes of the given locations in walking order.
+    """
+
+    def order(stops: Sequence[Location]) -> list[int]:
+        return list(plan_route(layout, stops, method).order)
+
+    return order
 
 
 def route_length(layout: Layout, stops: Sequence[StopLike], method: str = "auto") -> float:
