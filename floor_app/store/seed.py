@@ -7,6 +7,7 @@ from collections.abc import Callable
 from floor_app.demo import DemoSite
 from floor_app.domain.order import OrderState
 from floor_app.domain.picking import TaskState
+from floor_app.domain.routing import route_order
 from floor_app.domain.tasks import build_pick_task
 
 from .store import Store
@@ -53,6 +54,7 @@ def load_demo(
                 group,
                 pick_face=lambda code: locations[site.pick_faces[code]],
                 sku=lambda code: skus[code],
+                route_order=route_order(site.layout),
             )
             task.state = TaskState.ASSIGNED
             uow.tasks.save(task)
