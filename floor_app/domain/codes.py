@@ -18,15 +18,25 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-
-import biip
+from functools import cache
+from types import ModuleType
+from typing import Any
 
 from .errors import InvalidBarcode
 from .gtin import normalise_gtin, validate_gtin
 from .symbology import Symbology, split_aim
 
 GS = "\x1d"
-_GS1_CONFIG = biip.ParseConfig(separator_chars=[GS])
+
+
+@cache
+def _biip() -> tuple[ModuleType, Any]:
+    """biip and its parse config, imported on the first GS1 scan (its tables take ~70 ms
+    to load, which start-up should not pay)."""
+    import biip
+
+    return biip, biip.ParseConfig(separator_chars=[GS])
+
 
 LOCATION_RE = re.compile(
     r"^(?P<zone>[A-Z])(?P<aisle>\d{2})-(?P<bay>\d{2})-(?P<level>\d)(?P<bin>[A-Z])$"
@@ -90,8 +100,9 @@ def parse_gs1(
     """
     raw = element_string if raw is None else raw
     text = element_string.lstrip(GS)
+    biip, config = _biip()
     try:
-        message = biip.gs1_messages.GS1Message.parse(text, config=_GS1_CONFIG)
+        message = biip.gs1_messages.GS1Message.parse(text, config=config)
     except biip.ParseError as exc:
         raise InvalidBarcode(
             f"not a valid GS1 element string: {exc}",
@@ -185,7 +196,8 @@ def classify(text: str) -> ScannedCode:
 
 
 def _sscc(body: str, raw: str, symbology: Symbology) -> ScannedCode:
-    result = biip.parse(body, config=_GS1_CONFIG)
+    biip, config = _biip()
+    result = biip.parse(body, config=config)
     if result.sscc is None:
         raise InvalidBarcode(f"SSCC {body} is invalid: {result.sscc_error}")
     return ScannedCode(CodeKind.SSCC, body, raw, symbology, ais={"00": body})

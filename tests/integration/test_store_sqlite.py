@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from floor_app.domain.events import UserLoggedIn
 from floor_app.store import Store
-from floor_app.store.migrate import current_revision, head_revision
+from floor_app.store.migrate import HEAD, current_revision, head_revision
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,8 @@ def test_pragmas_wal_full_and_foreign_keys(store: Store) -> None:
 
 
 def test_migrations_applied_on_open(store: Store) -> None:
-    assert current_revision(store.engine) == head_revision()
+    assert HEAD == head_revision(), "a migration was added: update migrate.HEAD"
+    assert current_revision(store.engine) == HEAD
     # Opening again is a no-op and keeps data.
     _emit(store, 3)
     store.close()
