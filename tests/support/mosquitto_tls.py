@@ -105,11 +105,18 @@ class DeviceClient:
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_disconnect = self._on_disconnect
+        self._closed: str | None = None
         self._subacks: dict[int, list[Any]] = {}
 
     def _on_connect(self, c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
         self._rc = rc
         self._connack.set()
+
+    def _on_disconnect(self, c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
+        if not self._connack.is_set():
+            self._closed = str(rc)
+            self._connack.set()
 
     def _on_message(self, c: Any, u: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
@@ -130,9 +137,11 @@ class DeviceClient:
         except (ssl.SSLError, OSError) as exc:
             return ConnectOutcome(False, str(exc), exc)
         self.client.loop_start()
-        if not self._connack.wait(timeout):
+        if not self._connack.wait(timeout) or self._closed is not None:
             self.client.loop_stop()
-            return ConnectOutcome(False, "no CONNACK: the broker closed the connection")
+            return ConnectOutcome(
+                False, f"no CONNACK: the broker closed the connection ({self._closed})"
+            )
         if self._rc.is_failure:
             self.client.loop_stop()
             return ConnectOutcome(False, str(self._rc))

@@ -1,0 +1,130 @@
+"""A provisioned device syncs over TLS through the real sync agent, from its own floor.toml.
+
+The device's settings come from the bundle ``floor-hub provision`` wrote (its paths pointing
+at the bundle folder, as they point at /etc/floor on a device); the hub side is the scripted
+hub with the hub's own certificate. A revoked device's agent stays offline and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.mosquitto import MosquittoBroker, require_mosquitto
+from support.mosquitto_tls import reload_broker, site_broker, wait_until
+from support.mqtt_peer import ScriptedHub, emit_picks, fast_settings
+
+from floor_app.settings import load_settings
+from floor_app.store import Store
+from sync.device import SyncAgent, parse_broker_url
+from sync.provisioning import ProvisionResult, SiteAuthority
+
+pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[SiteAuthority, MosquittoBroker]]:
+    require_mosquitto()
+    authority = SiteAuthority(tmp_path / "site", broker_group=None)
+    authority.issue_broker_certificate(["localhost"], ["127.0.0.1"], site="dc1")
+    broker = site_broker(tmp_path / "broker", authority.paths)
+    broker.start()
+    yield authority, broker
+    broker.kill()
+
+
+def provision_device(
+    authority: SiteAuthority, broker: MosquittoBroker, out: Path, device_id: str, **kw: object
+) -> ProvisionResult:
+    return authority.provision(
+        device_id,
+        str(kw.pop("role", "picker")),
+        out_dir=out,
+        broker_url=f"mqtts://127.0.0.1:{kw.pop('port', broker.port)}",
+        device_dir=out / device_id,  # where the files are on this "device"
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def agent_from_bundle(bundle: Path, store: Store) -> SyncAgent:
+    """Build the agent the way floor_app.bootstrap does from [sync]."""
+    s = load_settings(bundle / "floor.toml")
+    broker = parse_broker_url(s.sync.broker)
+    if s.sync.username:
+        broker = type(broker)(
+            broker.host,
+            broker.port,
+            broker.tls,
+            s.sync.username,
+            s.sync.password.get_secret_value(),
+        )
+    settings = fast_settings(
+        s.sync.broker,
+        site=s.device.site,
+        broker=broker,
+        ca_file=s.sync.ca_file,
+        cert_file=s.sync.cert_file,
+        key_file=s.sync.key_file,
+    )
+    return SyncAgent(store, settings)
+
+
+def hub_for(authority: SiteAuthority, broker: MosquittoBroker, out: Path) -> ScriptedHub:
+    identity = provision_device(authority, broker, out, "hub-1", role="hub")
+    reload_broker(broker)
+    hub = ScriptedHub(broker.host, broker.port, client_id="floor-hub-dc1-1")
+    b = identity.bundle_dir
+    hub.client.tls_set(
+        ca_certs=str(b / "ca.crt"), certfile=str(b / "device.crt"), keyfile=str(b / "device.key")
+    )
+    return hub.start()
+
+
+@pytest.mark.parametrize("method", ["cert", "password"])
+def test_a_provisioned_device_syncs_over_tls(
+    site: tuple[SiteAuthority, MosquittoBroker], tmp_path: Path, method: str
+) -> None:
+    authority, broker = site
+    out = tmp_path / "out"
+    port = broker.port if method == "cert" else broker.password_port  # type: ignore[attr-defined]
+    device = provision_device(authority, broker, out, "hh-01", method=method, port=port)
+    hub = hub_for(authority, broker, out)
+    store = Store.open(tmp_path / "hh-01.db", device_id="hh-01", site="dc1")
+    agent = agent_from_bundle(device.bundle_dir, store)
+    try:
+        last = emit_picks(store, 200)
+        agent.start()
+        assert agent.wait_acked(last, 30), (agent.status(), broker.log_tail())
+        assert hub.applied["hh-01"] == list(range(1, last + 1))
+        assert agent.status().online
+    finally:
+        agent.stop()
+        hub.stop()
+        store.close()
+
+
+def test_a_revoked_device_stays_offline_and_keeps_its_events(
+    site: tuple[SiteAuthority, MosquittoBroker], tmp_path: Path
+) -> None:
+    authority, broker = site
+    out = tmp_path / "out"
+    device = provision_device(authority, broker, out, "hh-02")
+    hub = hub_for(authority, broker, out)
+    authority.revoke("hh-02", reason="stolen")
+    reload_broker(broker)
+    store = Store.open(tmp_path / "hh-02.db", device_id="hh-02", site="dc1")
+    agent = agent_from_bundle(device.bundle_dir, store)
+    try:
+        emit_picks(store, 5)
+        agent.start()
+        assert wait_until(
+            lambda: agent.status().connects == 0 and agent.status().last_error != "", 15
+        )
+        status = agent.status()
+        assert not status.online and status.outbox_depth == 5, status
+        assert hub.applied["hh-02"] == []
+    finally:
+        agent.stop()
+        hub.stop()
+        store.close()
