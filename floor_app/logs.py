@@ -320,6 +320,27 @@ class JournalHandler(logging.Handler):
         super().close()
 
 
+def journal_send(
+    service: str, message: str, *, priority: int = 3, socket_path: str = JOURNAL_SOCKET
+) -> bool:
+    """Send one (redacted) entry straight to the journal; ``False`` when there is none.
+
+    For errors before logging is set up, e.g. ``floor-app`` refusing its config inside the
+    kiosk, where stderr is the terminal that closes with the app.
+    """
+    if not journal_available(socket_path):
+        return False
+    data = encode_journal_fields(
+        {"MESSAGE": redact_text(message), "PRIORITY": str(priority), "SYSLOG_IDENTIFIER": service}
+    )
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.sendto(data, socket_path)
+    except OSError:
+        return False
+    return True
+
+
 # -- setup -----------------------------------------------------------------------------------
 
 _LEVELS = {"critical", "error", "warning", "info", "debug"}

@@ -57,7 +57,7 @@ def set_group(path: Path, group: str | None) -> bool:
 @contextlib.contextmanager
 def exclusive_lock(folder: Path) -> Iterator[None]:
     """Hold the site folder's lock: one provisioning or revocation at a time."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o711)  # broker/ inside must be reachable
     with (folder / ".lock").open("a") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from floor_app.logs import log_context, setup_logging
+from floor_app.logs import journal_send, log_context, setup_logging
 
 pytestmark = pytest.mark.integration
 
@@ -95,3 +95,19 @@ def test_without_a_journal_the_app_logs_to_its_file(tmp_path: Path) -> None:
     record = json.loads(line)
     assert record["msg"] == "badge B*** scanned" and record["service"] == "floor-app"
     assert log_file.stat().st_mode & 0o007 == 0  # not world-readable
+
+
+def test_a_startup_error_goes_straight_to_the_journal(
+    journal: tuple[socket.socket, str], tmp_path: Path
+) -> None:
+    sock, path = journal
+    assert journal_send(
+        "floor-app", "config file /etc/floor/floor.toml: password=x1", socket_path=path
+    )
+    fields = parse_native(sock.recv(65536))
+    assert fields == {
+        "MESSAGE": "config file /etc/floor/floor.toml: password=***",
+        "PRIORITY": "3",
+        "SYSLOG_IDENTIFIER": "floor-app",
+    }
+    assert not journal_send("floor-app", "x", socket_path=str(tmp_path / "none.sock"))
