@@ -76,3 +76,38 @@ def check_device_config(text: str) -> Settings:
         return Settings(**tomllib.loads(text))
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
         raise ProvisioningError(f"the generated device config would be refused: {exc}") from None
+
+
+def render_service_identity(
+    *,
+    identity: str,
+    site: str,
+    role: str,
+    broker_url: str,
+    device_dir: Path,
+    method: str,
+    password: str | None = None,
+    issued_at: dt.datetime,
+) -> str:
+    """``identity.toml`` for a service (the hub, upstream intake): its broker identity."""
+    lines = [
+        f"# floor {role} identity {identity} at site {site}, provisioned {issued_at.isoformat()}.",
+        f"# Files belong in {device_dir}/ on the machine that runs it (mode 0640).",
+        "",
+        "[broker]",
+        f"site = {_toml_string(site)}",
+        f"url = {_toml_string(broker_url)}",
+        f"client_name = {_toml_string(identity)}",
+        f"ca_file = {_toml_string(str(device_dir / 'ca.crt'))}",
+    ]
+    if method == "cert":
+        lines += [
+            f"cert_file = {_toml_string(str(device_dir / 'device.crt'))}",
+            f"key_file = {_toml_string(str(device_dir / 'device.key'))}",
+        ]
+    else:
+        lines += [
+            f"username = {_toml_string(identity)}",
+            f"password = {_toml_string(password or '')}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -35,7 +35,7 @@ from sync.device.settings import BrokerUrlError, parse_broker_url
 
 from . import pki
 from .acl import IdentityRole, render_acl
-from .device_config import render_device_config
+from .device_config import render_device_config, render_service_identity
 from .errors import (
     DeviceExistsError,
     ProvisioningError,
@@ -389,6 +389,17 @@ class SiteAuthority:
                     station=station,
                     issued_at=now,
                 ).encode()
+            else:
+                files["identity.toml"] = render_service_identity(
+                    identity=device_id,
+                    site=registry.site,
+                    role=identity_role.value,
+                    broker_url=broker_url,
+                    device_dir=Path(device_dir),
+                    method=method,
+                    password=password,
+                    issued_at=now,
+                ).encode()
             written = self._write_bundle(bundle, files)
             registry.identities[device_id] = record
             if cert is not None:
@@ -412,7 +423,7 @@ class SiteAuthority:
         tmp = Path(tempfile.mkdtemp(prefix=f".{bundle.name}.", dir=bundle.parent))
         try:
             for name, data in files.items():
-                secret = name in ("device.key", "floor.toml")
+                secret = name in ("device.key", "floor.toml", "identity.toml")
                 path = tmp / name
                 path.write_bytes(data)
                 os.chmod(path, 0o600 if secret else 0o644)

@@ -153,6 +153,14 @@ def test_supervisor_hub_and_intake_acl(site: SiteAuthority, tmp_path: Path) -> N
         in acl
     )
     assert not (hub.bundle_dir / "floor.toml").exists()  # services get no device config
+    identity = tomllib.loads((hub.bundle_dir / "identity.toml").read_text())["broker"]
+    assert identity["client_name"] == "hub-1" and identity["cert_file"] == "/etc/floor/device.crt"
+    local = site.provision(
+        "hub-2", "hub", out_dir=out, method="password", broker_url="mqtt://127.0.0.1:1883"
+    )
+    creds = tomllib.loads((local.bundle_dir / "identity.toml").read_text())["broker"]
+    assert (creds["username"], creds["password"]) == ("hub-2", local.password)
+    assert stat.S_IMODE((local.bundle_dir / "identity.toml").stat().st_mode) == 0o600
 
 
 def test_provisioning_an_existing_device_is_refused_and_overwrites_nothing(
