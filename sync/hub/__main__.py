@@ -1,0 +1,273 @@
+"""``floor-hub``: the central order-state service and its admin commands.
+
+::
+
+    floor-hub [run] [--db URL] [--broker URL] [--site dc1] [--demo] [--worker N]
+              [--shared-group GROUP] [--allocate-every S]
+    floor-hub stats [--db URL] [--json]
+    floor-hub import FILE [--db URL] [--json]
+    floor-hub devices add DEVICE --role picker|packer|supervisor [--station S] [--zones A,B]
+    floor-hub devices list
+    floor-hub cancel ORDER --reason TEXT
+    floor-hub allocate [--db URL]
+
+``--db`` is a SQLAlchemy URL (``sqlite:///FILE``, ``postgresql://USER@HOST/DB``) or a file
+path; the default is ``$FLOOR_HUB_DB`` or ``sqlite:///floor-hub.db``. ``--broker`` defaults
+to ``$FLOOR_HUB_BROKER`` or ``mqtt://127.0.0.1:1883``. ``run`` stops cleanly on SIGTERM
+and SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+
+from sync.device.settings import BrokerUrlError
+from sync.protocol import Topics
+
+from .allocation import allocate
+from .cancellation import cancel_order
+from .database import run_transaction
+from .errors import HubError
+from .importer import import_orders
+from .outbound import transact
+from .service import Hub, HubSettings, crash_probability
+from .setup import load_demo, open_database
+from .site_data import DEVICE_ROLES, register_device
+from .stats import hub_stats
+
+log = logging.getLogger("floor.hub")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        default=os.environ.get("FLOOR_HUB_DB", "sqlite:///floor-hub.db"),
+        help="database URL or SQLite file (default: $FLOOR_HUB_DB or sqlite:///floor-hub.db)",
+    )
+    p.add_argument("--site", default=os.environ.get("FLOOR_SITE", "dc1"), help="site id")
+    p.add_argument("--verbose", "-v", action="store_true", help="log more")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of floor-hub."""
+    doc = (__doc__ or "").splitlines()[0]
+    p = argparse.ArgumentParser(prog="floor-hub", description=doc)
+    sub = p.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="run the hub (the default)")
+    _common(run)
+    run.add_argument(
+        "--broker",
+        default=os.environ.get("FLOOR_HUB_BROKER", "mqtt://127.0.0.1:1883"),
+        help="mqtt://[user:pass@]HOST:PORT or mqtts://...",
+    )
+    run.add_argument("--demo", action="store_true", help="load the demo site into an empty db")
+    run.add_argument("--worker", default="1", help="worker name (part of the client id)")
+    run.add_argument("--shared-group", default=None, help="share subscriptions with other workers")
+    run.add_argument(
+        "--allocate-every", type=float, default=2.0, help="seconds between allocation passes"
+    )
+    run.add_argument("--lease-s", type=float, default=1800.0, help="task lease in seconds")
+    run.add_argument("--ca-file", type=Path, default=None, help="CA bundle for mqtts://")
+    run.add_argument("--cert-file", type=Path, default=None, help="client certificate")
+    run.add_argument("--key-file", type=Path, default=None, help="client key")
+    stats = sub.add_parser("stats", help="print what the hub has recorded")
+    _common(stats)
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+    imp = sub.add_parser("import", help="import orders from a .jsonl or .csv file")
+    _common(imp)
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--json", action="store_true", help="one JSON object")
+    dev = sub.add_parser("devices", help="register and list devices")
+    dev_sub = dev.add_subparsers(dest="action", required=True)
+    add = dev_sub.add_parser("add", help="register a device")
+    _common(add)
+    add.add_argument("device")
+    add.add_argument("--role", required=True, choices=DEVICE_ROLES)
+    add.add_argument("--station", default="")
+    add.add_argument("--zones", default="", help="comma-separated zones a picker serves")
+    listing = dev_sub.add_parser("list", help="list devices")
+    _common(listing)
+    cancel = sub.add_parser("cancel", help="cancel an order")
+    _common(cancel)
+    cancel.add_argument("order")
+    cancel.add_argument("--reason", required=True)
+    alloc = sub.add_parser("allocate", help="run one allocation pass")
+    _common(alloc)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``floor-hub``."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
+        args_list.insert(0, "run")
+    args = parser().parse_args(args_list)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except HubError as exc:
+        print(f"floor-hub: {exc}", file=sys.stderr)
+        return 2
+    except BrokerUrlError as exc:
+        print(f"floor-hub: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = HubSettings(
+        site=args.site,
+        worker=args.worker,
+        shared_group=args.shared_group,
+        allocate_every_s=args.allocate_every,
+        crash_after_commit_prob=crash_probability(),
+        ca_file=args.ca_file,
+        cert_file=args.cert_file,
+        key_file=args.key_file,
+    )
+    settings = _with_lease(settings, args.lease_s)
+    engine = open_database(args.db, args.site)
+    hub = Hub(args.db, args.broker, settings, engine=engine)
+    if args.demo:
+        loaded, messages = load_demo(engine)
+        if loaded:
+            log.warning("demo site loaded into %s", args.db)
+        hub.publish_later(messages)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    hub.start()
+    print(
+        f"floor-hub: site {args.site}, worker {args.worker}, broker {hub.address.url}",
+        file=sys.stderr,
+        flush=True,
+    )
+    while not stop.wait(0.5):
+        pass
+    hub.stop()
+    engine.dispose()
+    return 0
+
+
+def _with_lease(settings: HubSettings, lease_s: float) -> HubSettings:
+    return replace(
+        settings,
+        allocation=replace(settings.allocation, lease_s=lease_s),
+        handlers=replace(settings.handlers, lease_s=lease_s),
+    )
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    engine = open_database(args.db, args.site)
+    figures = run_transaction(engine, hub_stats, what="stats")
+    engine.dispose()
+    if args.json:
+        print(json.dumps(figures, sort_keys=True))
+        return 0
+    print(f"site {figures['site']}")
+    for device, f in figures["devices"].items():
+        print(
+            f"  {device:<10} applied {f['applied']:>7}  last seq {f['last_seq']:>7}  "
+            f"duplicates {f['duplicates_ignored']:>5}  refused {f['refused']:>4}  "
+            f"rejected {f['rejected']:>4}  {f['presence']}"
+        )
+    print(f"orders: {json.dumps(figures['orders'])}")
+    print(f"orders rejected at intake: {figures['orders_rejected']}")
+    print(f"dead letters: {figures['dead_letters']} {json.dumps(figures['dead_letters_by_code'])}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    engine = open_database(args.db, args.site)
+    report = import_orders(engine, args.site, args.file)
+    engine.dispose()
+    summary = report.as_dict()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(
+            f"{summary['accepted']} orders accepted, {summary['unchanged']} unchanged, "
+            f"{summary['rejected']} rejected"
+        )
+        for item in summary["rejections"]:
+            print(f"  {item['order'] or '(no order id)'}: {'; '.join(item['reasons'])}")
+    return 1 if report.rejected else 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    engine = open_database(args.db, args.site)
+    if args.action == "add":
+        added = run_transaction(
+            engine,
+            lambda c: register_device(
+                c, args.device, args.role, station=args.station, zones=args.zones
+            ),
+        )
+        print(f"device {args.device} {'added' if added else 'was already registered'}")
+    else:
+        figures = run_transaction(engine, hub_stats)
+        for device, f in figures["devices"].items():
+            print(f"{device}\t{f['role']}\t{f['station']}\t{f['presence']}")
+    engine.dispose()
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    engine = open_database(args.db, args.site)
+    summary, _ = transact(
+        engine,
+        Topics(args.site),
+        lambda c, out: cancel_order(c, out, args.order, args.reason),
+        "cancel",
+    )
+    engine.dispose()
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_allocate(args: argparse.Namespace) -> int:
+    engine = open_database(args.db, args.site)
+    report = allocate(engine, args.site)
+    engine.dispose()
+    print(
+        json.dumps(
+            {
+                "reserved": len(report.reserved),
+                "waiting": report.waiting,
+                "tasks": report.tasks,
+                "assigned": report.assigned,
+                "expired": report.expired,
+            }
+        )
+    )
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "stats": cmd_stats,
+    "import": cmd_import,
+    "devices": cmd_devices,
+    "cancel": cmd_cancel,
+    "allocate": cmd_allocate,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Allocation: stock reserved for validated orders, orders batched into pick tasks, tasks
+leased to pickers' devices, orders given a pack station.
+
+One pass (:func:`allocate`) runs several small transactions:
+
+1. **reserve**: one per validated order, most urgent first (lower ``priority`` number
+   first, then oldest): every open unit is reserved, all or nothing (:mod:`sync.hub.stock`,
+   never oversells); the order becomes ``allocated``. An order that cannot be reserved
+   stays ``validated`` and is tried again on the next pass.
+2. **batch**: reserved orders become pick tasks (:mod:`sync.hub.task_building`), in waves.
+3. **expire** and **assign**: leases that ran out on unstarted tasks are taken back; open
+   tasks are leased to pickers' devices (:mod:`sync.hub.leases`) and pushed to them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from sqlalchemy import Connection, Engine, select
+
+from floor_app.domain.order import OrderState
+from sync.protocol import OrderStatus, Topics
+
+from .database import run_transaction
+from .leases import assign_open_tasks, expire_leases
+from .outbound import Outbound, OutMessage, transact
+from .repositories import ORDERS, OrderRecord, load_orders, save_orders
+from .stock import reserve_order
+from .task_building import batch_orders
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationSettings:
+    """How allocation batches and leases."""
+
+    #: Totes on one cart (orders per pick task, one tote each).
+    totes_per_cart: int = 6
+    #: At most this many orders are batched together (keeps batching fast).
+    wave_size: int = 60
+    #: At most this many validated orders are reserved in one pass.
+    reserve_limit: int = 500
+    #: How long a device holds a task it was given before it may be taken back (seconds).
+    lease_s: float = 30 * 60.0
+
+
+@dataclass
+class AllocationReport:
+    """What one pass did, and the committed messages to publish."""
+
+    reserved: list[str] = field(default_factory=list)
+    waiting: dict[str, list[str]] = field(default_factory=dict)  # order -> reasons
+    tasks: list[str] = field(default_factory=list)
+    assigned: dict[str, str] = field(default_factory=dict)  # task -> device
+    expired: list[str] = field(default_factory=list)
+    messages: list[OutMessage] = field(default_factory=list)
+
+
+def status_of(rec: OrderRecord, reason: str = "", device_id: str | None = None) -> OrderStatus:
+    """The tracking status of an order as it is now."""
+    return OrderStatus(
+        order_id=rec.order_id,
+        state=rec.order.state,
+        version=rec.order.version,
+        reason=reason[:500],
+        device_id=device_id,
+    )
+
+
+def validated_order_ids(conn: Connection, limit: int) -> list[str]:
+    """Validated orders, most urgent first."""
+    return list(
+        conn.execute(
+            select(ORDERS.c.order_id)
+            .where(ORDERS.c.state == OrderState.VALIDATED.value)
+            .order_by(ORDERS.c.priority, ORDERS.c.received_at, ORDERS.c.order_id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def reserve_one(conn: Connection, order_id: str, out: Outbound, now: float) -> list[str] | None:
+    """Reserve one validated order. None when it is not waiting (any more); otherwise the
+    reasons it could not be reserved, [] when it was."""
+    rec = load_orders(conn, [order_id], lock=True, skip_locked=True).get(order_id)
+    if rec is None or rec.order.state is not OrderState.VALIDATED:
+        return None
+    reasons = reserve_order(conn, rec, now=now)
+    if reasons:
+        return reasons
+    rec.change_source = "allocation"
+    rec.order.transition(OrderState.ALLOCATED, "stock reserved")
+    rec.external_version = rec.order.version
+    save_orders(conn, [rec], now=now)
+    out.order_status(status_of(rec, "stock reserved"))
+    return []
+
+
+def _reserve(
+    order_id: str, clock: Callable[[], float], conn: Connection, out: Outbound
+) -> list[str] | None:
+    return reserve_one(conn, order_id, out, clock())
+
+
+def allocate(
+    engine: Engine,
+    site: str,
+    *,
+    settings: AllocationSettings | None = None,
+    now: float | None = None,
+) -> AllocationReport:
+    """One allocation pass (see the module docstring).
+
+    Every step commits on its own; ``report.messages`` are committed outbox messages for
+    the caller to publish.
+    """
+    settings = settings or AllocationSettings()
+    topics = Topics(site)
+    report = AllocationReport()
+
+    def clock() -> float:
+        return now if now is not None else time.time()
+
+    ids = run_transaction(
+        engine, lambda c: validated_order_ids(c, settings.reserve_limit), what="list"
+    )
+    for order_id in ids:
+        result, sent = transact(engine, topics, partial(_reserve, order_id, clock), "reserve")
+        report.messages += sent
+        if result is None:
+            continue
+        if result:
+            report.waiting[order_id] = result
+        else:
+            report.reserved.append(order_id)
+    while True:
+        made, sent = transact(
+            engine,
+            topics,
+            lambda c, out: batch_orders(
+                c,
+                out,
+                clock(),
+                wave_size=settings.wave_size,
+                totes_per_cart=settings.totes_per_cart,
+            ),
+            "batch",
+        )
+        report.messages += sent
+        report.tasks += [t.task_id for t in made]
+        if not made:
+            break
+    report.expired, sent = transact(
+        engine, topics, lambda c, out: expire_leases(c, out, clock()), "expire"
+    )
+    report.messages += sent
+    report.assigned, sent = transact(
+        engine,
+        topics,
+        lambda c, out: assign_open_tasks(c, out, clock(), lease_s=settings.lease_s),
+        "assign",
+    )
+    report.messages += sent
+    return report

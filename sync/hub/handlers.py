@@ -1,0 +1,790 @@
+"""Applying floor events to the hub's state, inside the transaction of one received batch.
+
+:class:`BatchWork` loads everything a batch touches up front (orders, then tasks, locked
+in that order), applies each event to :mod:`floor_app.domain` objects in sequence order,
+and writes what changed once at the end (:meth:`BatchWork.flush`).
+
+* **Facts** (``pick.confirmed``, ``pick.undone``, ``pick.short``, ``task.completed``,
+  ``pack.completed``, ``label.printed``, ``label.confirmed``, ``user.*``) are never refused.
+  A fact about a cancelled order is recorded and creates compensating work (a return-to-
+  stock task); units picked beyond the order's quantity are returned the same way.
+* **Claims** (``task.started``, ``task.reassigned``, ``order.held``, ``order.released``,
+  ``order.short_approved``) are checked by :mod:`sync.hub.rules` and refused with a reason
+  when stale.
+* A label job is keyed by its ``job`` id: a second ``label.printed`` for the same job is
+  recorded in the inbox but never applied again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from floor_app.domain.errors import DomainError
+from floor_app.domain.events import (
+    HoldReleased,
+    LabelConfirmed,
+    LabelPrinted,
+    OrderHeld,
+    PackCompleted,
+    PickConfirmed,
+    PickUndone,
+    ShortApproved,
+    ShortReported,
+    TaskCompleted,
+    TaskReassigned,
+    TaskStarted,
+    UserLoggedIn,
+    UserLoggedOut,
+)
+from floor_app.domain.order import OrderLine, OrderState
+from floor_app.domain.picking import TASK_TRANSITIONS, ShortReason, TaskState
+from sync.protocol import (
+    EventEnvelope,
+    OrderCancelled,
+    OrderModel,
+    OrderSnapshot,
+    OrderStatus,
+    TaskCancelled,
+)
+
+from .leases import lease, push_task
+from .outbound import Outbound
+from .repositories import (
+    OrderRecord,
+    TaskRecord,
+    load_orders,
+    load_tasks,
+    save_orders,
+    save_tasks,
+)
+from .rules import advance, fully_picked_clean, order_claim_refusal, task_claim_refusal
+from .stock import StockChanges, add_reservations, reserve_units
+from .tables import (
+    DeviceRow,
+    LabelJobRow,
+    PackRecordRow,
+    ReturnTaskRow,
+    ShortageRow,
+    UserSessionRow,
+    table_of,
+)
+from .task_building import TaskStop, gtins, load_locations, make_task
+
+DEVICES = table_of(DeviceRow)
+LABELS = table_of(LabelJobRow)
+PACKS = table_of(PackRecordRow)
+RETURNS = table_of(ReturnTaskRow)
+SHORTAGES = table_of(ShortageRow)
+SESSIONS = table_of(UserSessionRow)
+
+RETURNS_LOCATION = "RET-01"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What applying one event did: ``applied``, ``refused`` (a claim) or ``rejected``."""
+
+    kind: str
+    note: str = ""
+    task_id: str | None = None
+    current_version: int | None = None
+
+    @staticmethod
+    def applied(note: str = "") -> Outcome:
+        return Outcome("applied", note)
+
+    @staticmethod
+    def refused(
+        reason: str, *, task_id: str | None = None, current_version: int | None = None
+    ) -> Outcome:
+        return Outcome("refused", reason, task_id, current_version)
+
+    @staticmethod
+    def rejected(reason: str) -> Outcome:
+        return Outcome("rejected", reason)
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerSettings:
+    """Knobs of event apply."""
+
+    #: Lease length given or renewed by a device's activity on a task (seconds).
+    lease_s: float = 30 * 60.0
+    #: Reallocate short units from other locations when stock allows.
+    reallocate_shorts: bool = True
+
+
+@dataclass
+class BatchWork:
+    """The working set of one batch: loaded rows, pending writes and outgoing messages."""
+
+    conn: Connection
+    device_id: str
+    now: float
+    out: Outbound
+    settings: HandlerSettings = field(default_factory=HandlerSettings)
+    orders: dict[str, OrderRecord] = field(default_factory=dict)
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
+    new_tasks: list[TaskRecord] = field(default_factory=list)
+    stock: StockChanges = field(default_factory=StockChanges)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    label_inserts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    label_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shortages: list[dict[str, Any]] = field(default_factory=list)
+    returns: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
+    packs: list[dict[str, Any]] = field(default_factory=list)
+    sessions: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+    reached_picked: set[str] = field(default_factory=set)
+    status_reason: dict[str, str] = field(default_factory=dict)
+    seq: int = 0
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self, events: Iterable[EventEnvelope]) -> None:
+        """Lock and load the orders, tasks and label jobs the events name."""
+        order_ids: set[str] = set()
+        task_ids: set[str] = set()
+        jobs: set[str] = set()
+        for env in events:
+            if env.order_id:
+                order_ids.add(env.order_id)
+            payload = env.payload
+            task = payload.get("task")
+            if isinstance(task, str):
+                task_ids.add(task)
+            for key in ("job", "reprint_of"):
+                job = payload.get(key)
+                if isinstance(job, str) and job:
+                    jobs.add(job)
+        self.orders = load_orders(self.conn, order_ids, lock=True)
+        self.tasks = load_tasks(self.conn, task_ids, lock=True)
+        if jobs:
+            for row in self.conn.execute(
+                select(LABELS.c.job_id, LABELS.c.state, LABELS.c.order_id).where(
+                    LABELS.c.job_id.in_(sorted(jobs))
+                )
+            ):
+                self.labels[row.job_id] = {"state": row.state, "order_id": row.order_id}
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def apply(self, env: EventEnvelope) -> Outcome:
+        """Apply one event; domain errors become a rejection with the reason."""
+        self.seq = env.seq
+        handler = HANDLERS.get(env.type)
+        if handler is None:  # pragma: no cover - the envelope only admits known types
+            return Outcome.rejected(f"the hub has no handler for {env.type}")
+        try:
+            return handler(self, env.domain_event())
+        except DomainError as exc:
+            return Outcome.rejected(exc.reason)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _order_line(
+        self, rec: OrderRecord, task_id: str, line_id: str, sku: str
+    ) -> OrderLine | None:
+        """The order line a pick line belongs to (by the task, else by SKU), if any."""
+        task = self.tasks.get(task_id)
+        line = task.line(line_id) if task else None
+        if line is not None and line.order_id == rec.order_id:
+            for ln in rec.order.lines:
+                if ln.line_no == line.order_line_no:
+                    return ln
+        return rec.line_for_sku(sku)
+
+    def _move(self, rec: OrderRecord, target: OrderState, reason: str) -> None:
+        rec.change_source = self.device_id
+        entered = advance(rec.order, target, reason)
+        if entered:
+            self.status_reason[rec.order_id] = reason
+        if OrderState.PICKED in entered:
+            self.reached_picked.add(rec.order_id)
+
+    def _return(
+        self, rec_id: str, sku: str, qty: int, from_place: str, to: str, reason: str
+    ) -> None:
+        """Compensating work: ``qty`` of ``sku`` go back from ``from_place`` to ``to``."""
+        if qty <= 0:
+            return
+        key = (rec_id, sku, from_place, reason)
+        row = self.returns.get(key)
+        if row is None:
+            self.returns[key] = {
+                "order_id": rec_id,
+                "sku": sku,
+                "qty": qty,
+                "from_place": from_place[:64],
+                "to_location": to[:32],
+                "reason": reason,
+                "state": "open",
+                "device_id": self.device_id,
+                "seq": self.seq,
+                "at": self.now,
+            }
+        else:
+            row["qty"] += qty
+
+    def _renew(self, task: TaskRecord | None) -> None:
+        if task is not None and task.lease_device == self.device_id:
+            task.lease_expires_at = self.now + self.settings.lease_s
+
+    def _task_to(self, task: TaskRecord, target: TaskState) -> None:
+        """Move a task forward through the states between (facts move tasks too)."""
+        path = {
+            TaskState.OPEN: [TaskState.ASSIGNED, TaskState.IN_PROGRESS, TaskState.DONE],
+            TaskState.ASSIGNED: [TaskState.IN_PROGRESS, TaskState.DONE],
+            TaskState.IN_PROGRESS: [TaskState.DONE],
+        }.get(task.task.state, [])
+        if target not in path:
+            return
+        for step in path[: path.index(target) + 1]:
+            if step in TASK_TRANSITIONS[task.task.state]:
+                task.task.move_to(step)
+
+    # -- facts: picking --------------------------------------------------------------------
+
+    def pick_confirmed(self, ev: PickConfirmed) -> Outcome:
+        if ev.qty <= 0:
+            return Outcome.rejected(f"pick quantity must be positive, got {ev.qty}")
+        notes = []
+        task = self.tasks.get(ev.task)
+        line = task.line(ev.line) if task else None
+        if task is None:
+            notes.append(f"task {ev.task} is not known to the hub")
+        elif line is None:
+            notes.append(f"task {ev.task} has no line {ev.line}")
+        else:
+            line.picked += ev.qty
+            self._renew(task)
+        self.stock.move(ev.location, ev.sku, -ev.qty)
+        rec = self.orders.get(ev.order)
+        if rec is None:
+            notes.append(f"order {ev.order} is not known to the hub")
+            return Outcome.applied("; ".join(notes))
+        oline = self._order_line(rec, ev.task, ev.line, ev.sku)
+        if oline is None:
+            notes.append(f"order {ev.order} has no line of {ev.sku}: the units go back")
+            tote = f"tote {ev.tote_position} of task {ev.task}"
+            self._return(rec.order_id, ev.sku, ev.qty, tote, ev.location, "not in the order")
+            return Outcome.applied("; ".join(notes))
+        taken = min(ev.qty, max(0, rec.reserved.get(oline.line_no, 0)))
+        if taken:
+            where = line.location if line is not None else ev.location
+            rec.reserved[oline.line_no] -= taken
+            self.stock.reserve(where, ev.sku, -taken)
+            self.stock.consume(rec.order_id, oline.line_no, where, taken)
+        oline.picked += ev.qty
+        tote = f"tote {ev.tote_position} of task {ev.task}"
+        if rec.order.state is OrderState.CANCELLED:
+            self._return(rec.order_id, ev.sku, ev.qty, tote, ev.location, "order cancelled")
+            notes.append("order is cancelled: the units go back to stock")
+            return Outcome.applied("; ".join(notes))
+        surplus = min(ev.qty, oline.picked + oline.short - oline.qty)
+        if surplus > 0:
+            self._return(
+                rec.order_id, ev.sku, surplus, tote, ev.location, "picked more than ordered"
+            )
+            notes.append(f"{surplus} picked beyond the order: the units go back to stock")
+        self._move(rec, OrderState.PICKING, f"picked by {ev.user}")
+        if fully_picked_clean(rec.order):
+            self._move(rec, OrderState.PICKED, "every unit picked")
+        return Outcome.applied("; ".join(notes))
+
+    def pick_undone(self, ev: PickUndone) -> Outcome:
+        if ev.qty <= 0:
+            return Outcome.rejected(f"undo quantity must be positive, got {ev.qty}")
+        task = self.tasks.get(ev.task)
+        line = task.line(ev.line) if task else None
+        if line is not None:
+            line.picked = max(0, line.picked - ev.qty)
+            self._renew(task)
+        self.stock.move(ev.location, ev.sku, ev.qty)
+        rec = self.orders.get(ev.order)
+        if rec is None:
+            return Outcome.applied(f"order {ev.order} is not known to the hub")
+        oline = self._order_line(rec, ev.task, ev.line, ev.sku)
+        if oline is None:
+            return Outcome.applied(f"order {ev.order} has no line of {ev.sku}")
+        oline.picked = max(0, oline.picked - ev.qty)
+        if rec.order.state in (OrderState.CANCELLED, OrderState.SHIPPED):
+            return Outcome.applied(f"order is {rec.order.state.value}")
+        back = min(ev.qty, max(0, oline.open_to_pick - rec.reserved.get(oline.line_no, 0)))
+        if back:  # the units are on the shelf again, still promised to this order
+            rec.reserved[oline.line_no] = rec.reserved.get(oline.line_no, 0) + back
+            self.stock.reserve(ev.location, ev.sku, back)
+            self.stock.consume(rec.order_id, oline.line_no, ev.location, -back)
+        return Outcome.applied()
+
+    def pick_short(self, ev: ShortReported) -> Outcome:
+        if ev.qty <= 0:
+            return Outcome.rejected(f"short quantity must be positive, got {ev.qty}")
+        try:
+            reason = ShortReason(ev.reason)
+        except ValueError:
+            known = ", ".join(r.value for r in ShortReason)
+            return Outcome.rejected(f"short reason {ev.reason!r} is not one of {known}")
+        task = self.tasks.get(ev.task)
+        line = task.line(ev.line) if task else None
+        if line is not None:
+            line.short += ev.qty
+            line.short_reason = reason
+            self._renew(task)
+        # the units are not where the stock said: take them off (on hand and promised)
+        self.stock.move(ev.location, ev.sku, -ev.qty)
+        rec = self.orders.get(ev.order)
+        shortage: dict[str, Any] = {
+            "order_id": ev.order,
+            "sku": ev.sku,
+            "location": ev.location,
+            "qty": ev.qty,
+            "reason": reason.value,
+            "user": ev.user,
+            "task_id": ev.task,
+            "line_id": ev.line,
+            "device_id": self.device_id,
+            "seq": self.seq,
+            "reallocated": 0,
+            "resolution": "",
+            "at": self.now,
+        }
+        self.shortages.append(shortage)
+        if rec is None:
+            shortage["resolution"] = "order not known to the hub"
+            return Outcome.applied(str(shortage["resolution"]))
+        oline = self._order_line(rec, ev.task, ev.line, ev.sku)
+        if oline is None:
+            shortage["resolution"] = f"order {ev.order} has no line of {ev.sku}"
+            return Outcome.applied(str(shortage["resolution"]))
+        taken = min(ev.qty, max(0, rec.reserved.get(oline.line_no, 0)))
+        if taken:
+            where = line.location if line is not None else ev.location
+            rec.reserved[oline.line_no] -= taken
+            self.stock.reserve(where, ev.sku, -taken)
+            self.stock.consume(rec.order_id, oline.line_no, where, taken)
+        if rec.order.state in (OrderState.CANCELLED, OrderState.SHIPPED, OrderState.HELD):
+            shortage["resolution"] = f"order is {rec.order.state.value}"
+            return Outcome.applied(str(shortage["resolution"]))
+        moved = self._reallocate(rec, oline, ev) if self.settings.reallocate_shorts else 0
+        shortage["reallocated"] = moved
+        left = ev.qty - moved
+        self._move(rec, OrderState.PICKING, f"short reported by {ev.user}")
+        if left > 0:
+            oline.short += left
+            rec.change_source = self.device_id
+            if rec.order.state is OrderState.PICKING:
+                rec.order.transition(OrderState.SHORT, f"{left} x {ev.sku} {reason.value}")
+                self.status_reason[rec.order_id] = f"{left} x {ev.sku} short ({reason.value})"
+            shortage["resolution"] = (
+                f"{moved} reallocated, {left} short: waiting for a supervisor"
+                if moved
+                else "no stock elsewhere: waiting for a supervisor"
+            )
+        else:
+            shortage["resolution"] = f"reallocated from other locations ({moved})"
+        return Outcome.applied(str(shortage["resolution"]))
+
+    def _reallocate(self, rec: OrderRecord, oline: OrderLine, ev: ShortReported) -> int:
+        """Reserve the short units elsewhere and give them to this device as a new task."""
+        taken = reserve_units(self.conn, ev.sku, ev.qty, exclude=[ev.location])
+        if not taken:
+            return 0
+        locations = load_locations(self.conn, [t.location for t in taken])
+        stops = [
+            TaskStop(rec.order_id, oline.line_no, ev.sku, locations[t.location], t.qty)
+            for t in taken
+            if t.location in locations
+        ]
+        add_reservations(
+            self.conn,
+            [
+                {
+                    "order_id": rec.order_id,
+                    "line_no": oline.line_no,
+                    "location": t.location,
+                    "sku": ev.sku,
+                    "qty": t.qty,
+                    "task_id": None,
+                    "at": self.now,
+                }
+                for t in taken
+            ],
+        )
+        moved = sum(t.qty for t in taken)
+        rec.reserved[oline.line_no] = rec.reserved.get(oline.line_no, 0) + moved
+        rec.external_version = rec.order.version
+        if stops:
+            task = make_task(
+                self.conn,
+                stops,
+                gtins(self.conn, [ev.sku]),
+                priority=rec.order.priority,
+                now=self.now,
+                origin="reallocation",
+            )
+            lease(task, self.device_id, self.now, self.settings.lease_s)
+            self.new_tasks.append(task)
+        return moved
+
+    def task_completed(self, ev: TaskCompleted) -> Outcome:
+        task = self.tasks.get(ev.task)
+        if task is None:
+            return Outcome.applied(f"task {ev.task} is not known to the hub")
+        if task.task.state is TaskState.CANCELLED:
+            return Outcome.applied("task was cancelled; the picked units go back to stock")
+        self._task_to(task, TaskState.DONE)
+        task.lease_expires_at = None
+        return Outcome.applied()
+
+    # -- facts: packing and labels ---------------------------------------------------------
+
+    def pack_completed(self, ev: PackCompleted) -> Outcome:
+        self.packs.append(
+            {
+                "order_id": ev.order,
+                "station": ev.station,
+                "carton": ev.carton,
+                "weight_g": ev.weight_g,
+                "user": ev.user,
+                "weight_override_by": ev.weight_override_by,
+                "device_id": self.device_id,
+                "seq": self.seq,
+                "at": self.now,
+            }
+        )
+        rec = self.orders.get(ev.order)
+        if rec is None:
+            return Outcome.applied(f"order {ev.order} is not known to the hub")
+        for ln in rec.order.lines:
+            ln.packed = max(ln.packed, ln.picked)
+        if rec.order.state is OrderState.CANCELLED:
+            for ln in rec.order.lines:
+                self._return(
+                    rec.order_id,
+                    ln.sku,
+                    ln.packed,
+                    f"parcel at {ev.station}",
+                    RETURNS_LOCATION,
+                    "order cancelled after packing",
+                )
+            return Outcome.applied("order is cancelled: unpack and return the units to stock")
+        self._move(rec, OrderState.PACKED, f"packed at {ev.station} by {ev.user}")
+        return Outcome.applied()
+
+    def label_printed(self, ev: LabelPrinted) -> Outcome:
+        if ev.job in self.labels:
+            return Outcome.applied(f"label job {ev.job} is already recorded; not applied again")
+        row = {
+            "job_id": ev.job,
+            "order_id": ev.order,
+            "tracking": ev.tracking,
+            "carrier": ev.carrier,
+            "state": "printed",
+            "user": ev.user,
+            "device_id": self.device_id,
+            "seq": self.seq,
+            "reprint_of": ev.reprint_of,
+            "reprint_reason": ev.reprint_reason,
+            "printed_at": self.now,
+            "confirmed_at": None,
+        }
+        self.labels[ev.job] = {"state": "printed", "order_id": ev.order}
+        self.label_inserts[ev.job] = row
+        if ev.reprint_of and ev.reprint_of in self.labels:
+            self._label_state(ev.reprint_of, "voided")
+        rec = self.orders.get(ev.order)
+        if rec is None:
+            return Outcome.applied(f"order {ev.order} is not known to the hub")
+        rec.tracking = ev.tracking
+        if rec.order.state is OrderState.CANCELLED:
+            return Outcome.applied("order is cancelled: void this label")
+        return Outcome.applied()
+
+    def _label_state(self, job: str, state: str, **extra: Any) -> None:
+        self.labels[job]["state"] = state
+        if job in self.label_inserts:
+            self.label_inserts[job].update(state=state, **extra)
+        else:
+            self.label_updates.setdefault(job, {}).update(state=state, **extra)
+
+    def label_confirmed(self, ev: LabelConfirmed) -> Outcome:
+        note = ""
+        if ev.job in self.labels:
+            if self.labels[ev.job]["state"] != "confirmed":
+                self._label_state(ev.job, "confirmed", confirmed_at=self.now)
+        else:
+            note = f"label job {ev.job} was confirmed before its print was recorded"
+            self.labels[ev.job] = {"state": "confirmed", "order_id": ev.order}
+            self.label_inserts[ev.job] = {
+                "job_id": ev.job,
+                "order_id": ev.order,
+                "tracking": ev.tracking,
+                "carrier": "",
+                "state": "confirmed",
+                "user": ev.user,
+                "device_id": self.device_id,
+                "seq": self.seq,
+                "reprint_of": "",
+                "reprint_reason": "",
+                "printed_at": self.now,
+                "confirmed_at": self.now,
+            }
+        rec = self.orders.get(ev.order)
+        if rec is None:
+            return Outcome.applied(note or f"order {ev.order} is not known to the hub")
+        rec.tracking = ev.tracking
+        if rec.order.state is OrderState.CANCELLED:
+            return Outcome.applied("order is cancelled: take the parcel off the outbound flow")
+        self._move(rec, OrderState.LABELLED, f"label {ev.tracking} scanned back")
+        return Outcome.applied(note)
+
+    # -- facts: people -----------------------------------------------------------------------
+
+    def logged_in(self, ev: UserLoggedIn) -> Outcome:
+        self.sessions[self.device_id] = (ev.user, ev.role)
+        return Outcome.applied()
+
+    def logged_out(self, ev: UserLoggedOut) -> Outcome:
+        self.sessions[self.device_id] = None
+        return Outcome.applied()
+
+    # -- claims ------------------------------------------------------------------------------
+
+    def task_started(self, ev: TaskStarted) -> Outcome:
+        task = self.tasks.get(ev.task)
+        refusal = task_claim_refusal(
+            task_id=ev.task,
+            known=task is not None,
+            state=task.task.state if task else None,
+            hub_version=task.task.version if task else 0,
+            claim_version=ev.task_version,
+            lease_device=task.lease_device if task else None,
+            lease_expires_at=task.lease_expires_at if task else None,
+            device_id=self.device_id,
+            now=self.now,
+        )
+        if refusal is not None or task is None:
+            return Outcome.refused(
+                refusal or f"task {ev.task} is not known to the hub",
+                task_id=ev.task,
+                current_version=task.task.version if task else None,
+            )
+        previous = task.lease_device
+        lease(task, self.device_id, self.now, self.settings.lease_s)
+        self._task_to(task, TaskState.IN_PROGRESS)
+        task.task.assigned_to = ev.user
+        if previous and previous != self.device_id:
+            self.out.push(
+                previous,
+                TaskCancelled(
+                    task_id=task.task_id,
+                    reason=f"device {self.device_id} took the task over (your lease ran out)",
+                    task_version=task.task.version,
+                ),
+            )
+        return Outcome.applied()
+
+    def task_reassigned(self, ev: TaskReassigned) -> Outcome:
+        task = self.tasks.get(ev.task)
+        if task is None:
+            return Outcome.refused(f"task {ev.task} is not known to the hub", task_id=ev.task)
+        if task.task.state in (TaskState.DONE, TaskState.CANCELLED):
+            return Outcome.refused(
+                f"task {ev.task} is {task.task.state.value}; it cannot be reassigned",
+                task_id=ev.task,
+                current_version=task.task.version,
+            )
+        if ev.task_version < task.task.version:
+            return Outcome.refused(
+                f"task {ev.task} changed since it was seen (version {ev.task_version}, "
+                f"the hub has {task.task.version})",
+                task_id=ev.task,
+                current_version=task.task.version,
+            )
+        target = self.conn.execute(
+            select(SESSIONS.c.device_id).where(SESSIONS.c.user_id == ev.to_user).limit(1)
+        ).scalar()
+        previous = task.lease_device
+        if task.task.state is TaskState.IN_PROGRESS:
+            task.task.move_to(TaskState.ASSIGNED)
+        else:
+            task.bump()
+        task.task.assigned_to = ev.to_user
+        if previous and previous != target:
+            self.out.push(
+                previous,
+                TaskCancelled(
+                    task_id=task.task_id,
+                    reason=f"reassigned to {ev.to_user} by {ev.user}",
+                    task_version=task.task.version,
+                ),
+            )
+        if target:
+            lease(task, str(target), self.now, self.settings.lease_s)
+            push_task(self.out, self.conn, task, str(target))
+        else:
+            task.lease_device, task.lease_expires_at = None, None
+        return Outcome.applied("" if target else f"{ev.to_user} is not logged in on any device")
+
+    def _order_claim(
+        self,
+        order_id: str,
+        version: int,
+        *,
+        required: OrderState | None = None,
+        forbidden: tuple[OrderState, ...] = (),
+    ) -> tuple[OrderRecord | None, Outcome | None]:
+        rec = self.orders.get(order_id)
+        refusal = order_claim_refusal(
+            order_id=order_id,
+            order=rec.order if rec else None,
+            claim_version=version,
+            external_version=rec.external_version if rec else 0,
+            required=required,
+            forbidden=forbidden,
+        )
+        if refusal is not None:
+            return rec, Outcome.refused(refusal, current_version=rec.order.version if rec else None)
+        return rec, None
+
+    def order_held(self, ev: OrderHeld) -> Outcome:
+        rec, refused = self._order_claim(ev.order, ev.order_version, forbidden=(OrderState.HELD,))
+        if refused is not None or rec is None:
+            return refused or Outcome.refused(f"order {ev.order} is not known to the hub")
+        rec.change_source = self.device_id
+        rec.order.hold(ev.reason or f"held by {ev.user}")
+        self.status_reason[rec.order_id] = f"held by {ev.user}: {ev.reason}"
+        return Outcome.applied()
+
+    def hold_released(self, ev: HoldReleased) -> Outcome:
+        rec, refused = self._order_claim(ev.order, ev.order_version, required=OrderState.HELD)
+        if refused is not None or rec is None:
+            return refused or Outcome.refused(f"order {ev.order} is not known to the hub")
+        rec.change_source = self.device_id
+        rec.order.release()
+        self.status_reason[rec.order_id] = f"released by {ev.user}"
+        if rec.order.state is OrderState.PICKED:
+            self.reached_picked.add(rec.order_id)
+        return Outcome.applied()
+
+    def short_approved(self, ev: ShortApproved) -> Outcome:
+        rec, refused = self._order_claim(ev.order, ev.order_version, required=OrderState.SHORT)
+        if refused is not None or rec is None:
+            return refused or Outcome.refused(f"order {ev.order} is not known to the hub")
+        if any(ln.open_to_pick > 0 for ln in rec.order.lines):
+            return Outcome.refused(
+                f"order {ev.order} still has units to pick; wait until its tasks are done",
+                current_version=rec.order.version,
+            )
+        rec.change_source = self.device_id
+        rec.order.transition(OrderState.PICKED, f"short approved by {ev.user}")
+        self.status_reason[rec.order_id] = f"short approved by {ev.user}"
+        self.reached_picked.add(rec.order_id)
+        return Outcome.applied()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write everything this batch changed; make status and push messages."""
+        conn, now = self.conn, self.now
+        changed_state = [
+            rec
+            for rec in self.orders.values()
+            if rec.order.state != rec.loaded_header[0] or rec.order_id in self.status_reason
+        ]
+        save_orders(conn, self.orders.values(), now=now)
+        save_tasks(conn, list(self.tasks.values()) + self.new_tasks, now=now)
+        self.stock.flush(conn)
+        if self.label_inserts:
+            conn.execute(insert(LABELS), list(self.label_inserts.values()))
+        for job, values in self.label_updates.items():
+            conn.execute(update(LABELS).where(LABELS.c.job_id == job).values(**values))
+        if self.shortages:
+            conn.execute(insert(SHORTAGES), self.shortages)
+        if self.returns:
+            conn.execute(insert(RETURNS), list(self.returns.values()))
+        if self.packs:
+            conn.execute(insert(PACKS), self.packs)
+        for device, session in self.sessions.items():
+            conn.execute(delete(SESSIONS).where(SESSIONS.c.device_id == device))
+            if session is not None:
+                conn.execute(
+                    insert(SESSIONS).values(
+                        device_id=device, user_id=session[0], role=session[1], since=now
+                    )
+                )
+        for rec in changed_state:
+            self.out.order_status(
+                OrderStatus(
+                    order_id=rec.order_id,
+                    state=rec.order.state,
+                    version=rec.order.version,
+                    reason=self.status_reason.get(rec.order_id, "")[:500],
+                    device_id=self.device_id,
+                )
+            )
+        for task in self.new_tasks:
+            if task.lease_device:
+                push_task(self.out, conn, task, task.lease_device)
+        self._push_to_stations()
+
+    def _push_to_stations(self) -> None:
+        """Orders that became picked go to their pack station's devices."""
+        picked = [
+            self.orders[o]
+            for o in sorted(self.reached_picked)
+            if o in self.orders and self.orders[o].pack_station
+        ]
+        if not picked:
+            return
+        stations = sorted({rec.pack_station for rec in picked})
+        devices: dict[str, list[str]] = {}
+        for row in self.conn.execute(
+            select(DEVICES.c.device_id, DEVICES.c.station)
+            .where(DEVICES.c.station.in_(stations))
+            .where(DEVICES.c.active.is_(True))
+        ):
+            devices.setdefault(row.station, []).append(row.device_id)
+        for rec in picked:
+            for device in sorted(devices.get(rec.pack_station, [])):
+                self.out.push(device, OrderSnapshot(order=OrderModel.from_domain(rec.order)))
+
+
+def cancelled_push(rec: OrderRecord, reason: str) -> OrderCancelled:
+    """The push item telling a device that an order was cancelled."""
+    return OrderCancelled(order_id=rec.order_id, reason=reason, order_version=rec.order.version)
+
+
+def payload_json(payload: dict[str, Any]) -> str:
+    """An event payload as stored in the inbox."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+Handler = Callable[[BatchWork, Any], Outcome]
+
+HANDLERS: dict[str, Handler] = {
+    PickConfirmed.TYPE: BatchWork.pick_confirmed,
+    PickUndone.TYPE: BatchWork.pick_undone,
+    ShortReported.TYPE: BatchWork.pick_short,
+    TaskCompleted.TYPE: BatchWork.task_completed,
+    PackCompleted.TYPE: BatchWork.pack_completed,
+    LabelPrinted.TYPE: BatchWork.label_printed,
+    LabelConfirmed.TYPE: BatchWork.label_confirmed,
+    UserLoggedIn.TYPE: BatchWork.logged_in,
+    UserLoggedOut.TYPE: BatchWork.logged_out,
+    TaskStarted.TYPE: BatchWork.task_started,
+    TaskReassigned.TYPE: BatchWork.task_reassigned,
+    OrderHeld.TYPE: BatchWork.order_held,
+    HoldReleased.TYPE: BatchWork.hold_released,
+    ShortApproved.TYPE: BatchWork.short_approved,
+}
+
+
+def handled_types() -> frozenset[str]:
+    """Event types the hub applies."""
+    return frozenset(HANDLERS)

@@ -1,0 +1,132 @@
+"""Opening the hub database for a site, and loading the demo site into an empty one."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Connection, Engine, select
+
+from floor_app.demo import DemoSite, build_demo_site
+from sync.protocol import (
+    AddressModel,
+    OrderIntake,
+    OrderLineModel,
+    RosterUpdate,
+    StationConfig,
+    Topics,
+    UserModel,
+)
+
+from .database import check_reachable, make_engine, run_transaction
+from .errors import HubError
+from .intake import take_order
+from .migrate import upgrade
+from .outbound import Outbound, OutMessage, transact
+from .site_data import (
+    ORDERS_TABLE,
+    add_cartons,
+    add_locations,
+    add_skus,
+    add_stock,
+    add_users,
+    get_meta,
+    register_device,
+    save_layout,
+    set_meta,
+)
+
+DEMO_KEY = "demo_loaded"
+
+
+def open_database(db: str, site: str) -> Engine:
+    """The engine for ``db``, migrated to the newest revision and bound to ``site``.
+
+    Raises :class:`~sync.hub.errors.DatabaseUnavailable` when it cannot be reached and
+    :class:`~sync.hub.errors.HubError` when it belongs to another site.
+    """
+    engine = make_engine(db)
+    check_reachable(engine)
+    upgrade(engine)
+
+    def bind(conn: Connection) -> str:
+        stored = get_meta(conn, "site")
+        if stored is None:
+            set_meta(conn, "site", site)
+            return site
+        return stored
+
+    stored = run_transaction(engine, bind, what="site")
+    if stored != site:
+        engine.dispose()
+        raise HubError(
+            f"the hub database belongs to site {stored!r}, not {site!r}",
+            hint=f"pass --site {stored} or another --db",
+        )
+    return engine
+
+
+def _is_empty(conn: Connection) -> bool:
+    return conn.execute(select(ORDERS_TABLE.c.order_id).limit(1)).first() is None
+
+
+def load_demo(
+    engine: Engine, site: DemoSite | None = None, *, now: float | None = None
+) -> tuple[bool, list[OutMessage]]:
+    """Load the demo site (SKUs, locations, stock, users, cartons, devices, orders, roster)
+    into an empty database; (False, []) when it was loaded before.
+
+    Raises :class:`HubError` when the database already holds other orders.
+    """
+    demo = site or build_demo_site()
+    topics = Topics(demo.site)
+    now = time.time() if now is None else now
+
+    def work(conn: Connection, out: Outbound) -> bool:
+        if get_meta(conn, DEMO_KEY):
+            return False
+        if not _is_empty(conn):
+            raise HubError(
+                "the hub database already holds orders; the demo site loads only into an "
+                "empty database",
+                hint="use another --db for the demo",
+            )
+        save_layout(conn, demo.layout)
+        add_skus(conn, demo.skus)
+        add_locations(conn, demo.locations)
+        add_stock(conn, [(r.location, r.sku, r.qty) for r in demo.stock])
+        add_users(conn, demo.users)
+        add_cartons(conn, demo.cartons)
+        roster = RosterUpdate(users=[UserModel.from_domain(u) for u in demo.users])
+        for device in demo.devices:
+            register_device(conn, device.device_id, device.role.value, station=device.station)
+            out.push(device.device_id, roster)
+            if device.station:
+                out.push(
+                    device.device_id,
+                    StationConfig(
+                        station=device.station,
+                        settings={
+                            "cartons": ",".join(c.code for c in demo.cartons),
+                            "site": demo.site,
+                        },
+                    ),
+                )
+        for order in demo.orders:
+            intake = OrderIntake(
+                order_id=order.order_id,
+                lines=[
+                    OrderLineModel(line_no=ln.line_no, sku=ln.sku, qty=ln.qty) for ln in order.lines
+                ],
+                ship_to=AddressModel.from_domain(order.ship_to),
+                priority=order.priority,
+                carrier=order.carrier,
+                service=order.service,
+                channel=order.channel,
+            )
+            result = take_order(conn, out, intake.model_dump(mode="json"), source="demo", now=now)
+            if not result.accepted:
+                raise HubError(f"demo order {order.order_id} rejected: {result.reasons}")
+        set_meta(conn, DEMO_KEY, str(now))
+        return True
+
+    return transact(engine, topics, work, "demo")

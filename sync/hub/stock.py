@@ -1,0 +1,259 @@
+"""Stock per location and reservations that never oversell.
+
+A reservation takes units with one conditional statement per stock row::
+
+    UPDATE stock SET reserved = reserved + :n
+    WHERE location = :loc AND sku = :sku AND qty - reserved >= :n
+
+On PostgreSQL (READ COMMITTED) a concurrent allocator that updated the row first makes
+this statement wait and then re-check its condition against the committed row, so two
+allocators can never both take the last units. Rows are taken in one global order (SKU,
+then pick faces before reserve, then location code), so allocators never deadlock.
+
+Physical facts (picks, shortages, returns) change stock with arithmetic updates collected
+in :class:`StockChanges` and written once per transaction, sorted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, and_, bindparam, case, delete, insert, select, text, update
+
+from .repositories import OrderRecord
+from .tables import LocationRow, ReservationRow, StockRow, table_of
+
+STOCK = table_of(StockRow)
+LOCATIONS = table_of(LocationRow)
+RESERVATIONS = table_of(ReservationRow)
+
+_TAKE = text(
+    "UPDATE stock SET reserved = reserved + :n "
+    "WHERE location = :loc AND sku = :sku AND qty - reserved >= :n"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """Units reserved at one location."""
+
+    location: str
+    qty: int
+
+
+def candidates(conn: Connection, sku: str, exclude: Iterable[str] = ()) -> list[tuple[str, int]]:
+    """(location, free units) holding ``sku``, in the order reservations take them."""
+    excluded = set(exclude)
+    rank = case((LOCATIONS.c.kind == "pick", 0), else_=1)
+    rows = conn.execute(
+        select(STOCK.c.location, (STOCK.c.qty - STOCK.c.reserved).label("free"))
+        .select_from(STOCK.outerjoin(LOCATIONS, LOCATIONS.c.code == STOCK.c.location))
+        .where(STOCK.c.sku == sku)
+        .where(STOCK.c.qty - STOCK.c.reserved > 0)
+        .order_by(rank, STOCK.c.location)
+    ).all()
+    return [(r.location, int(r.free)) for r in rows if r.location not in excluded]
+
+
+def take(conn: Connection, location: str, sku: str, qty: int) -> int:
+    """Reserve up to ``qty`` units of ``sku`` at ``location``; how many were reserved."""
+    want = qty
+    while want > 0:
+        done = conn.execute(_TAKE, {"n": want, "loc": location, "sku": sku}).rowcount
+        if done == 1:
+            return want
+        # someone reserved here meanwhile: see what is left now and try for that
+        free = conn.execute(
+            select(STOCK.c.qty - STOCK.c.reserved).where(
+                and_(STOCK.c.location == location, STOCK.c.sku == sku)
+            )
+        ).scalar()
+        want = min(want, int(free or 0))
+    return 0
+
+
+def reserve_units(conn: Connection, sku: str, qty: int, exclude: Iterable[str] = ()) -> list[Taken]:
+    """Reserve up to ``qty`` units of ``sku`` across locations (fewer if stock is short)."""
+    out: list[Taken] = []
+    need = qty
+    for location, free in candidates(conn, sku, exclude):
+        if need <= 0:
+            break
+        got = take(conn, location, sku, min(need, free))
+        if got:
+            out.append(Taken(location, got))
+            need -= got
+    return out
+
+
+def reserve_order(conn: Connection, rec: OrderRecord, *, now: float) -> list[str]:
+    """Reserve every open unit of the order, all or nothing (a savepoint).
+
+    Returns the reasons it could not (empty when it is reserved). Updates ``rec.reserved``
+    and writes the reservation rows.
+    """
+    order = rec.order
+    wanted: dict[str, int] = defaultdict(int)
+    for ln in order.lines:
+        need = ln.open_to_pick - rec.reserved.get(ln.line_no, 0)
+        if need > 0:
+            wanted[ln.sku] += need
+    if not wanted:
+        return []
+    savepoint = conn.begin_nested()
+    taken: dict[str, list[Taken]] = {}
+    reasons: list[str] = []
+    for sku in sorted(wanted):
+        got = reserve_units(conn, sku, wanted[sku])
+        have = sum(t.qty for t in got)
+        if have < wanted[sku]:
+            reasons.append(f"{sku}: {wanted[sku]} needed, {have} free")
+        taken[sku] = got
+    if reasons:
+        savepoint.rollback()
+        return reasons
+    rows = []
+    for ln in order.lines:
+        need = ln.open_to_pick - rec.reserved.get(ln.line_no, 0)
+        pool = taken.get(ln.sku, [])
+        while need > 0 and pool:
+            head = pool[0]
+            n = min(need, head.qty)
+            rows.append(
+                {
+                    "order_id": order.order_id,
+                    "line_no": ln.line_no,
+                    "location": head.location,
+                    "sku": ln.sku,
+                    "qty": n,
+                    "task_id": None,
+                    "at": now,
+                }
+            )
+            rec.reserved[ln.line_no] = rec.reserved.get(ln.line_no, 0) + n
+            need -= n
+            if n == head.qty:
+                pool.pop(0)
+            else:
+                pool[0] = Taken(head.location, head.qty - n)
+    add_reservations(conn, rows)
+    savepoint.commit()
+    return []
+
+
+def add_reservations(conn: Connection, rows: list[dict[str, object]]) -> None:
+    """Insert reservation rows, adding to an existing (order, line, location) row."""
+    for row in rows:
+        done = conn.execute(
+            update(RESERVATIONS)
+            .where(RESERVATIONS.c.order_id == row["order_id"])
+            .where(RESERVATIONS.c.line_no == row["line_no"])
+            .where(RESERVATIONS.c.location == row["location"])
+            .values(qty=RESERVATIONS.c.qty + row["qty"], task_id=row["task_id"])
+        ).rowcount
+        if not done:
+            conn.execute(insert(RESERVATIONS).values(**row))
+
+
+def reservations_of(
+    conn: Connection, order_ids: Iterable[str]
+) -> dict[str, list[tuple[int, str, str, int]]]:
+    """Order id -> [(line_no, location, sku, qty)] of its open reservations."""
+    ids = sorted(set(order_ids))
+    out: dict[str, list[tuple[int, str, str, int]]] = defaultdict(list)
+    for start in range(0, len(ids), 500):
+        for r in conn.execute(
+            select(RESERVATIONS)
+            .where(RESERVATIONS.c.order_id.in_(ids[start : start + 500]))
+            .where(RESERVATIONS.c.qty > 0)
+            .order_by(RESERVATIONS.c.order_id, RESERVATIONS.c.line_no, RESERVATIONS.c.location)
+        ):
+            out[r.order_id].append((r.line_no, r.location, r.sku, r.qty))
+    return dict(out)
+
+
+def release_order(conn: Connection, rec: OrderRecord, changes: StockChanges) -> int:
+    """Give back every unit still reserved for the order; how many units were released."""
+    released = 0
+    for _line, location, sku, qty in reservations_of(conn, [rec.order_id]).get(rec.order_id, []):
+        changes.reserve(location, sku, -qty)
+        released += qty
+    conn.execute(delete(RESERVATIONS).where(RESERVATIONS.c.order_id == rec.order_id))
+    for line_no in rec.reserved:
+        rec.reserved[line_no] = 0
+    return released
+
+
+@dataclass
+class StockChanges:
+    """Arithmetic stock changes of one transaction, written sorted at the end."""
+
+    on_hand: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    reserved: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    consumed: dict[tuple[str, int, str], int] = field(default_factory=lambda: defaultdict(int))
+
+    def move(self, location: str, sku: str, delta: int) -> None:
+        """Units physically added (positive) or taken (negative) at ``location``."""
+        self.on_hand[(location, sku)] += delta
+
+    def reserve(self, location: str, sku: str, delta: int) -> None:
+        """Change the units reserved at ``location`` (never below zero when written)."""
+        self.reserved[(location, sku)] += delta
+
+    def consume(self, order_id: str, line_no: int, location: str, qty: int) -> None:
+        """A pick took ``qty`` reserved units of an order line at ``location``."""
+        self.consumed[(order_id, line_no, location)] += qty
+
+    def flush(self, conn: Connection) -> None:
+        """Write the changes (stock rows sorted by location and SKU)."""
+        keys = sorted(set(self.on_hand) | set(self.reserved))
+        params = [
+            {
+                "b_location": loc,
+                "b_sku": sku,
+                "dq": self.on_hand.get((loc, sku), 0),
+                "dr": self.reserved.get((loc, sku), 0),
+            }
+            for loc, sku in keys
+            if self.on_hand.get((loc, sku), 0) or self.reserved.get((loc, sku), 0)
+        ]
+        if params:
+            new_reserved = STOCK.c.reserved + bindparam("dr")
+            conn.execute(
+                update(STOCK)
+                .where(STOCK.c.location == bindparam("b_location"))
+                .where(STOCK.c.sku == bindparam("b_sku"))
+                .values(
+                    qty=STOCK.c.qty + bindparam("dq"),
+                    reserved=case((new_reserved < 0, 0), else_=new_reserved),
+                ),
+                params,
+            )
+        consumed = [
+            {"b_order": o, "b_line": ln, "b_location": loc, "n": n}
+            for (o, ln, loc), n in sorted(self.consumed.items())
+            if n
+        ]
+        if consumed:
+            left = RESERVATIONS.c.qty - bindparam("n")
+            conn.execute(
+                update(RESERVATIONS)
+                .where(RESERVATIONS.c.order_id == bindparam("b_order"))
+                .where(RESERVATIONS.c.line_no == bindparam("b_line"))
+                .where(RESERVATIONS.c.location == bindparam("b_location"))
+                .values(qty=case((left < 0, 0), else_=left)),
+                consumed,
+            )
+        self.on_hand.clear()
+        self.reserved.clear()
+        self.consumed.clear()
+
+
+def stock_of(conn: Connection, sku: str) -> dict[str, tuple[int, int]]:
+    """Location -> (on hand, reserved) for ``sku``."""
+    return {
+        r.location: (int(r.qty), int(r.reserved))
+        for r in conn.execute(select(STOCK).where(STOCK.c.sku == sku))
+    }
