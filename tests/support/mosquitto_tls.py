@@ -12,8 +12,10 @@ and paho clients that connect to it with a device's bundle files.
 
 from __future__ import annotations
 
+import signal
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +55,24 @@ def site_broker(folder: Path, paths: SitePaths, *, crl: bool = True) -> Mosquitt
     return broker
 
 
-def reload_broker(broker: MosquittoBroker) -> None:
-    """SIGHUP, as ``systemctl reload mosquitto`` sends: re-read password, ACL (and CRL) files."""
-    assert broker.process is not None
-    import signal
+def reload_broker(broker: MosquittoBroker, timeout: float = 10.0) -> None:
+    """SIGHUP, as ``systemctl reload mosquitto`` sends, and wait until the broker took it.
 
+    Mosquitto re-reads the password file, the ACL and the CRL in its single main loop right
+    after logging "Reloading config.", so once that line is in the log every later
+    connection is checked against the new files.
+    """
+    assert broker.process is not None
+
+    def reloads() -> int:
+        try:
+            return broker.log_path.read_text(errors="replace").count("Reloading config.")
+        except OSError:
+            return 0
+
+    before = reloads()
     broker.process.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: reloads() > before, timeout), broker.log_tail()
 
 
 @dataclass
@@ -167,8 +181,6 @@ class DeviceClient:
 
 def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
     """Poll ``condition`` until it holds or ``timeout`` seconds pass."""
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
