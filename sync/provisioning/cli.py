@@ -1,4 +1,4 @@
-"""``floor-hub provision``, ``revoke``, ``broker-cert``, ``crl`` and ``devices``.
+"""``floor-hub provision``, ``revoke``, ``broker-cert``, ``crl`` and ``identities``.
 
 ``register(subparsers)`` adds the subcommands to a parser's subparsers; each sets
 ``func`` to a callable ``(args) -> int`` (0 done, 1 refused with a message on stderr).
@@ -113,10 +113,10 @@ def register(subparsers: Any) -> None:
     _common(c)
     c.set_defaults(func=_guard(_crl))
 
-    d = subparsers.add_parser("devices", help="list provisioned identities")
+    d = subparsers.add_parser("identities", help="list provisioned identities")
     d.add_argument("--json", action="store_true")
     _common(d)
-    d.set_defaults(func=_guard(_devices))
+    d.set_defaults(func=_guard(_identities))
 
 
 def _provision(args: argparse.Namespace) -> int:
@@ -166,7 +166,7 @@ def _crl(args: argparse.Namespace) -> int:
     return 0
 
 
-def _devices(args: argparse.Namespace) -> int:
+def _identities(args: argparse.Namespace) -> int:
     items = SiteAuthority(_site_dir(args)).identities()
     if args.json:
         print(

@@ -65,7 +65,7 @@ def test_provision_devices_and_revoke(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert load_settings(out / "ps-01" / "floor.toml").device.station == "PACK-01"
     capsys.readouterr()
-    assert floor_hub("devices", "--json", "--site-dir", site) == 0
+    assert floor_hub("identities", "--json", "--site-dir", site) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [(d["device_id"], d["method"]) for d in listed] == [
         ("hh-07", "cert"),
