@@ -5,7 +5,8 @@ Nothing is built at import time; :func:`build_context` builds, the app runs.
 * Devices: ``device_drivers.factory.build_devices(settings.devices, demo=...)`` when that
   module exists; its result (an object with ``scanners``/``cameras``/``printer``/``scale``
   attributes, a mapping, or a list of drivers) is sorted into the context. With no
-  printer configured, demo mode prints into a spool folder.
+  printer configured, demo mode prints into a spool folder. A keyboard-wedge scanner among
+  them becomes ``ctx.wedge``: the app feeds it every key typed into a scan field.
 * Sync: a :class:`sync.device.SyncAgent` when ``[sync] enabled`` and not in demo mode.
 * Demo mode: the demo site, plus a few orders already picked into totes T0901... so the
   packer has work (the hub would send these).
@@ -121,6 +122,14 @@ def _wire_devices(ctx: AppContext, *, demo: bool) -> None:
             log.warning("cannot start %s: %s", device.name, exc)
         ctx.closers.append(device.stop)
     ctx.device_health = lambda: health_of(ctx.all_devices())
+    ctx.wedge = _wedge_of(ctx.scanners)
+
+
+def _wedge_of(scanners: Iterable[Any]) -> Any:
+    """The first keyboard-wedge scanner among ``scanners`` (keys typed into the terminal)."""
+    from device_drivers.wedge import KeyboardWedgeScanner
+
+    return next((s for s in scanners if isinstance(s, KeyboardWedgeScanner)), None)
 
 
 def _wire_sync(ctx: AppContext) -> None:

@@ -17,6 +17,7 @@ from floor_app.settings import Settings
 from floor_app.store import Store
 
 if TYPE_CHECKING:
+    from device_drivers.wedge import KeyboardWedgeScanner
     from floor_app.services.labels import LabelService
     from floor_app.services.packing import PackingService
     from floor_app.services.supervision import DevicePresence, SupervisorFeed
@@ -49,7 +50,8 @@ class AppContext:
     """Everything a screen may use. ``devices`` and ``sync`` are None when not configured.
 
     ``scanners`` are the scan sources (scanners and cameras) the app listens to;
-    ``printer`` and ``scale`` the station's, when it has them.
+    ``printer`` and ``scale`` the station's, when it has them. ``wedge`` is the keyboard-wedge
+    scanner (also one of ``scanners``) that keys typed into the scan fields are fed to.
     """
 
     settings: Settings
@@ -67,6 +69,7 @@ class AppContext:
     scanners: list[ScanSource[Any]] = field(default_factory=list)
     printer: LabelPrinter | None = None
     scale: Scale | None = None
+    wedge: KeyboardWedgeScanner | None = None
     activity: Activity = field(default_factory=Activity)
     clock: Callable[[], float] = time.time
 

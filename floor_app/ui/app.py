@@ -4,6 +4,10 @@ Scans reach the active screen the same way whatever their source: typed into a s
 and submitted, or read by a hardware scanner or camera on its driver thread, which only
 posts a :class:`ScanArrived` message (thread-safe). Device state changes and what the hub
 says (refused claims, cancelled tasks) arrive as messages too.
+
+With a keyboard-wedge scanner (``ctx.wedge``) every key typed into a scan field passes
+:class:`~floor_app.ui.wedge_keys.WedgeKeys` first: a scanner's burst becomes a scan like a
+hardware scanner's, a person's keys are typed into the field (docs/decisions/0405).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from .screens.login import LoginScreen
 from .screens.packer_home import PackerHomeScreen
 from .screens.picker_home import PickerHomeScreen
 from .screens.supervisor_home import SupervisorHomeScreen
+from .wedge_keys import WedgeKeys
 
 HOME: dict[Role, type[FloorScreen]] = {
     Role.PICKER: PickerHomeScreen,
@@ -65,6 +70,10 @@ class FloorApp(App[int]):
         if ctx.settings.ui.theme == "light":
             self.add_class("-light")
         self._translate_app_bindings()
+        #: routes keys of scan fields through the keyboard wedge (None: no wedge configured)
+        self.wedge_keys: WedgeKeys | None = (
+            WedgeKeys(self, ctx.wedge) if ctx.wedge is not None else None
+        )
 
     def _translate_app_bindings(self) -> None:
         bindings = self._bindings.key_to_bindings
@@ -211,6 +220,12 @@ class FloorApp(App[int]):
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.logged_in(session)
+
+    def wedge_rejected(self, reason: str) -> None:
+        """A fast burst of keys was neither a scan nor typing: say so on the screen."""
+        screen = self.screen
+        if isinstance(screen, FloorScreen):
+            screen.flash_error(self.tr("errors.wedge_rejected", reason=reason))
 
     def error_bell(self) -> None:
         """Ring the terminal bell when configured to."""

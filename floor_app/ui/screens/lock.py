@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Static
 from floor_app.domain.errors import DomainError
 from floor_app.services.session import LoggedIn
 from floor_app.store import StoreError
+from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import FloorScreen, error_text
 
@@ -29,7 +30,7 @@ class LockScreen(FloorScreen):
         with Vertical(id="lock-box"):
             yield Static(self.tr("lock.title"), classes="title")
             yield Static(self.tr("lock.prompt", name=self.floor.user_name), classes="prompt")
-            yield Input(id="scan", placeholder="B1001")
+            yield ScanInput(id="scan", placeholder="B1001")
             yield Static("", id="message", classes="message")
         yield Footer()
 

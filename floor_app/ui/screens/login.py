@@ -16,6 +16,7 @@ from floor_app.domain.users import Role, User
 from floor_app.services.session import LoggedIn
 from floor_app.store import StoreError
 from floor_app.ui.i18n import LANGUAGES
+from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import FloorScreen, error_text
 
@@ -41,9 +42,9 @@ class LoginScreen(FloorScreen):
         with Vertical(id="login-box"):
             yield Static(tr("login.title"), id="login-title", classes="title")
             yield Static(tr("login.prompt"), id="login-prompt", classes="prompt")
-            yield Input(id="badge", placeholder="B1001")
-            yield Input(id="user", placeholder=tr("login.user"), classes="hidden")
-            yield Input(id="pin", placeholder=tr("login.pin"), password=True, classes="hidden")
+            yield ScanInput(id="badge", placeholder="B1001")
+            yield ScanInput(id="user", placeholder=tr("login.user"), classes="hidden")
+            yield ScanInput(id="pin", placeholder=tr("login.pin"), password=True, classes="hidden")
             yield OptionList(id="roles", classes="hidden")
             yield Static("", id="message", classes="message")
             if self.floor.ctx.demo:

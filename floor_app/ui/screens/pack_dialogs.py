@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from floor_app.ui.widgets.scan_input import ScanInput
+
 from .pick_dialogs import FloorDialog
 
 
@@ -60,7 +62,7 @@ class BadgeScreen(FloorDialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.prompt, classes="title")
-            yield Input(id="badge", placeholder="B3001")
+            yield ScanInput(id="badge", placeholder="B3001")
 
     def on_mount(self) -> None:
         self.query_one("#badge", Input).focus()

@@ -22,6 +22,7 @@ from floor_app.domain.packing import LabelJob, LabelState, PackState
 from floor_app.services.labels import LabelService
 from floor_app.services.packing import PackingService, PackView, WeightMismatch
 from floor_app.store import StoreError
+from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import FloorScreen, error_text
 from .pack_dialogs import BadgeScreen, ReasonScreen
@@ -67,7 +68,7 @@ class PackerHomeScreen(FloorScreen):
         yield Static("", id="label-preview", classes="preview")
         if self.floor.ctx.demo:
             yield Static(self.tr("packer.demo_idle"), id="demo", classes="hint")
-        yield Input(id="scan", placeholder="T0901 / SO-100001")
+        yield ScanInput(id="scan", placeholder="T0901 / SO-100001")
         yield Static("", id="message", classes="message")
         yield Footer()
 

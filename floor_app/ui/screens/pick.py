@@ -24,6 +24,7 @@ from floor_app.domain.sku import Sku
 from floor_app.services.scanning import QuantityEntry, read_quantity
 from floor_app.store import StoreError
 from floor_app.ui.messages import SyncNotice
+from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import FloorScreen, error_text
 from .pick_dialogs import ShortReasonScreen, TaskStoppedScreen
@@ -69,7 +70,7 @@ class PickScreen(FloorScreen):
         yield Static("", id="prompt", classes="prompt")
         if self.floor.ctx.demo:
             yield Static("", id="demo", classes="hint")
-        yield Input(id="scan", placeholder=self.tr("pick.placeholder"))
+        yield ScanInput(id="scan", placeholder=self.tr("pick.placeholder"))
         yield Static("", id="message", classes="message")
         yield Footer()
 

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from floor_app.domain.codes import CodeKind, classify
 from floor_app.domain.errors import DomainError
 from floor_app.domain.picking import PickTask, ShortReason
+from floor_app.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
     from floor_app.ui.app import FloorApp
@@ -110,7 +111,7 @@ class TaskStoppedScreen(FloorDialog):
                 yield Static(self.tr("stopped.returns", area=RETURNS_AREA), id="stopped-do")
             else:
                 yield Static(self.tr("stopped.nothing"), id="stopped-do")
-            yield Input(id="scan", placeholder=RETURNS_AREA)
+            yield ScanInput(id="scan", placeholder=RETURNS_AREA)
             yield Static("", id="message", classes="message")
         yield Footer()
 

@@ -13,6 +13,7 @@ from floor_app.domain.codes import CodeKind, classify
 from floor_app.domain.errors import DomainError
 from floor_app.domain.picking import PickTask
 from floor_app.store import StoreError
+from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import FloorScreen, error_text
 
@@ -38,7 +39,7 @@ class PickerHomeScreen(FloorScreen):
         table: DataTable[str] = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="empty", classes="hint")
-        yield Input(id="scan", placeholder=self.tr("picker.scan_placeholder"))
+        yield ScanInput(id="scan", placeholder=self.tr("picker.scan_placeholder"))
         yield Static("", id="message", classes="message")
         yield Footer()
 
