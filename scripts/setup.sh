@@ -15,7 +15,7 @@ if ! have_pkg libzbar0 && ! have_pkg libzbar0t64; then
     if apt-cache show libzbar0t64 >/dev/null 2>&1; then zbar=libzbar0t64; fi
     need_pkgs+=("$zbar")
 fi
-for pkg in mosquitto mosquitto-clients socat tmux openssl fonts-wqy-zenhei; do
+for pkg in mosquitto mosquitto-clients socat tmux openssl systemd fonts-wqy-zenhei; do
     have_pkg "$pkg" || need_pkgs+=("$pkg")
 done
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
