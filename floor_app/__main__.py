@@ -10,6 +10,7 @@ from pathlib import Path
 
 from floor_app import __version__, commands
 from floor_app.domain.users import Role
+from floor_app.logs import journal_send, setup_logging
 from floor_app.settings import ConfigError, load_settings
 from floor_app.store import StoreError
 
@@ -51,6 +52,14 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, object]]:
     return out
 
 
+def _refuse(message: str, code: int) -> int:
+    """Say why the app cannot start, on stderr and (in a kiosk, where stderr vanishes with
+    the terminal) in the journal."""
+    print(f"floor-app: {message}", file=sys.stderr)
+    journal_send("floor-app", f"floor-app: {message}")
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``floor-app``."""
     args = build_parser().parse_args(argv)
@@ -60,15 +69,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config, **_overrides(args))
     except ConfigError as exc:
-        print(f"floor-app: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(str(exc), 2)
     from floor_app.bootstrap import build_context
 
     try:
         ctx = build_context(settings, demo=args.demo, reset=args.reset)
     except StoreError as exc:
-        print(f"floor-app: {exc}", file=sys.stderr)
-        return 3
+        return _refuse(str(exc), 3)
+    # The terminal belongs to Textual: logs go to the journal, or a file beside the store.
+    setup_logging(
+        "floor-app",
+        "info",
+        json=True,
+        target="journal",
+        file=ctx.settings.db_path.parent / "floor-app.log",
+        device=ctx.settings.device.id,
+        site=ctx.settings.device.site,
+    )
     from floor_app.ui.app import FloorApp
 
     try:
