@@ -3,9 +3,9 @@
 ``floor-bench ui --json`` prints one JSON object with ``scan_to_screen_p50_ms``,
 ``scan_to_screen_p99_ms``, ``startup_s`` and ``rss_mb_after_1000_picks``.
 
-Scan to screen: bytes are written to the master side of a pseudo-terminal; a scanner
-reading the slave side like a serial port (a minimal line-reading loop until
-``device_drivers.serial_scanner`` lands) turns each line into a scan; the real app
+Scan to screen: bytes are written to the master side of a pseudo-terminal; the real serial
+scanner driver (``device_drivers.serial_scanner.SerialScanner``, CR suffix) reads the slave
+side as its port and turns each frame into a scan; the real app
 (headless) confirms the pick through the picking service (the durable commit of state
 and outbox event) and the clock stops when the confirmation has been rendered. Startup:
 ``floor-app --demo`` started in a pty until the login screen is drawn.
@@ -23,57 +23,30 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from device_drivers.base import Scan, Scanner, ScannerState
+from device_drivers.base import ScannerState
+from device_drivers.config import SerialScannerConfig
+from device_drivers.serial_scanner import SerialScanner
 from floor_app.bootstrap import build_context
 from floor_app.domain.picking import PickLine, PickTask, TaskState
-from floor_app.domain.symbology import Symbology
 from floor_app.settings import load_settings
 
 PICKS = 1000
 BENCH_TASK = "PT-BENCH"
 
 
-class PtyLineScanner(Scanner):
-    """Reads CR/LF-terminated codes from a pty slave, as a serial scanner reads its port."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__("pty-scanner")
-        self.path = path
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._fd = os.open(self.path, os.O_RDONLY | os.O_NOCTTY)
-        import termios
-        import tty
-
-        tty.setraw(self._fd, termios.TCSANOW)
-        self._set_state(ScannerState.READY)
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        buf = b""
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._fd], [], [], 0.1)
-            if not ready:
-                continue
-            buf += os.read(self._fd, 4096)
-            while b"\r" in buf:
-                line, buf = buf.split(b"\r", 1)
-                text = line.decode("ascii", "replace").strip()
-                if text:
-                    self._emit_scan(Scan(text, line, Symbology.UNKNOWN, self.name, time.time()))
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(1)
-        self._set_state(ScannerState.STOPPED)
+def pty_scanner(path: str) -> SerialScanner:
+    """The real serial scanner driver reading the slave side of a pty, started and ready."""
+    scanner = SerialScanner(SerialScannerConfig(port=path, name="pty-scanner", suffix="CR"))
+    scanner.start()
+    deadline = time.monotonic() + 5
+    while scanner.state is not ScannerState.READY:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the serial scanner did not open {path}: {scanner.last_error}")
+        time.sleep(0.01)
+    return scanner
 
 
 def _rss_mb() -> float:
@@ -111,8 +84,7 @@ def measure_picks(picks: int) -> dict[str, float]:
         uow.tasks.save(PickTask(BENCH_TASK, [line], zone="A", state=TaskState.ASSIGNED))
         uow.commit()
     master, slave = pty.openpty()
-    scanner = PtyLineScanner(os.ttyname(slave))
-    scanner.start()
+    scanner = pty_scanner(os.ttyname(slave))
     ctx.scanners.append(scanner)
     latencies: list[float] = []
     updated: list[float] = []
@@ -211,7 +183,8 @@ def main(argv: list[str]) -> int:
     result: dict[str, float | str] = {"name": "ui"}
     result.update(measure_picks(args.picks))
     result["startup_s"] = measure_startup()
-    result["scanner"] = "pty line reader (device_drivers.serial_scanner not landed yet)"
+    result["scanner"] = "device_drivers.serial_scanner.SerialScanner on a pty"
+    result["textual_fps"] = os.environ.get("TEXTUAL_FPS", "")
     if args.json:
         print(json.dumps(result))
     else:
