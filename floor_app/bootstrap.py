@@ -7,7 +7,8 @@ Nothing is built at import time; :func:`build_context` builds, the app runs.
   attributes, a mapping, or a list of drivers) is sorted into the context. With no
   printer configured, demo mode prints into a spool folder. A keyboard-wedge scanner among
   them becomes ``ctx.wedge``: the app feeds it every key typed into a scan field.
-* Sync: a :class:`sync.device.SyncAgent` when ``[sync] enabled`` and not in demo mode.
+* Sync: a :class:`sync.device.SyncAgent` when ``[sync] enabled`` and not in demo mode; a
+  supervisor device then also gets the MQTT supervisor feed (its own paho client).
 * Demo mode: the demo site, plus a few orders already picked into totes T0901... so the
   packer has work (the hub would send these).
 """
@@ -25,6 +26,7 @@ from device_drivers.base import Device, LabelPrinter, Scale, ScanSource
 from floor_app import __version__
 from floor_app.context import AppContext, DevicePresenceSource, health_of
 from floor_app.demo import build_demo_site
+from floor_app.domain.users import Role
 from floor_app.services.demo_staging import stage_demo_packing
 from floor_app.services.labels import LabelService, SpoolFolderPrinter
 from floor_app.services.packing import PackingService
@@ -44,8 +46,14 @@ def demo_data_dir() -> Path:
     return Path(base) / "floor" / "demo"
 
 
-def build_context(settings: Settings, *, demo: bool = False, reset: bool = False) -> AppContext:
-    """Open the store (seeding demo data in demo mode), build the use cases, devices, sync."""
+def build_context(
+    settings: Settings, *, demo: bool = False, reset: bool = False, role: Role | None = None
+) -> AppContext:
+    """Open the store (seeding demo data in demo mode), build the use cases, devices, sync.
+
+    ``role`` (default ``[device] role``): a supervisor device with sync enabled follows the
+    whole site over MQTT (:class:`sync.supervisor_feed.MqttSupervisorFeed`).
+    """
     if demo and "data_dir" not in settings.store.model_fields_set and settings.store.path is None:
         data_dir = demo_data_dir()
         settings = settings.model_copy(
@@ -79,6 +87,8 @@ def build_context(settings: Settings, *, demo: bool = False, reset: bool = False
     ctx.supervisor = LocalSupervisorFeed(store, DevicePresenceSource(ctx), clock=ctx.clock)
     if settings.sync.enabled and not demo:
         _wire_sync(ctx)
+        if (role or settings.device.role) is Role.SUPERVISOR:
+            _wire_supervisor_feed(ctx)
     return ctx
 
 
@@ -132,8 +142,8 @@ def _wedge_of(scanners: Iterable[Any]) -> Any:
     return next((s for s in scanners if isinstance(s, KeyboardWedgeScanner)), None)
 
 
-def _wire_sync(ctx: AppContext) -> None:
-    from sync.device import SyncAgent, SyncSettings, parse_broker_url
+def _broker(ctx: AppContext) -> Any:
+    from sync.device import parse_broker_url
 
     s = ctx.settings.sync
     broker = parse_broker_url(s.broker)
@@ -141,6 +151,36 @@ def _wire_sync(ctx: AppContext) -> None:
         broker = type(broker)(
             broker.host, broker.port, broker.tls, s.username, s.password.get_secret_value()
         )
+    return broker
+
+
+def _wire_supervisor_feed(ctx: AppContext) -> None:
+    """The site's devices and orders over MQTT; decisions still go through the outbox."""
+    from sync.supervisor_feed import FeedSettings, MqttSupervisorFeed
+
+    s = ctx.settings.sync
+    feed = MqttSupervisorFeed(
+        ctx.store,
+        DevicePresenceSource(ctx),
+        FeedSettings(
+            broker=_broker(ctx),
+            site=ctx.settings.device.site,
+            ca_file=str(s.ca_file) if s.ca_file else None,
+            cert_file=str(s.cert_file) if s.cert_file else None,
+            key_file=str(s.key_file) if s.key_file else None,
+        ),
+        clock=ctx.clock,
+    )
+    feed.start()
+    ctx.supervisor = feed
+    ctx.closers.append(feed.stop)
+
+
+def _wire_sync(ctx: AppContext) -> None:
+    from sync.device import SyncAgent, SyncSettings
+
+    s = ctx.settings.sync
+    broker = _broker(ctx)
     agent = SyncAgent(
         ctx.store,
         SyncSettings(

@@ -1,0 +1,226 @@
+"""The supervisor's MQTT feed against a real Mosquitto: device presence with health and
+epochs, and orders per stage from the retained order statuses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from support.mosquitto import MosquittoBroker, require_mosquitto
+
+from floor_app.bootstrap import build_context
+from floor_app.domain.order import OrderState
+from floor_app.services.supervision import DevicePresence, StageBacklog
+from floor_app.settings import load_settings
+from floor_app.store import Store
+from sync.device.settings import parse_broker_url
+from sync.protocol import DeviceStatus, Health, OrderStatus, Topics, encode
+from sync.supervisor_feed import FeedSettings, MqttSupervisorFeed
+
+pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
+
+SITE = "dc1"
+TOPICS = Topics(SITE)
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
+    require_mosquitto()
+    b = MosquittoBroker(tmp_path / "broker")
+    b.start()
+    yield b
+    b.kill()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "sup-01.db", device_id="sup-01", site=SITE)
+    yield s
+    s.close()
+
+
+class Publisher:
+    """Plays the devices and the hub: publishes retained statuses, QoS 1, in order."""
+
+    def __init__(self, broker: MosquittoBroker) -> None:
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id="test-publisher",
+            protocol=MQTTProtocolVersion.MQTTv5,
+        )
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def retain(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1, retain=True).wait_for_publish(5)
+
+    def status(self, device: str, state: str, epoch: int, **health: object) -> None:
+        message = DeviceStatus(
+            device_id=device,
+            state=state,  # type: ignore[arg-type]
+            epoch=epoch,
+            health=Health(**health) if health else None,  # type: ignore[arg-type]
+        )
+        self.retain(TOPICS.status(device), encode(message))
+
+    def order(self, order_id: str, state: OrderState, version: int, at: float) -> None:
+        message = OrderStatus(order_id=order_id, state=state, version=version, at=at)
+        self.retain(TOPICS.order_status(order_id), encode(message))
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def own_row() -> DevicePresence:
+    return DevicePresence("sup-01", True, user="sam", task="", health={"scanner": "ready"})
+
+
+def start_feed(broker: MosquittoBroker, store: Store) -> MqttSupervisorFeed:
+    feed = MqttSupervisorFeed(
+        store, own_row, FeedSettings(broker=parse_broker_url(broker.url), site=SITE)
+    )
+    feed.start()
+    assert feed.wait(lambda f: f.online, 10), feed.last_error
+    return feed
+
+
+def row(feed: MqttSupervisorFeed, device: str) -> DevicePresence | None:
+    return next((d for d in feed.devices() if d.device_id == device), None)
+
+
+def stage(feed: MqttSupervisorFeed, name: str) -> StageBacklog:
+    return next(s for s in feed.bottlenecks() if s.stage == name)
+
+
+def test_devices_with_health_and_the_newer_epoch_wins(
+    broker: MosquittoBroker, store: Store
+) -> None:
+    feed = start_feed(broker, store)
+    pub = Publisher(broker)
+    try:
+        pub.status(
+            "hh-01",
+            "online",
+            3,
+            user="alice",
+            outbox_depth=5,
+            oldest_unsent_age_s=12.5,
+            devices={"scanner": "ready"},
+        )
+        pub.status(
+            "pk-02", "online", 1, user="bob", outbox_depth=0, devices={"printer": "paper_out"}
+        )
+        assert feed.wait(lambda f: row(f, "hh-01") is not None and row(f, "pk-02") is not None, 10)
+        hh, pk = row(feed, "hh-01"), row(feed, "pk-02")
+        assert hh is not None and pk is not None
+        assert (hh.online, hh.user, hh.outbox_depth, hh.oldest_unsent_age_s) == (
+            True,
+            "alice",
+            5,
+            12.5,
+        )
+        assert hh.health == {"scanner": "ready"}
+        assert (pk.online, pk.user, pk.outbox_depth, pk.health) == (
+            True,
+            "bob",
+            0,
+            {"printer": "paper_out"},
+        )
+        own = row(feed, "sup-01")  # this device's own row, from the local side
+        assert own is not None and own.user == "sam"
+
+        # A late will of an older connection never hides the newer "online".
+        pub.status("hh-01", "offline", 2)
+        pub.status("pk-02", "online", 1, user="bob", outbox_depth=7)  # a marker after the will
+        assert feed.wait(lambda f: (r := row(f, "pk-02")) is not None and r.outbox_depth == 7, 10)
+        hh = row(feed, "hh-01")
+        assert hh is not None and hh.online is True and hh.outbox_depth == 5
+
+        # The will of the current connection does count; a newer connection wins again.
+        pub.status("hh-01", "offline", 3)
+        assert feed.wait(lambda f: (r := row(f, "hh-01")) is not None and r.online is False, 10)
+        pub.status("hh-01", "online", 4, user="alice", outbox_depth=1)
+        assert feed.wait(lambda f: (r := row(f, "hh-01")) is not None and r.online is True, 10)
+
+        # Bad input is counted, never applied, and the feed goes on.
+        pub.retain(TOPICS.status("hh-09"), b"{not json")
+        pub.status("hh-01", "online", 4, user="alice", outbox_depth=2)
+        assert feed.wait(lambda f: (r := row(f, "hh-01")) is not None and r.outbox_depth == 2, 10)
+        assert row(feed, "hh-09") is None
+        assert sum(feed.bad_input.values()) == 1
+
+        # A feed that connects later reads the same from the retained topics.
+        late = start_feed(broker, store)
+        try:
+            assert late.wait(
+                lambda f: (r := row(f, "hh-01")) is not None and r.outbox_depth == 2, 10
+            )
+            pk = row(late, "pk-02")
+            assert pk is not None and pk.outbox_depth == 7
+        finally:
+            late.stop()
+    finally:
+        pub.close()
+        feed.stop()
+
+
+def test_orders_per_stage_and_throughput_from_order_statuses(
+    broker: MosquittoBroker, store: Store
+) -> None:
+    feed = start_feed(broker, store)
+    pub = Publisher(broker)
+    now = time.time()
+    try:
+        pub.order("SO-1", OrderState.PICKED, 3, now - 120)
+        pub.order("SO-2", OrderState.ALLOCATED, 1, now - 600)
+        pub.order("SO-3", OrderState.PACKED, 5, now - 30)
+        assert feed.wait(lambda f: stage(f, "packed").waiting == 1, 10)
+        assert stage(feed, "picked").waiting == 1
+        assert stage(feed, "allocated").waiting == 1
+        assert stage(feed, "allocated").oldest_age_s >= 600
+
+        pub.order("SO-1", OrderState.PACKED, 4, now - 10)
+        assert feed.wait(lambda f: stage(f, "packed").waiting == 2, 10)
+        assert stage(feed, "picked").waiting == 0
+        pub.order("SO-1", OrderState.PICKED, 2, now - 300)  # stale: an older version
+        pub.order("SO-3", OrderState.LABELLED, 6, now)
+        assert feed.wait(lambda f: stage(f, "labelled").waiting == 1, 10)
+        assert stage(feed, "packed").waiting == 1  # SO-1 stays packed
+        assert stage(feed, "picked").waiting == 0
+        figures = feed.throughput().per_stage
+        assert figures["pack"] == 2 and figures["label"] == 1
+    finally:
+        pub.close()
+        feed.stop()
+
+
+def test_bootstrap_gives_a_supervisor_device_the_mqtt_feed(
+    broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    (tmp_path / "data").mkdir()
+    settings = load_settings(
+        None,
+        device={"id": "sup-01", "site": SITE, "role": "supervisor"},
+        store={"data_dir": str(tmp_path / "data")},
+        sync={"enabled": True, "broker": broker.url},
+    )
+    ctx = build_context(settings)
+    try:
+        feed = ctx.supervisor
+        assert isinstance(feed, MqttSupervisorFeed)
+        assert feed.wait(lambda f: f.online, 10), feed.last_error
+        pub = Publisher(broker)
+        try:
+            pub.status("hh-01", "online", 1, user="alice", outbox_depth=3)
+            assert feed.wait(lambda f: row(f, "hh-01") is not None, 10)
+            assert row(feed, "sup-01") is not None  # its own row, from the local side
+        finally:
+            pub.close()
+    finally:
+        ctx.close()
+    assert not feed.online
