@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     from floor_app.bootstrap import build_context
 
     try:
-        ctx = build_context(settings, demo=args.demo, reset=args.reset)
+        role = Role(args.role) if args.role else None
+        ctx = build_context(settings, demo=args.demo, reset=args.reset, role=role)
     except StoreError as exc:
         return _refuse(str(exc), 3)
     # The terminal belongs to Textual: logs go to the journal, or a file beside the store.
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     from floor_app.ui.app import FloorApp
 
     try:
-        app = FloorApp(ctx, role=Role(args.role) if args.role else None, language=args.lang)
+        app = FloorApp(ctx, role=role, language=args.lang)
         app.run()
     finally:
         ctx.close()
