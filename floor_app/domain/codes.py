@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from .errors import InvalidBarcode
-from .gtin import normalise_gtin, validate_gtin
+from .gtin import is_ascii_digits, normalise_gtin, validate_gtin
 from .symbology import Symbology, split_aim
 
 GS = "\x1d"
@@ -84,7 +84,7 @@ class ScannedCode:
 
 
 def _symbology_for_plain(text: str) -> Symbology:
-    if text.isdigit():
+    if is_ascii_digits(text):
         return {8: Symbology.EAN8, 12: Symbology.UPCA, 13: Symbology.EAN13}.get(
             len(text), Symbology.CODE128
         )
@@ -100,6 +100,11 @@ def parse_gs1(
     """
     raw = element_string if raw is None else raw
     text = element_string.lstrip(GS)
+    if not text.isascii():
+        raise InvalidBarcode(
+            f"not a valid GS1 element string: {text!r} has characters outside ASCII",
+            hint="GS1 codes carry only plain letters, digits and punctuation; rescan",
+        )
     biip, config = _biip()
     try:
         message = biip.gs1_messages.GS1Message.parse(text, config=config)
@@ -112,6 +117,16 @@ def parse_gs1(
     fields: dict[str, object] = {}
     for es in message.element_strings:
         ai = es.ai.ai
+        if not es.value:  # biip lets AI (30) through empty
+            raise InvalidBarcode(
+                f"GS1 code has AI ({ai}) without data",
+                hint="the scanner may have cut the code short; rescan",
+            )
+        if ais.get(ai, es.value) != es.value:
+            raise InvalidBarcode(
+                f"GS1 code has AI ({ai}) twice with different values: {ais[ai]!r} and {es.value!r}",
+                hint="the label is faulty; check it",
+            )
         ais[ai] = es.value
         if ai == "00" and es.sscc is None:
             raise InvalidBarcode(f"SSCC {es.value} is invalid: {es.sscc_error}")
@@ -129,6 +144,8 @@ def parse_gs1(
             fields["count"] = int(es.value)
         elif ai.startswith("310") and es.decimal is not None:
             fields["net_weight_kg"] = es.decimal
+    if GS not in text and message.element_strings:
+        _refuse_swallowed_ai(message.element_strings[-1], ais)
     if "00" in ais:
         return ScannedCode(CodeKind.SSCC, ais["00"], raw, symbology, ais=ais)
     gtin = ais.get("01") or ais.get("02")
@@ -144,6 +161,42 @@ def parse_gs1(
         ais=ais,
         **fields,  # type: ignore[arg-type]
     )
+
+
+#: Dates and weights (AI and its length with data) that a variable-length field can swallow
+#: when a keyboard wedge drops the group separator after it: the expiry lost in a lot number.
+_SWALLOWABLE_AIS: dict[str, int] = {
+    "11": 8,
+    "15": 8,
+    "17": 8,
+    **{f"310{d}": 10 for d in range(6)},
+}
+
+
+def _refuse_swallowed_ai(last: Any, ais: dict[str, str]) -> None:
+    """Refuse a scan without group separators whose last, variable-length field ends with a
+    complete, valid date or weight the code does not carry otherwise (``10ABC123`` +
+    ``17261231``): the scan cannot say whether that tail is part of the lot or serial or a
+    field of its own, and guessing could lose an expiry date."""
+    if not last.ai.separator_required:
+        return
+    biip, config = _biip()
+    value: str = last.value
+    for ai, length in _SWALLOWABLE_AIS.items():
+        tail = value[-length:]
+        if ai in ais or len(value) <= length or not tail.startswith(ai):
+            continue
+        try:
+            (es,) = biip.gs1_messages.GS1Message.parse(tail, config=config).element_strings
+        except (biip.ParseError, ValueError):
+            continue
+        if es.date is not None or es.decimal is not None:
+            raise InvalidBarcode(
+                f"GS1 code is ambiguous: {last.ai.data_title} {value!r} ends with "
+                f"({ai}) {tail[len(ai) :]}; the scanner seems to have dropped a group separator",
+                hint="set the scanner to send group separators (FNC1 as ASCII 29), "
+                "or type the item's GTIN",
+            )
 
 
 def classify(text: str) -> ScannedCode:
@@ -162,7 +215,7 @@ def classify(text: str) -> ScannedCode:
     symbology = aim.symbology if aim else _symbology_for_plain(body)
     if symbology.is_gs1 or body.startswith(GS):
         return parse_gs1(body, symbology, raw)
-    if body.isdigit():
+    if is_ascii_digits(body):
         if len(body) in (8, 12, 13, 14):
             return ScannedCode(CodeKind.PRODUCT, normalise_gtin(body), raw, symbology)
         if len(body) == 18:

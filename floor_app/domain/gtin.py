@@ -7,13 +7,19 @@ from .errors import InvalidBarcode
 GTIN_LENGTHS = (8, 12, 13, 14)
 
 
+def is_ascii_digits(text: str) -> bool:
+    """True when ``text`` is one or more of the digits 0-9 (``str.isdigit`` also accepts
+    superscripts, full-width and other scripts' digits, which no barcode carries)."""
+    return text.isascii() and text.isdigit()
+
+
 def gs1_check_digit(payload: str) -> int:
     """Return the GS1 mod-10 check digit for ``payload`` (all digits, without the check digit).
 
     Weights alternate 3, 1, 3 ... starting from the rightmost payload digit, as for GTIN,
     SSCC and GLN.
     """
-    if not payload.isdigit():
+    if not is_ascii_digits(payload):
         raise InvalidBarcode(f"{payload!r} is not all digits")
     total = 0
     for i, ch in enumerate(reversed(payload)):
@@ -27,8 +33,8 @@ def validate_gtin(code: str) -> str:
     Raises :class:`InvalidBarcode` naming what is wrong: characters, length or check digit.
     """
     code = code.strip()
-    if not code.isdigit():
-        raise InvalidBarcode(f"GTIN {code!r} must contain digits only")
+    if not is_ascii_digits(code):
+        raise InvalidBarcode(f"GTIN {code!r} must contain digits 0-9 only")
     if len(code) not in GTIN_LENGTHS:
         raise InvalidBarcode(f"GTIN {code!r} has {len(code)} digits; expected 8, 12, 13 or 14")
     expected = gs1_check_digit(code[:-1])
