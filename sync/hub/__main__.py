@@ -6,15 +6,18 @@
               [--shared-group GROUP] [--allocate-every S]
     floor-hub stats [--db URL] [--json]
     floor-hub import FILE [--db URL] [--json]
-    floor-hub devices add DEVICE --role picker|packer|supervisor [--station S] [--zones A,B]
-    floor-hub devices list
+    floor-hub register DEVICE --role picker|packer|supervisor [--station S] [--zones A,B]
     floor-hub cancel ORDER --reason TEXT
     floor-hub allocate [--db URL]
+    floor-hub provision | revoke | broker-cert | crl | devices   (sync.provisioning)
 
 ``--db`` is a SQLAlchemy URL (``sqlite:///FILE``, ``postgresql://USER@HOST/DB``) or a file
 path; the default is ``$FLOOR_HUB_DB`` or ``sqlite:///floor-hub.db``. ``--broker`` defaults
-to ``$FLOOR_HUB_BROKER`` or ``mqtt://127.0.0.1:1883``. ``run`` stops cleanly on SIGTERM
-and SIGINT.
+to ``$FLOOR_HUB_BROKER`` or ``mqtt://127.0.0.1:1883``; ``--identity`` (or
+``$FLOOR_HUB_IDENTITY``) reads the broker URL and credentials from the ``identity.toml``
+that ``floor-hub provision hub-1 --role hub`` wrote. ``run`` serves Prometheus metrics on
+127.0.0.1:``--metrics-port`` (9464), tells systemd when it is ready, and stops cleanly on
+SIGTERM and SIGINT.
 """
 
 from __future__ import annotations
@@ -30,13 +33,17 @@ from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
+from floor_app.logs import setup_logging
 from sync.device.settings import BrokerUrlError
+from sync.metrics import HubMetrics, start_metrics_server
 from sync.protocol import Topics
+from sync.provisioning.cli import register as register_provisioning
 
 from .allocation import allocate
 from .cancellation import cancel_order
 from .database import run_transaction
 from .errors import HubError
+from .identity import read_identity
 from .importer import import_orders
 from .outbound import transact
 from .service import Hub, HubSettings, crash_probability
@@ -60,7 +67,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     """The command line of floor-hub."""
     doc = (__doc__ or "").splitlines()[0]
-    p = argparse.ArgumentParser(prog="floor-hub", description=doc)
+    p = argparse.ArgumentParser(prog="floor-hub", description=doc.strip("`").replace("``", ""))
     sub = p.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run the hub (the default)")
     _common(run)
@@ -79,6 +86,21 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--ca-file", type=Path, default=None, help="CA bundle for mqtts://")
     run.add_argument("--cert-file", type=Path, default=None, help="client certificate")
     run.add_argument("--key-file", type=Path, default=None, help="client key")
+    run.add_argument(
+        "--identity",
+        type=Path,
+        default=Path(os.environ["FLOOR_HUB_IDENTITY"])
+        if os.environ.get("FLOOR_HUB_IDENTITY")
+        else None,
+        help="identity.toml with the broker URL and credentials (from floor-hub provision)",
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ.get("FLOOR_HUB_METRICS_PORT", "9464")),
+        help="serve Prometheus metrics on 127.0.0.1:PORT (-1: off)",
+    )
+    run.add_argument("--log-json", action="store_true", help="JSON log lines (for the journal)")
     stats = sub.add_parser("stats", help="print what the hub has recorded")
     _common(stats)
     stats.add_argument("--json", action="store_true", help="one JSON object")
@@ -86,22 +108,19 @@ def parser() -> argparse.ArgumentParser:
     _common(imp)
     imp.add_argument("file", type=Path)
     imp.add_argument("--json", action="store_true", help="one JSON object")
-    dev = sub.add_parser("devices", help="register and list devices")
-    dev_sub = dev.add_subparsers(dest="action", required=True)
-    add = dev_sub.add_parser("add", help="register a device")
+    add = sub.add_parser("register", help="let a device send events to the hub")
     _common(add)
     add.add_argument("device")
     add.add_argument("--role", required=True, choices=DEVICE_ROLES)
-    add.add_argument("--station", default="")
+    add.add_argument("--station", default="", help="pack station of a packer (PACK-01)")
     add.add_argument("--zones", default="", help="comma-separated zones a picker serves")
-    listing = dev_sub.add_parser("list", help="list devices")
-    _common(listing)
     cancel = sub.add_parser("cancel", help="cancel an order")
     _common(cancel)
     cancel.add_argument("order")
     cancel.add_argument("--reason", required=True)
     alloc = sub.add_parser("allocate", help="run one allocation pass")
     _common(alloc)
+    register_provisioning(sub)
     return p
 
 
@@ -111,11 +130,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
         args_list.insert(0, "run")
     args = parser().parse_args(args_list)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    if args.command is None:
+        parser().print_help()
+        return 2
+    if getattr(args, "func", None) is not None:  # a provisioning subcommand
+        code: int = args.func(args)
+        return code
+    if args.command == "run" and args.log_json:
+        setup_logging("floor-hub", "info" if args.verbose else "warning", json=True, site=args.site)
+    else:
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="%(asctime)s %(name)s %(message)s",
+            stream=sys.stderr,
+        )
     try:
         return COMMANDS[args.command](args)
     except HubError as exc:
@@ -127,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    broker_url = args.broker
+    if args.identity is not None:
+        identity = read_identity(args.identity)
+        broker_url = identity.url
+        args.ca_file = args.ca_file or identity.ca_file
+        args.cert_file = args.cert_file or identity.cert_file
+        args.key_file = args.key_file or identity.key_file
     settings = HubSettings(
         site=args.site,
         worker=args.worker,
@@ -139,7 +174,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     settings = _with_lease(settings, args.lease_s)
     engine = open_database(args.db, args.site)
-    hub = Hub(args.db, args.broker, settings, engine=engine)
+    metrics = HubMetrics()
+    server = None
+    if args.metrics_port >= 0:
+        try:
+            server = start_metrics_server(args.metrics_port, metrics)
+        except OSError as exc:
+            log.warning("metrics are not served: %s", exc)
+    hub = Hub(args.db, broker_url, settings, engine=engine, metrics=metrics)
     if args.demo:
         loaded, messages = load_demo(engine)
         if loaded:
@@ -161,6 +203,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     while not stop.wait(0.5):
         pass
     hub.stop()
+    if server is not None:
+        server.stop()
     engine.dispose()
     return 0
 
@@ -210,21 +254,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
-def cmd_devices(args: argparse.Namespace) -> int:
+def cmd_register(args: argparse.Namespace) -> int:
     engine = open_database(args.db, args.site)
-    if args.action == "add":
-        added = run_transaction(
-            engine,
-            lambda c: register_device(
-                c, args.device, args.role, station=args.station, zones=args.zones
-            ),
-        )
-        print(f"device {args.device} {'added' if added else 'was already registered'}")
-    else:
-        figures = run_transaction(engine, hub_stats)
-        for device, f in figures["devices"].items():
-            print(f"{device}\t{f['role']}\t{f['station']}\t{f['presence']}")
+    added = run_transaction(
+        engine,
+        lambda c: register_device(
+            c, args.device, args.role, station=args.station, zones=args.zones
+        ),
+    )
     engine.dispose()
+    print(f"device {args.device} {'registered' if added else 'was already registered'}")
     return 0
 
 
@@ -263,7 +302,7 @@ COMMANDS = {
     "run": cmd_run,
     "stats": cmd_stats,
     "import": cmd_import,
-    "devices": cmd_devices,
+    "register": cmd_register,
     "cancel": cmd_cancel,
     "allocate": cmd_allocate,
 }

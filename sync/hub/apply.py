@@ -19,10 +19,11 @@ The caller commits, and only then publishes the messages and acknowledges the MQ
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from sync.protocol import (
     Ack,
@@ -35,6 +36,7 @@ from sync.protocol import (
 
 from . import dead_letters
 from .batch_reader import BadEvent, Record
+from .bulk import insert_rows
 from .errors import UnknownDevice
 from .handlers import BatchWork, HandlerSettings, Outcome, payload_json
 from .outbound import Outbound, OutMessage
@@ -59,6 +61,7 @@ class ApplyResult:
     refused: int = 0
     rejected: int = 0
     outcomes: list[tuple[int, Outcome]] = field(default_factory=list)
+    types: Counter[str] = field(default_factory=Counter)
     messages: list[OutMessage] = field(default_factory=list)
 
 
@@ -120,6 +123,7 @@ def apply_batch(
             Outcome.rejected(record.reason) if isinstance(record, BadEvent) else work.apply(record)
         )
         result.outcomes.append((record.seq, outcome))
+        result.types[record.type or "?"] += 1
         inbox.append(_inbox_row(device_id, record, outcome, now))
         if outcome.kind == "refused":
             result.refused += 1
@@ -163,8 +167,7 @@ def apply_batch(
                 now,
             )
     work.flush()
-    if inbox:
-        conn.execute(insert(INBOX), inbox)
+    insert_rows(conn, INBOX, inbox)
     result.applied = len(fresh)
     result.acked_up_to = fresh[-1].seq if fresh else last
     if held:

@@ -52,6 +52,7 @@ from sync.protocol import (
     TaskCancelled,
 )
 
+from .bulk import insert_rows
 from .leases import lease, push_task
 from .outbound import Outbound
 from .repositories import (
@@ -700,16 +701,12 @@ class BatchWork:
         save_orders(conn, self.orders.values(), now=now)
         save_tasks(conn, list(self.tasks.values()) + self.new_tasks, now=now)
         self.stock.flush(conn)
-        if self.label_inserts:
-            conn.execute(insert(LABELS), list(self.label_inserts.values()))
+        insert_rows(conn, LABELS, list(self.label_inserts.values()))
         for job, values in self.label_updates.items():
             conn.execute(update(LABELS).where(LABELS.c.job_id == job).values(**values))
-        if self.shortages:
-            conn.execute(insert(SHORTAGES), self.shortages)
-        if self.returns:
-            conn.execute(insert(RETURNS), list(self.returns.values()))
-        if self.packs:
-            conn.execute(insert(PACKS), self.packs)
+        insert_rows(conn, SHORTAGES, self.shortages)
+        insert_rows(conn, RETURNS, list(self.returns.values()))
+        insert_rows(conn, PACKS, self.packs)
         for device, session in self.sessions.items():
             conn.execute(delete(SESSIONS).where(SESSIONS.c.device_id == device))
             if session is not None:

@@ -19,7 +19,8 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from sync.protocol import OrderStatus, PushItem, PushMessage, Topics, encode
 
-from .database import is_postgres, run_transaction
+from .bulk import insert_rows
+from .database import run_transaction
 from .tables import OutboxMessageRow, PushRow, PushStreamRow, table_of
 
 T = TypeVar("T")
@@ -91,7 +92,7 @@ class Outbound:
                     }
                 )
                 out.append(OutMessage(self.topics.push(device_id), body))
-            conn.execute(insert(PUSHES), rows)
+            insert_rows(conn, PUSHES, rows)
         self.messages, self.pushes, self.statuses = [], {}, {}
         if not out:
             return []
@@ -122,14 +123,7 @@ def write_outbox(conn: Connection, messages: list[OutMessage], now: float) -> li
         {"topic": m.topic, "payload": m.payload, "retain": m.retain, "created_at": now}
         for m in messages
     ]
-    if len(rows) == 1 or not is_postgres(conn):
-        ids = []
-        for row in rows:
-            result = conn.execute(insert(OUTBOX).returning(OUTBOX.c.id), row)
-            ids.append(int(result.scalar_one()))
-        return ids
-    result = conn.execute(insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True), rows)
-    return [int(r[0]) for r in result]
+    return insert_rows(conn, OUTBOX, rows, returning="id")
 
 
 def pending_outbox(conn: Connection, older_than: float, limit: int = 1000) -> list[OutMessage]:

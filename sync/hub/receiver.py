@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy import exc as sa_exc
 
+from sync.metrics import HubMetrics
 from sync.protocol import (
     DeviceStatus,
     ProtocolError,
@@ -31,7 +32,7 @@ from sync.protocol import (
 )
 
 from . import dead_letters
-from .apply import ApplyResult, apply_batch
+from .apply import CURSORS, ApplyResult, apply_batch
 from .batch_reader import read_batch
 from .database import run_transaction
 from .errors import DatabaseUnavailable, UnknownDevice
@@ -68,10 +69,12 @@ class Receiver:
         site: str,
         *,
         settings: HandlerSettings | None = None,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self.engine = engine
         self.topics = Topics(site)
         self.settings = settings or HandlerSettings()
+        self.metrics = metrics
         self.counts: Counter[str] = Counter()
 
     # -- entry point ---------------------------------------------------------------------
@@ -109,6 +112,8 @@ class Receiver:
         self, topic: str, payload: bytes, code: str, reason: str, device: str | None
     ) -> Handled:
         self.counts[f"dead_letter.{code}"] += 1
+        if self.metrics is not None:
+            self.metrics.dead_letter(code, device)
         letter = dead_letters.letter(topic, payload, code, reason, device)
         _, sent = transact(
             self.engine,
@@ -132,6 +137,7 @@ class Receiver:
                 conn, device, batch.records, site=self.topics.site, settings=self.settings
             )
 
+        started = time.perf_counter()
         try:
             result = run_transaction(self.engine, work, what=f"batch of {device}")
         except UnknownDevice as exc:
@@ -144,13 +150,26 @@ class Receiver:
         self.counts["duplicates"] += result.duplicates
         if result.gap_from is not None:
             self.counts["gaps"] += 1
+        if self.metrics is not None:
+            self._measure(device, result, time.perf_counter() - started)
         return Handled(result.messages, committed=True, result=result)
+
+    def _measure(self, device: str, result: ApplyResult, seconds: float) -> None:
+        metrics = self.metrics
+        assert metrics is not None
+        for event_type, count in result.types.items():
+            metrics.event_applied(device, event_type, count)
+        if result.duplicates:
+            metrics.event_duplicate(device, result.duplicates)
+        for _, outcome in result.outcomes:
+            if outcome.kind == "rejected":
+                metrics.dead_letter(dead_letters.REJECTED_EVENT, device)
+        metrics.device_applied_seq(device, result.acked_up_to)
+        metrics.observe_apply_seconds(seconds)
 
     @staticmethod
     def _gap_only(conn: Connection, device: str, first_seq: int) -> bool:
         """True when the batch starts beyond the next sequence (a look without a lock)."""
-        from .apply import CURSORS
-
         last = conn.execute(
             select(CURSORS.c.last_seq).where(CURSORS.c.device_id == device)
         ).scalar()
@@ -220,4 +239,6 @@ class Receiver:
             self.counts["status_unknown_device"] += 1
             return Handled(note=f"status of unregistered device {device}")
         self.counts["statuses"] += 1
+        if kept and self.metrics is not None:
+            self.metrics.device_status(status)
         return Handled(sent, note="kept" if kept else "older epoch: ignored")

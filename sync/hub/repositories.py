@@ -12,11 +12,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select
 
 from floor_app.domain.order import Address, Order, OrderLine, OrderState
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
 
+from .bulk import insert_rows, update_rows
 from .tables import (
     OrderHistoryRow,
     OrderLineRow,
@@ -212,8 +213,9 @@ def insert_order(
             updated_at=now,
         )
     )
-    conn.execute(
-        insert(LINES),
+    insert_rows(
+        conn,
+        LINES,
         [
             {
                 "order_id": order.order_id,
@@ -245,7 +247,7 @@ def save_orders(conn: Connection, records: Iterable[OrderRecord], *, now: float)
         if _header(order) != rec.loaded_header or rec._extra() != rec.loaded_extra:
             headers.append(
                 {
-                    "b_order_id": order.order_id,
+                    "order_id": order.order_id,
                     "state": order.state.value,
                     "version": order.version,
                     "external_version": rec.external_version,
@@ -262,8 +264,8 @@ def save_orders(conn: Connection, records: Iterable[OrderRecord], *, now: float)
             ) != rec.loaded_reserved.get(ln.line_no, 0):
                 lines.append(
                     {
-                        "b_order_id": order.order_id,
-                        "b_line_no": ln.line_no,
+                        "order_id": order.order_id,
+                        "line_no": ln.line_no,
                         "picked": ln.picked,
                         "packed": ln.packed,
                         "short": ln.short,
@@ -285,37 +287,9 @@ def save_orders(conn: Connection, records: Iterable[OrderRecord], *, now: float)
                 }
             )
         rec.mark_loaded()
-    if headers:
-        conn.execute(
-            update(ORDERS)
-            .where(ORDERS.c.order_id == bindparam("b_order_id"))
-            .values(
-                state=bindparam("state"),
-                version=bindparam("version"),
-                external_version=bindparam("external_version"),
-                held_from=bindparam("held_from"),
-                hold_reason=bindparam("hold_reason"),
-                pack_station=bindparam("pack_station"),
-                tracking=bindparam("tracking"),
-                updated_at=bindparam("updated_at"),
-            ),
-            headers,
-        )
-    if lines:
-        conn.execute(
-            update(LINES)
-            .where(LINES.c.order_id == bindparam("b_order_id"))
-            .where(LINES.c.line_no == bindparam("b_line_no"))
-            .values(
-                picked=bindparam("picked"),
-                packed=bindparam("packed"),
-                short=bindparam("short"),
-                reserved=bindparam("reserved"),
-            ),
-            lines,
-        )
-    if history:
-        conn.execute(insert(HISTORY), history)
+    update_rows(conn, ORDERS, ("order_id",), headers)
+    update_rows(conn, LINES, ("order_id", "line_no"), lines)
+    insert_rows(conn, HISTORY, history)
 
 
 # -- pick tasks ------------------------------------------------------------------------
@@ -458,8 +432,9 @@ def insert_task(conn: Connection, rec: TaskRecord, *, now: float) -> None:
             updated_at=now,
         )
     )
-    conn.execute(
-        insert(PICK_LINES),
+    insert_rows(
+        conn,
+        PICK_LINES,
         [
             {
                 "line_id": ln.line_id,
@@ -504,7 +479,7 @@ def save_tasks(conn: Connection, records: Iterable[TaskRecord], *, now: float) -
             t = rec.task
             headers.append(
                 {
-                    "b_task_id": t.task_id,
+                    "task_id": t.task_id,
                     "state": t.state.value,
                     "version": t.version,
                     "assigned_to": t.assigned_to,
@@ -517,35 +492,12 @@ def save_tasks(conn: Connection, records: Iterable[TaskRecord], *, now: float) -
             if _pick_line_state(ln) != rec.loaded_lines.get(ln.line_id):
                 lines.append(
                     {
-                        "b_line_id": ln.line_id,
+                        "line_id": ln.line_id,
                         "picked": ln.picked,
                         "short": ln.short,
                         "short_reason": ln.short_reason.value if ln.short_reason else None,
                     }
                 )
         rec.mark_loaded()
-    if headers:
-        conn.execute(
-            update(TASKS)
-            .where(TASKS.c.task_id == bindparam("b_task_id"))
-            .values(
-                state=bindparam("state"),
-                version=bindparam("version"),
-                assigned_to=bindparam("assigned_to"),
-                lease_device=bindparam("lease_device"),
-                lease_expires_at=bindparam("lease_expires_at"),
-                updated_at=bindparam("updated_at"),
-            ),
-            headers,
-        )
-    if lines:
-        conn.execute(
-            update(PICK_LINES)
-            .where(PICK_LINES.c.line_id == bindparam("b_line_id"))
-            .values(
-                picked=bindparam("picked"),
-                short=bindparam("short"),
-                short_reason=bindparam("short_reason"),
-            ),
-            lines,
-        )
+    update_rows(conn, TASKS, ("task_id",), headers)
+    update_rows(conn, PICK_LINES, ("line_id",), lines)

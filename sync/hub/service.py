@@ -43,7 +43,9 @@ from sqlalchemy import Engine
 
 from sync.device.backoff import Backoff
 from sync.device.settings import BrokerAddress, parse_broker_url
+from sync.metrics import HubMetrics
 from sync.protocol import Topics, hub_client_id
+from sync.systemd_notify import ServiceNotifier
 
 from .allocation import AllocationSettings, allocate
 from .database import run_transaction
@@ -52,6 +54,7 @@ from .handlers import HandlerSettings
 from .outbound import OutMessage, delete_outbox, pending_outbox
 from .receiver import Receiver
 from .setup import open_database
+from .stats import hub_stats
 
 log = logging.getLogger("floor.hub")
 
@@ -118,8 +121,12 @@ class Hub:
         settings: HubSettings | None = None,
         *,
         engine: Engine | None = None,
+        metrics: HubMetrics | None = None,
+        notifier: ServiceNotifier | None = None,
     ) -> None:
         self.settings = settings or HubSettings()
+        self.metrics = metrics
+        self.notifier = notifier or ServiceNotifier.from_environment()
         self.db = db
         self.address: BrokerAddress = parse_broker_url(broker_url)
         self.topics = Topics(self.settings.site)
@@ -151,7 +158,9 @@ class Hub:
         """Open the database (migrating it), start the threads; optionally wait until online."""
         if self.engine is None:
             self.engine = open_database(self.db, self.settings.site)
-        self.receiver = Receiver(self.engine, self.settings.site, settings=self.settings.handlers)
+        self.receiver = Receiver(
+            self.engine, self.settings.site, settings=self.settings.handlers, metrics=self.metrics
+        )
         self._link = threading.Thread(target=self._run, name="hub-link", daemon=True)
         self._link.start()
         if self.settings.allocate_every_s > 0:
@@ -200,6 +209,8 @@ class Hub:
                 continue
             if report.messages:
                 self.publish_later(report.messages)
+            if self.metrics is not None:
+                self._count_orders()
             if report.tasks or report.assigned or report.reserved:
                 log.info(
                     "allocation: %d orders reserved, %d tasks made, %d leased",
@@ -207,6 +218,15 @@ class Hub:
                     len(report.tasks),
                     len(report.assigned),
                 )
+
+    def _count_orders(self) -> None:
+        assert self.engine is not None and self.metrics is not None
+        try:
+            figures = run_transaction(self.engine, hub_stats, what="stats")
+        except Exception:
+            log.exception("counting orders for the metrics failed")
+            return
+        self.metrics.orders_by_state(figures["orders"])
 
     # -- link thread ---------------------------------------------------------------------
 
@@ -243,6 +263,7 @@ class Hub:
         self._process_incoming()
         self._publish_pending()
         self._housekeeping()
+        self.notifier.ping_if_due()
 
     def _connect(self) -> None:
         s = self.settings
@@ -340,6 +361,9 @@ class Hub:
                 self._backoff.reset()
                 self._online.set()
                 log.info("hub %s online", self.settings.worker)
+                self.notifier.ready(
+                    f"serving site {self.settings.site} as worker {self.settings.worker}"
+                )
                 self._republish(time.time() + 1.0)
             elif kind == "disconnect":
                 self._drop(f"connection lost ({event[2]})")
@@ -440,6 +464,7 @@ class Hub:
             self._republish(time.time() - self.settings.outbox_sweep_s)
 
     def _shutdown(self) -> None:
+        self.notifier.stopping("finishing and disconnecting")
         client = self._client
         if client is not None:
             self._publish_pending()

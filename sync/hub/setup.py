@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, text
 
 from floor_app.demo import DemoSite, build_demo_site
 from sync.protocol import (
@@ -129,4 +129,17 @@ def load_demo(
         set_meta(conn, DEMO_KEY, str(now))
         return True
 
-    return transact(engine, topics, work, "demo")
+    result = transact(engine, topics, work, "demo")
+    if result[0]:
+        refresh_statistics(engine)
+    return result
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Let PostgreSQL's planner see tables that were just filled (``ANALYZE``); a bulk load
+    otherwise leaves it planning for empty tables until autovacuum comes by."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()

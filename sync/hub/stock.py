@@ -20,8 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, insert, select, text, update
+from sqlalchemy import Connection, and_, case, delete, insert, select, text, update
 
+from .bulk import Change, update_rows
 from .repositories import OrderRecord
 from .tables import LocationRow, ReservationRow, StockRow, table_of
 
@@ -208,44 +209,35 @@ class StockChanges:
 
     def flush(self, conn: Connection) -> None:
         """Write the changes (stock rows sorted by location and SKU)."""
-        keys = sorted(set(self.on_hand) | set(self.reserved))
-        params = [
+        rows = [
             {
-                "b_location": loc,
-                "b_sku": sku,
-                "dq": self.on_hand.get((loc, sku), 0),
-                "dr": self.reserved.get((loc, sku), 0),
+                "location": loc,
+                "sku": sku,
+                "qty": self.on_hand.get((loc, sku), 0),
+                "reserved": self.reserved.get((loc, sku), 0),
             }
-            for loc, sku in keys
+            for loc, sku in sorted(set(self.on_hand) | set(self.reserved))
             if self.on_hand.get((loc, sku), 0) or self.reserved.get((loc, sku), 0)
         ]
-        if params:
-            new_reserved = STOCK.c.reserved + bindparam("dr")
-            conn.execute(
-                update(STOCK)
-                .where(STOCK.c.location == bindparam("b_location"))
-                .where(STOCK.c.sku == bindparam("b_sku"))
-                .values(
-                    qty=STOCK.c.qty + bindparam("dq"),
-                    reserved=case((new_reserved < 0, 0), else_=new_reserved),
-                ),
-                params,
-            )
+        update_rows(
+            conn,
+            STOCK,
+            ("location", "sku"),
+            rows,
+            changes={"qty": Change.ADD, "reserved": Change.ADD_NOT_BELOW_ZERO},
+        )
         consumed = [
-            {"b_order": o, "b_line": ln, "b_location": loc, "n": n}
+            {"order_id": o, "line_no": ln, "location": loc, "qty": n}
             for (o, ln, loc), n in sorted(self.consumed.items())
             if n
         ]
-        if consumed:
-            left = RESERVATIONS.c.qty - bindparam("n")
-            conn.execute(
-                update(RESERVATIONS)
-                .where(RESERVATIONS.c.order_id == bindparam("b_order"))
-                .where(RESERVATIONS.c.line_no == bindparam("b_line"))
-                .where(RESERVATIONS.c.location == bindparam("b_location"))
-                .values(qty=case((left < 0, 0), else_=left)),
-                consumed,
-            )
+        update_rows(
+            conn,
+            RESERVATIONS,
+            ("order_id", "line_no", "location"),
+            consumed,
+            changes={"qty": Change.SUBTRACT_NOT_BELOW_ZERO},
+        )
         self.on_hand.clear()
         self.reserved.clear()
         self.consumed.clear()
