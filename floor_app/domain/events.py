@@ -221,8 +221,23 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
 
 
 def event_from_payload(event_type: str, payload: dict[str, Any]) -> DomainEvent:
-    """Rebuild an event from its wire type and payload (unknown fields are an error)."""
+    """Rebuild an event from its wire type and payload.
+
+    An unknown type and unknown or missing fields are a :class:`ValueError` naming them.
+    """
     cls = EVENT_TYPES.get(event_type)
     if cls is None:
         raise ValueError(f"unknown event type {event_type!r}")
+    fields = dataclasses.fields(cls)
+    names = [f.name for f in fields]
+    problems = [f"unknown field {n!r}" for n in sorted(set(payload) - set(names))]
+    problems += [
+        f"missing field {f.name!r}"
+        for f in fields
+        if f.name not in payload
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if problems:
+        raise ValueError(f"{event_type} payload: {', '.join(problems)}; fields: {', '.join(names)}")
     return cls(**payload)

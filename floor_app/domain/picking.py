@@ -184,6 +184,9 @@ class PickBatch:
     tote_positions: dict[str, int]
 
     def __post_init__(self) -> None:
+        twice = sorted({o for o in self.order_ids if self.order_ids.count(o) > 1})
+        if twice:
+            raise DomainError(f"batch {self.batch_id}: order {twice[0]} is listed twice")
         if set(self.tote_positions) != set(self.order_ids):
             raise DomainError(f"batch {self.batch_id}: every order needs exactly one tote position")
         if len(set(self.tote_positions.values())) != len(self.order_ids):
