@@ -65,9 +65,10 @@ def test_verify_needs_a_positive_quantity(qty: int) -> None:
 
 def test_label_job_confirmed_by_scanning_its_tracking_number() -> None:
     job = LabelJob("evt-1", "SO-100001", "TRK1000010000007", "DHL")
-    assert job.state is LabelState.QUEUED
+    states = [job.state]
     job.confirm_scan("TRK1000010000007")
-    assert job.state is LabelState.CONFIRMED
+    states.append(job.state)
+    assert states == [LabelState.QUEUED, LabelState.CONFIRMED]
 
 
 def test_wrong_label_scanned_is_refused() -> None:
