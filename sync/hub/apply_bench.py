@@ -193,7 +193,7 @@ def measure_apply_rate(
     db_url: str | None = None,
     *,
     orders_per_device: int = 20,
-    batch_size: int = 50,
+    batch_size: int = 100,
     workers: int = 2,
     processes: bool = True,
 ) -> ApplyRate:

@@ -14,7 +14,6 @@ from floor_app.domain.layout import Layout
 from floor_app.domain.routing import route_length
 from sync.hub import allocate
 from sync.hub.site_data import load_layout
-from sync.hub.task_building import load_locations
 from sync.hub.tables import (
     DeviceRow,
     OrderLineRow,
@@ -25,6 +24,7 @@ from sync.hub.tables import (
     StockRow,
     table_of,
 )
+from sync.hub.task_building import load_locations
 from sync.protocol import ClaimRefused, Topics, decode_ack
 
 pytestmark = pytest.mark.integration
