@@ -9,16 +9,31 @@ Environment variables use ``__`` between levels: ``FLOOR_DEVICE__ID=hh-07``,
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from device_drivers.config import DevicesSettings
-from floor_app.domain.layout import Layout
+from floor_app.domain.layout import Layout, LayoutError
 from floor_app.domain.users import Role
 
 CONFIG_ENV = "FLOOR_CONFIG"
@@ -96,12 +111,21 @@ class LayoutSettings(_Section):
 
     aisles: int = Field(default=10, ge=1, le=500)
     bays: int = Field(default=20, ge=1, le=1000)
-    aisle_pitch_m: float = Field(default=3.0, gt=0)
-    first_aisle_x_m: float = Field(default=1.5, ge=0)
-    bay_width_m: float = Field(default=1.2, gt=0)
-    cross_aisle_width_m: float = Field(default=2.0, gt=0)
+    aisle_pitch_m: float = Field(default=3.0, gt=0, allow_inf_nan=False)
+    first_aisle_x_m: float = Field(default=1.5, ge=0, allow_inf_nan=False)
+    bay_width_m: float = Field(default=1.2, gt=0, allow_inf_nan=False)
+    cross_aisle_width_m: float = Field(default=2.0, gt=0, allow_inf_nan=False)
     middle_cross_after: tuple[int, ...] = (4,)
     depot: tuple[float, float] = (0.0, 0.0)
+
+    @model_validator(mode="after")
+    def _possible_layout(self) -> LayoutSettings:
+        # Refused here, not when routing first asks for the layout.
+        try:
+            self.to_layout()
+        except LayoutError as exc:
+            raise ValueError(exc.reason) from None
+        return self
 
     def to_layout(self) -> Layout:
         """The domain layout."""
@@ -155,7 +179,8 @@ def _describe(err: Any, known: dict[str, list[str]]) -> str:
         return f"{loc}: unknown key{tip}"
     got = err.get("input")
     shown = "" if isinstance(got, dict) else f" (got {got!r})"
-    return f"{loc}: {err['msg'].lower()}{shown}"
+    msg = err["msg"].removeprefix("Value error, ").lower()
+    return f"{loc}: {msg}{shown}"
 
 
 def _known_keys(
@@ -190,22 +215,66 @@ def read_toml(path: Path) -> dict[str, Any]:
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     """Load settings from ``path`` (or ``$FLOOR_CONFIG``; none: defaults), then the environment.
 
-    ``overrides`` are nested dicts applied over the file (for command-line options).
+    ``overrides`` are nested dicts for command-line options (``device={"id": "hh-09"}``):
+    they beat both the file and the environment.
     """
     if path is None and os.environ.get(CONFIG_ENV):
         path = Path(os.environ[CONFIG_ENV])
     data: dict[str, Any] = read_toml(path) if path is not None else {}
-    for section, values in overrides.items():
-        data.setdefault(section, {})
-        if isinstance(data[section], dict):
-            data[section].update(values)
+    where = f"config file {path}" if path else "configuration"
     try:
-        return Settings(**data)
-    except ValidationError as exc:
-        known = _known_keys(Settings)
-        where = f"config file {path}" if path else "configuration"
-        lines = [_describe(e, known) for e in exc.errors()]
+        settings = Settings(**data)
+    except SettingsError as exc:
+        # A FLOOR_* variable for a list or table that is not JSON (FLOOR_LAYOUT__DEPOT=0,0).
+        names = sorted(
+            k for k in os.environ if k.upper().startswith("FLOOR_") and k.upper() != CONFIG_ENV
+        )
+        field = re.search(r'field "(\w+)"', str(exc))
+        if field:
+            prefix = f"FLOOR_{field[1]}".upper()
+            whole = [k for k in names if k.upper() == prefix and not _is_json(os.environ[k])]
+            nested = [k for k in names if k.upper().startswith(f"{prefix}__")]
+            names = whole or nested or names
         raise ConfigError(
-            f"{where} has {len(lines)} error{'s' if len(lines) > 1 else ''} "
-            "(values may also come from FLOOR_* environment variables):\n  " + "\n  ".join(lines)
+            f"environment variable{'s' if len(names) > 1 else ''} {', '.join(names)}: {exc}"
+            f" ({exc.__cause__}); lists and tables must be JSON, e.g. "
+            "FLOOR_LAYOUT__DEPOT='[0.0, 0.0]'"
         ) from None
+    except ValidationError as exc:
+        raise _config_error(
+            where, exc, "(values may also come from FLOOR_* environment variables)"
+        ) from None
+    return _apply_overrides(settings, overrides)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _apply_overrides(settings: Settings, overrides: dict[str, Any]) -> Settings:
+    # Each section is validated on its own: Settings(...) would read the environment again
+    # and let it win over the command line.
+    update: dict[str, BaseModel] = {}
+    for section, values in overrides.items():
+        current = getattr(settings, section, None) if section in Settings.model_fields else None
+        if not isinstance(current, BaseModel) or not isinstance(values, dict):
+            raise ConfigError(f"command-line options: unknown settings section {section!r}")
+        try:
+            update[section] = type(current).model_validate({**current.model_dump(), **values})
+        except ValidationError as exc:
+            raise _config_error("command-line options", exc, "", section) from None
+    return settings.model_copy(update=update) if update else settings
+
+
+def _config_error(where: str, exc: ValidationError, note: str, section: str = "") -> ConfigError:
+    known = _known_keys(Settings)
+    errors = [{**e, "loc": (section, *e["loc"])} if section else e for e in exc.errors()]
+    lines = [_describe(e, known) for e in errors]
+    head = f"{where} has {len(lines)} error{'s' if len(lines) > 1 else ''}"
+    if note:
+        head = f"{head} {note}"
+    return ConfigError(head + ":\n  " + "\n  ".join(lines))
