@@ -155,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     broker_url = args.broker
     if args.identity is not None:
         identity = read_identity(args.identity)
@@ -187,13 +194,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         if loaded:
             log.warning("demo site loaded into %s", args.db)
         hub.publish_later(messages)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     hub.start()
     print(
         f"floor-hub: site {args.site}, worker {args.worker}, broker {hub.address.url}",
@@ -203,6 +203,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     while not stop.wait(0.5):
         pass
     hub.stop()
+    counts = hub.receiver.counts if hub.receiver is not None else {}
+    print(
+        f"floor-hub: worker {args.worker} stopped after {counts.get('batches', 0)} batches, "
+        f"{counts.get('events_applied', 0)} events applied, "
+        f"{counts.get('duplicates', 0)} duplicates, {counts.get('gaps', 0)} gaps",
+        file=sys.stderr,
+        flush=True,
+    )
     if server is not None:
         server.stop()
     engine.dispose()

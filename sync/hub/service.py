@@ -90,7 +90,7 @@ class HubSettings:
     outbox_sweep_s: float = 5.0
     #: With a shared subscription: how often a batch behind a gap is retried before asking
     #: the device to resend, and the pause between tries.
-    gap_retries: int = 4
+    gap_retries: int = 10
     gap_retry_s: float = 0.05
     crash_after_commit_prob: float = 0.0
     allocation: AllocationSettings = field(default_factory=AllocationSettings)
