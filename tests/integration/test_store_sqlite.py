@@ -39,7 +39,7 @@ def test_pragmas_wal_full_and_foreign_keys(store: Store) -> None:
 
 
 def test_migrations_applied_on_open(store: Store) -> None:
-    assert HEAD == head_revision(), "a migration was added: update migrate.HEAD"
+    assert head_revision() == HEAD, "a migration was added: update migrate.HEAD"
     assert current_revision(store.engine) == HEAD
     # Opening again is a no-op and keeps data.
     _emit(store, 3)
