@@ -87,22 +87,18 @@ class PipelineDecoder:
         extra: list[Decoded] = []
         for other in secondary:
             overlapping = [i for i, read in enumerate(primary) if _overlap(read, other)]
-            if not overlapping:
-                if family(other.symbology) in self.zbar_alone and other.certain:
-                    extra.append(other)
-                continue
-            if family(other.symbology) not in MATRIX_FAMILIES and all(
-                family(primary[i].symbology) in MATRIX_FAMILIES for i in overlapping
+            if (
+                overlapping
+                and family(other.symbology) not in MATRIX_FAMILIES
+                and all(family(primary[i].symbology) in MATRIX_FAMILIES for i in overlapping)
             ):
                 continue  # a 1-D phantom inside a 2-D symbol: ZBar reads bars in the maze
             other_key = content_key(other.symbology, other.text, other.raw)
-            agrees = [
-                i
+            if any(
+                content_key(primary[i].symbology, primary[i].text, primary[i].raw) == other_key
                 for i in overlapping
-                if content_key(primary[i].symbology, primary[i].text, primary[i].raw) == other_key
-            ]
-            if agrees:
-                continue
+            ):
+                continue  # confirmed
             same_family = [
                 i for i in overlapping if family(primary[i].symbology) == family(other.symbology)
             ]
@@ -114,9 +110,11 @@ class PipelineDecoder:
             if contested:
                 self.conflicts += 1
                 dropped.update(contested)
+            elif family(other.symbology) in self.zbar_alone and other.certain:
+                extra.append(other)
         kept = [read for i, read in enumerate(primary) if i not in dropped]
         for read in extra:
-            if not any(_overlap(read, k) for k in kept):
+            if not any(_contains(k, read.position) or _contains(read, k.position) for k in kept):
                 kept.append(read)
         return kept
 

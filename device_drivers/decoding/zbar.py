@@ -52,8 +52,9 @@ _TYPES: dict[int, tuple[Symbology, str, str]] = {
 _GS1_SYMBOLOGY = {Symbology.CODE128: Symbology.GS1_128, Symbology.QR: Symbology.GS1_QR}
 
 # The ZBar types searched for each family. UPC-A keeps ZBar's default, which reports it as
-# EAN-13 (as zxing-cpp does); UPC-E is searched only when asked for, and its 8 digits are
-# expanded to the 13 zxing-cpp reports.
+# EAN-13 (as zxing-cpp does). UPC-E is always switched on, because with it off ZBar reports
+# a UPC-E as an EAN-13 that cannot be told apart; it is dropped unless asked for, and its
+# 8 digits are expanded to the 13 zxing-cpp reports.
 _TYPES_FOR_FAMILY: dict[str, tuple[int, ...]] = {
     "code128": (128,),
     "ean-upc": (13, 8),
@@ -109,7 +110,7 @@ class ZbarDecoder:
         self.symbologies = frozenset(symbologies)
         self._families = families(self.symbologies)
         types = {t for f in self._families for t in _TYPES_FOR_FAMILY.get(f, ())}
-        if Symbology.UPCE in self.symbologies:
+        if 13 in types:
             types.add(9)
         self._types = sorted(types)
         if not self._types:

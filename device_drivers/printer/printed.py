@@ -3,7 +3,9 @@
 One id per line, appended and flushed to disk before a job counts as printed. The file keeps
 the newest ``keep`` ids: when it has grown to twice that, it is rewritten (whole, through a
 temporary file) with the newest ones. Lines that are not ids (a torn last line after a power
-cut) are skipped. Without a file the ids live in memory only.
+cut) are skipped. Without a file the ids live in memory only. A file that exists but cannot
+be read sets :attr:`PrintedJobs.load_error`: the printer then prints nothing, because it
+cannot tell what it printed before.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class PrintedJobs:
         self._ids: OrderedDict[str, None] = OrderedDict()
         self._lines = 0
         self._lock = threading.Lock()
+        self.load_error = ""
         if path is not None:
             self._load(path)
 
@@ -32,6 +35,9 @@ class PrintedJobs:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
+            return
+        except OSError as exc:
+            self.load_error = f"cannot read printed jobs from {path}: {exc.strerror or exc}"
             return
         for line in text.splitlines():
             job_id = line.strip()

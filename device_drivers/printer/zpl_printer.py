@@ -91,6 +91,11 @@ class ZplPrinter(LabelPrinter):
 
     # -- status ------------------------------------------------------------------------
 
+    def _report(self, state: PrinterState, message: str = "") -> None:
+        """Change the state, unless the printer is being stopped (STOPPED stays)."""
+        if not self._stopping.is_set():
+            self._set_state(state, message)
+
     def query_status(self) -> PrinterStatus:
         """Ask the printer (or check the spool/queue); faults become states, never raise.
 
@@ -109,21 +114,21 @@ class ZplPrinter(LabelPrinter):
                     self.transport.check()
                     status = None
         except StatusTimeout as exc:
-            self._set_state(PrinterState.ERROR, str(exc))
+            self._report(PrinterState.ERROR, str(exc))
             return None, False, str(exc)
         except TransportError as exc:
             state = PrinterState.DISCONNECTED if exc.unreachable else PrinterState.ERROR
-            self._set_state(state, str(exc))
+            self._report(state, str(exc))
             return None, False, str(exc)
         except Exception as exc:  # a bug in a transport must not reach the caller
-            self._set_state(PrinterState.ERROR, f"status check failed: {exc}")
+            self._report(PrinterState.ERROR, f"status check failed: {exc}")
             return None, False, str(exc)
         if status is None:
-            self._set_state(PrinterState.READY)
+            self._report(PrinterState.READY)
             return None, True, ""
         self.last_status = status
         state, message = state_of(status)
-        self._set_state(state, message)
+        self._report(state, message)
         return status, state is PrinterState.READY, message
 
     # -- printing ----------------------------------------------------------------------
@@ -137,6 +142,9 @@ class ZplPrinter(LabelPrinter):
         with self._job_lock:
             if job.job_id in self.printed:
                 return PrintResult(job.job_id, printed=True, duplicate=True)
+            if self.printed.load_error:
+                self._report(PrinterState.ERROR, self.printed.load_error)
+                return PrintResult(job.job_id, printed=False, error=self.printed.load_error)
             error = ""
             status: PrinterStatus | None = None
             attempts = self.retries + 1
@@ -156,16 +164,16 @@ class ZplPrinter(LabelPrinter):
             return PrintResult(job.job_id, printed=False, error=f"{error} ({tries})", status=status)
 
     def _send(self, job: PrintJob) -> tuple[bool, str]:
-        self._set_state(PrinterState.PRINTING)
+        self._report(PrinterState.PRINTING)
         try:
             with self._io_lock:
                 self.transport.send(job)
         except TransportError as exc:
             state = PrinterState.DISCONNECTED if exc.unreachable else PrinterState.ERROR
-            self._set_state(state, str(exc))
+            self._report(state, str(exc))
             return False, str(exc)
         except Exception as exc:
-            self._set_state(PrinterState.ERROR, f"sending failed: {exc}")
+            self._report(PrinterState.ERROR, f"sending failed: {exc}")
             return False, str(exc)
         try:
             self.printed.add(job.job_id)
@@ -173,5 +181,5 @@ class ZplPrinter(LabelPrinter):
             log.error(
                 "label %s printed but not recorded in %s: %s", job.job_id, self.printed.path, exc
             )
-        self._set_state(PrinterState.READY)
+        self._report(PrinterState.READY)
         return True, ""
