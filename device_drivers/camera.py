@@ -169,7 +169,7 @@ def camera_decoder(config: CameraConfig) -> Decoder:
     """The decoder a camera with ``config`` uses; raises :class:`DecoderUnavailable`.
 
     ``both`` (or ``pipeline``) is :class:`~device_drivers.decoding.pipeline.
-    CameraPipelineDecoder`: zxing-cpp on every frame, ZBar beside it on every fourth.
+    CameraPipelineDecoder`: zxing-cpp on every frame, ZBar beside it on every eighth.
     """
     from device_drivers.decoding import build_decoder
     from device_drivers.decoding.pipeline import CameraPipelineDecoder

@@ -16,7 +16,7 @@ from .content import ShippingLabel, format_sscc
 from .errors import LabelError
 from .fonts import find_cjk_font
 from .symbols import Code128Symbol, QrSymbol
-from .text import Bitmap, TextRenderer
+from .text import Bitmap, renderer_for
 
 BASE_DPI = 203
 QUIET_ZONE_MODULES = 10
@@ -91,7 +91,7 @@ class _Placer:
 
     def __init__(self, dpi: int, font: Path) -> None:
         self.scale = dpi / BASE_DPI
-        self.text = TextRenderer(font)
+        self.text = renderer_for(font)
         self.elements: list[Element] = []
 
     def d(self, value: float) -> int:

@@ -27,7 +27,7 @@ def to_png(layout: LabelLayout) -> bytes:
             row = np.repeat(np.array([m == "1" for m in element.symbol.modules]), element.module)
             _paste(black, element.x, element.y, np.tile(row, (element.height, 1)))
         elif isinstance(element, QrElement):
-            matrix = np.array(element.symbol.matrix, dtype=bool)
+            matrix = np.array(element.symbol.matrix(), dtype=bool)
             scaled = np.kron(matrix, np.ones((element.magnification,) * 2, dtype=bool))
             _paste(black, element.x, element.y, scaled.astype(bool))
     image = Image.fromarray(np.where(black, 0, 255).astype(np.uint8), mode="L").convert("1")

@@ -79,21 +79,22 @@ class Code128Symbol:
 
 @dataclass(frozen=True, slots=True)
 class QrSymbol:
-    """A QR code at error-correction level Q, with segno's module matrix for the preview."""
+    """A QR code at error-correction level Q; :meth:`matrix` gives segno's modules."""
 
     data: str
-    matrix: tuple[tuple[bool, ...], ...]
+    size_modules: int
+    """Modules per side (without the quiet zone)."""
 
     @classmethod
     def encode(cls, data: str) -> QrSymbol:
-        """Encode ``data`` (UTF-8 in byte mode where it is not plain)."""
+        """Size up ``data`` (UTF-8 in byte mode where it is not plain)."""
         if not data:
             raise LabelError("a QR code needs some text")
-        qr = segno.make_qr(data, error="q", boost_error=False)
-        matrix = tuple(tuple(bool(v) for v in row) for row in qr.matrix)
-        return cls(data=data, matrix=matrix)
+        # The size does not depend on the mask: skip segno's (slow) search for the best one.
+        qr = segno.make_qr(data, error="q", boost_error=False, mask=0)
+        return cls(data=data, size_modules=qr.symbol_size(border=0)[0])
 
-    @property
-    def size_modules(self) -> int:
-        """Modules per side (without the quiet zone)."""
-        return len(self.matrix)
+    def matrix(self) -> tuple[tuple[bool, ...], ...]:
+        """The modules, with the mask segno finds best (for the preview)."""
+        qr = segno.make_qr(self.data, error="q", boost_error=False)
+        return tuple(tuple(bool(v) for v in row) for row in qr.matrix)

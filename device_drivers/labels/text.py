@@ -8,6 +8,8 @@ Chinese font of its own.
 
 from __future__ import annotations
 
+import functools
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +26,15 @@ class TextRenderer:
     def __init__(self, font_path: Path) -> None:
         self.font_path = font_path
         self._fonts: dict[int, ImageFont.FreeTypeFont] = {}
+        self._lock = threading.Lock()
 
     def font(self, size: int) -> ImageFont.FreeTypeFont:
-        """The font at ``size`` pixels."""
-        font = self._fonts.get(size)
-        if font is None:
-            font = self._fonts[size] = ImageFont.truetype(str(self.font_path), size)
-        return font
+        """The font at ``size`` pixels (loaded once per size: a CJK font is large)."""
+        with self._lock:
+            font = self._fonts.get(size)
+            if font is None:
+                font = self._fonts[size] = ImageFont.truetype(str(self.font_path), size)
+            return font
 
     def width(self, text: str, size: int) -> int:
         """Width of ``text`` in pixels at ``size``."""
@@ -77,6 +81,12 @@ class TextRenderer:
         if current.strip():
             lines.append(current.rstrip())
         return lines or [""]
+
+
+@functools.lru_cache(maxsize=4)
+def renderer_for(font_path: Path) -> TextRenderer:
+    """The renderer of ``font_path``, shared so each font size is loaded only once."""
+    return TextRenderer(font_path)
 
 
 def _pieces(text: str) -> list[str]:

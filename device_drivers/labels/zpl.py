@@ -15,12 +15,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .layout import Code128Element, LabelLayout, QrElement, RuleElement, TextElement
 from .text import Bitmap
 
-_HEX = "0123456789ABCDEF"
+_RUN = re.compile(r"(.)\1+")
 
 
 def to_zpl(layout: LabelLayout) -> bytes:
@@ -84,7 +86,7 @@ def compress_rows(rows: np.ndarray) -> str:
     out: list[str] = []
     previous = None
     for row in rows:
-        hex_row = "".join(_HEX[b >> 4] + _HEX[b & 15] for b in row.tolist())
+        hex_row = row.tobytes().hex().upper()
         if hex_row == previous:
             out.append(":")
             continue
@@ -104,16 +106,8 @@ def _compress_row(hex_row: str) -> str:
             stripped, tail = ones, "!"
     if not stripped and tail == ",":
         return ","
-    out: list[str] = []
-    i = 0
-    while i < len(stripped):
-        ch = stripped[i]
-        j = i
-        while j < len(stripped) and stripped[j] == ch:
-            j += 1
-        out.append(repeat_count(j - i) + ch if j - i > 1 else ch)
-        i = j
-    return "".join(out) + tail
+    runs = _RUN.sub(lambda m: repeat_count(len(m.group(0))) + m.group(1), stripped)
+    return runs + tail
 
 
 def repeat_count(n: int) -> str:
