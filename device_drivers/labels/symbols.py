@@ -92,7 +92,7 @@ class QrSymbol:
             raise LabelError("a QR code needs some text")
         # The size does not depend on the mask: skip segno's (slow) search for the best one.
         qr = segno.make_qr(data, error="q", boost_error=False, mask=0)
-        return cls(data=data, size_modules=qr.symbol_size(border=0)[0])
+        return cls(data=data, size_modules=int(qr.symbol_size(border=0)[0]))
 
     def matrix(self) -> tuple[tuple[bool, ...], ...]:
         """The modules, with the mask segno finds best (for the preview)."""
