@@ -1,25 +1,42 @@
 """Fixtures of the hub tests: every test that takes ``db_url`` runs on SQLite and PostgreSQL.
 
-PostgreSQL runs get a throwaway schema in the ``test`` database (``FLOOR_TEST_PG`` names
-another server) and are marked ``postgres``; they are skipped, saying why, when the server
-cannot be reached.
+Each test gets its own database, copied from a template made once per session: a migrated
+empty one, or (for tests that use ``demo_engine``) one with the small demo site loaded. On
+SQLite the template file is copied; on PostgreSQL a database is created from a template
+database (``STRATEGY WAL_LOG``) on the server of ``FLOOR_TEST_PG`` (default: the local test
+server) and dropped afterwards. PostgreSQL runs are marked ``postgres`` and skipped, saying
+why, when the server cannot be reached.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from floor_app.demo import DemoSite, build_demo_site
 from sync.hub import load_demo, open_database
 
 PG_URL = os.environ.get("FLOOR_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 SITE = "dc1"
+KINDS = ("empty", "demo")
+
+
+@cache
+def small_site() -> DemoSite:
+    """A small demo site (60 SKUs, 30 orders): fast to load, same shape as the real one."""
+    return build_demo_site(sku_count=60, order_count=30)
+
+
+def _conninfo(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://").split("?")[0]
 
 
 @cache
@@ -30,8 +47,7 @@ def postgres_problem() -> str | None:
     except ImportError:
         return "psycopg is not installed"
     try:
-        conninfo = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(conninfo, connect_timeout=3) as conn:
+        with psycopg.connect(_conninfo(PG_URL), connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except Exception as exc:
         return f"PostgreSQL at {PG_URL} is not reachable: {exc}"
@@ -48,31 +64,87 @@ def require_postgres() -> None:
 def _admin(sql: str) -> None:
     import psycopg
 
-    conninfo = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(_conninfo(PG_URL), autocommit=True) as conn:
         conn.execute(sql)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    """A database URL whose tables live in a fresh PostgreSQL schema, dropped afterwards."""
-    require_postgres()
-    schema = f"hub_test_{uuid.uuid4().hex[:12]}"
-    _admin(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
+def _pg_url(database: str) -> str:
+    return make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _fill(url: str, kind: str) -> None:
+    engine = open_database(url, SITE)
     try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+        if kind == "demo":
+            load_demo(engine, small_site())
     finally:
-        _admin(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
+
+
+class Templates:
+    """Template databases made on first use, one per backend and kind."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.token = uuid.uuid4().hex[:8]
+        self.sqlite_files: dict[str, Path] = {}
+        self.pg_names: dict[str, str] = {}
+
+    def sqlite(self, kind: str) -> Path:
+        if kind not in self.sqlite_files:
+            path = self.folder / f"template-{kind}.db"
+            _fill(f"sqlite:///{path}", kind)
+            self.sqlite_files[kind] = path
+        return self.sqlite_files[kind]
+
+    def postgres(self, kind: str) -> str:
+        require_postgres()
+        if kind not in self.pg_names:
+            name = f"hub_tmpl_{self.token}_{kind}"
+            _admin(f"CREATE DATABASE {name}")
+            _fill(_pg_url(name), kind)
+            self.pg_names[kind] = name
+        return self.pg_names[kind]
+
+    def drop(self) -> None:
+        for name in self.pg_names.values():
+            _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("hub-templates"))
+    yield made
+    made.drop()
+
+
+def _postgres_copy(templates: Templates, kind: str) -> Iterator[str]:
+    name = f"hub_test_{uuid.uuid4().hex[:12]}"
+    _admin(f"CREATE DATABASE {name} TEMPLATE {templates.postgres(kind)} STRATEGY WAL_LOG")
+    try:
+        yield _pg_url(name)
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    """The hub database URL: a SQLite file, or a PostgreSQL schema."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, templates: Templates) -> Iterator[str]:
+    """The hub database of this test (SQLite file or PostgreSQL database), migrated, and
+    with the small demo site loaded when the test uses ``demo_engine``."""
+    kind = "demo" if "demo_engine" in request.fixturenames else "empty"
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/hub.db"
+        path = tmp_path / "hub.db"
+        shutil.copyfile(templates.sqlite(kind), path)
+        yield f"sqlite:///{path}"
         return
-    yield request.getfixturevalue("pg_schema_url")
+    yield from _postgres_copy(templates, kind)
+
+
+@pytest.fixture
+def pg_demo_url(templates: Templates) -> Iterator[str]:
+    """A PostgreSQL database with the small demo site (for PostgreSQL-only tests)."""
+    require_postgres()
+    yield from _postgres_copy(templates, "demo")
 
 
 @pytest.fixture
@@ -85,20 +157,11 @@ def engine(db_url: str) -> Iterator[Engine]:
         eng.dispose()
 
 
-@cache
-def small_site() -> DemoSite:
-    """A small demo site (60 SKUs, 30 orders): fast to load, same shape as the real one."""
-    return build_demo_site(sku_count=60, order_count=30)
-
-
 @pytest.fixture
-def demo_engine(engine: Engine) -> Engine:
+def demo_engine(db_url: str) -> Iterator[Engine]:
     """The hub database with the small demo site loaded."""
-    load_demo(engine, small_site())
-    return engine
-
-
-@pytest.fixture
-def site_factory() -> Callable[[], DemoSite]:
-    """Builds the small demo site (cached)."""
-    return small_site
+    eng = open_database(db_url, SITE)
+    try:
+        yield eng
+    finally:
+        eng.dispose()

@@ -234,7 +234,8 @@ def hub_process(
 def test_the_hub_process_stops_cleanly_on_sigterm_and_sigint(
     demo_engine: Engine, db_url: str, broker: MosquittoBroker, observer: Observer
 ) -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    # SIGINT on one backend, SIGTERM on the other: each costs a process start
+    for sig in (signal.SIGINT,) if db_url.startswith("sqlite") else (signal.SIGTERM,):
         proc = hub_process(db_url, broker)
         try:
             assert proc.stdout is not None

@@ -9,10 +9,10 @@ import time
 from typing import Any
 
 import pytest
-from conftest import require_postgres, small_site
+from conftest import require_postgres
 from sqlalchemy import Engine, func, select, update
 
-from sync.hub import allocate, load_demo, open_database, run_transaction, take_order, transact
+from sync.hub import allocate, open_database, run_transaction, take_order, transact
 from sync.hub.stock import reserve_units
 from sync.hub.tables import OrderRow, ReservationRow, StockRow, table_of
 from sync.protocol import Topics
@@ -114,11 +114,10 @@ def check_no_oversell(
 
 
 @pytest.mark.postgres
-def test_concurrent_allocators_never_oversell(pg_schema_url: str) -> None:
+def test_concurrent_allocators_never_oversell(pg_demo_url: str) -> None:
     require_postgres()
-    engine = open_database(pg_schema_url, SITE)
+    engine = open_database(pg_demo_url, SITE)
     try:
-        load_demo(engine, small_site())
         units = {"SKU-00030": 17, "SKU-00031": 11}
         scarce_site(engine, units)
         wanted = add_orders(engine, 40, random.Random(7))
@@ -146,12 +145,11 @@ def test_concurrent_allocators_never_oversell(pg_schema_url: str) -> None:
 
 @pytest.mark.postgres
 def test_many_transactions_taking_the_last_units_at_once_take_each_unit_once(
-    pg_schema_url: str,
+    pg_demo_url: str,
 ) -> None:
     require_postgres()
-    engine = open_database(pg_schema_url, SITE)
+    engine = open_database(pg_demo_url, SITE)
     try:
-        load_demo(engine, small_site())
         scarce_site(engine, {"SKU-00030": 25, "SKU-00031": 1})
         taken: list[int] = []
         lock = threading.Lock()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import require_postgres, small_site
+from conftest import require_postgres
 from sqlalchemy import Engine, select
 from support.mosquitto import MosquittoBroker, require_mosquitto
 from support.mqtt_peer import emit_picks, fast_settings
@@ -19,21 +19,20 @@ from support.mqtt_peer import emit_picks, fast_settings
 from floor_app.store import Store
 from floor_app.store.tables import OutboxRow
 from sync.device import SyncAgent
-from sync.hub import hub_stats, load_demo, open_database, run_transaction
+from sync.hub import hub_stats, open_database, run_transaction
 from sync.hub.tables import InboxRow, table_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt, pytest.mark.postgres, pytest.mark.slow]
 
 SITE = "dc1"
 DEVICES = ("hh-01", "hh-02", "hh-03")
-EVENTS = 1500
+EVENTS = 600
 
 
 @pytest.fixture
-def pg_engine(pg_schema_url: str) -> Iterator[Engine]:
+def pg_engine(pg_demo_url: str) -> Iterator[Engine]:
     require_postgres()
-    engine = open_database(pg_schema_url, SITE)
-    load_demo(engine, small_site())
+    engine = open_database(pg_demo_url, SITE)
     yield engine
     engine.dispose()
 
@@ -64,12 +63,12 @@ def worker(db_url: str, broker: MosquittoBroker, name: str, log: Path) -> subpro
 
 
 def test_two_workers_share_one_stream_without_loss_duplication_or_reordering(
-    pg_engine: Engine, pg_schema_url: str, tmp_path: Path
+    pg_engine: Engine, pg_demo_url: str, tmp_path: Path
 ) -> None:
     require_mosquitto()
     broker = MosquittoBroker(tmp_path / "broker").start()
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
-    workers = [worker(pg_schema_url, broker, str(i + 1), log) for i, log in enumerate(logs)]
+    workers = [worker(pg_demo_url, broker, str(i + 1), log) for i, log in enumerate(logs)]
     stores = {d: Store.open(tmp_path / f"{d}.db", device_id=d, site=SITE) for d in DEVICES}
     agents = {
         d: SyncAgent(s, fast_settings(broker.url, batch_events=25, window_events=400))
