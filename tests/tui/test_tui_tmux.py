@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,15 @@ class Terminal:
             time.sleep(0.05)
         raise AssertionError(f"{text!r} not on screen:\n{self.screen()}")
 
+    def wait_until(self, check: Callable[[str], bool], timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = self.screen()
+            if check(shown):
+                return shown
+            time.sleep(0.05)
+        raise AssertionError(f"condition not met on screen:\n{self.screen()}")
+
     def type(self, text: str) -> None:
         self.tmux("send-keys", "-t", self.name, "-l", text)
         self.tmux("send-keys", "-t", self.name, "Enter")
@@ -83,7 +93,9 @@ def test_a_pick_typed_into_the_terminal(tmp_path: Path) -> None:
             term.type("WRONG-1")
             term.wait_for("unknown code")
             term.type(location)
-            term.wait_for("Scan the item")
+            # Two stops at one location: "Scan the item" may already show, so wait until
+            # the location scan itself was taken (the wrong-code message is replaced).
+            term.wait_until(lambda shown: "Scan the item" in shown and "unknown code" not in shown)
             qty = int(
                 next(line for line in shown.splitlines() if "Qty " in line)
                 .split("Qty ")[1]

@@ -39,7 +39,7 @@ class LockScreen(FloorScreen):
 
     @on(Input.Submitted, "#scan")
     def _submitted(self, event: Input.Submitted) -> None:
-        text, event.input.value = event.value.strip(), ""
+        text = event.value.strip()  # the field emptied itself on Enter
         if text:
             self.handle_scan(text)
 

@@ -43,7 +43,9 @@ class LoginScreen(FloorScreen):
             yield Static(tr("login.title"), id="login-title", classes="title")
             yield Static(tr("login.prompt"), id="login-prompt", classes="prompt")
             yield ScanInput(id="badge", placeholder="B1001")
-            yield ScanInput(id="user", placeholder=tr("login.user"), classes="hidden")
+            yield ScanInput(
+                id="user", placeholder=tr("login.user"), classes="hidden", clear_on_submit=False
+            )
             yield ScanInput(id="pin", placeholder=tr("login.pin"), password=True, classes="hidden")
             yield OptionList(id="roles", classes="hidden")
             yield Static("", id="message", classes="message")
@@ -72,8 +74,7 @@ class LoginScreen(FloorScreen):
 
     @on(Input.Submitted, "#badge")
     def _badge(self, event: Input.Submitted) -> None:
-        value = event.value.strip()
-        event.input.value = ""
+        value = event.value.strip()  # the field emptied itself on Enter
         if value:
             self.submit_badge(value)
 
@@ -82,10 +83,9 @@ class LoginScreen(FloorScreen):
         self.query_one("#pin", Input).focus()
 
     @on(Input.Submitted, "#pin")
-    def _pin(self) -> None:
+    def _pin(self, event: Input.Submitted) -> None:
         user_id = self.query_one("#user", Input).value
-        pin_input = self.query_one("#pin", Input)
-        pin, pin_input.value = pin_input.value, ""
+        pin = event.value  # the field emptied itself on Enter
         sessions = self.floor.ctx.sessions
         self._attempt(
             lambda: sessions.identify_pin(user_id, pin),

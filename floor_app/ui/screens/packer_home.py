@@ -143,7 +143,7 @@ class PackerHomeScreen(FloorScreen):
 
     @on(Input.Submitted, "#scan")
     def _submitted(self, event: Input.Submitted) -> None:
-        text, event.input.value = event.value.strip(), ""
+        text = event.value.strip()  # the field emptied itself on Enter
         if text:
             self.floor.ctx.activity.scanned(text)
             self.handle_scan(text)

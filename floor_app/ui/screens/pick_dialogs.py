@@ -120,7 +120,7 @@ class TaskStoppedScreen(FloorDialog):
 
     @on(Input.Submitted, "#scan")
     def _submitted(self, event: Input.Submitted) -> None:
-        text, event.input.value = event.value.strip(), ""
+        text = event.value.strip()  # the field emptied itself on Enter
         self.handle_scan(text)
 
     def handle_scan(self, text: str, source: str = "keyboard") -> None:
