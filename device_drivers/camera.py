@@ -22,6 +22,7 @@ file, an image sequence (``frames/%03d.png``) or a stream URL (``rtsp://``, ``ht
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -85,7 +86,11 @@ def open_source(source: int | str) -> FrameSource:
         raise CameraOpenError(f"camera file {source} does not exist")
     if kind == "sequence" and not Path(str(source)).parent.is_dir():
         raise CameraOpenError(f"folder of image sequence {source} does not exist")
-    with contextlib.suppress(Exception):  # quieter OpenCV: its warnings go to the terminal
+    # OpenCV and FFmpeg write warnings straight to the terminal, under the app's screen;
+    # the reason reaches the app as the camera's error instead. FFmpeg reads its level
+    # once, at its first use in the process.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    with contextlib.suppress(Exception):
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     if kind == "device":
         capture = cv2.VideoCapture(int(source))

@@ -164,6 +164,18 @@ def test_a_file_that_is_not_a_video(tmp_path: Path) -> None:
     assert "cannot read video file" in cam.last_error or "no frames" in cam.last_error
 
 
+def test_a_stream_that_is_not_there_is_disconnected() -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    cam, rec = camera(f"http://127.0.0.1:{port}/video.mjpg")
+    cam.start()
+    assert rec.wait_for(lambda: cam.state is CameraState.DISCONNECTED)
+    cam.stop()
+    assert f"cannot open stream http://127.0.0.1:{port}/video.mjpg" in cam.last_error
+
+
 class FlakyCamera:
     """A live camera (device index) that delivers frames, then empty frames, then frames."""
 
