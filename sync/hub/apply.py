@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from sync.protocol import (
     Ack,
@@ -65,11 +65,30 @@ class ApplyResult:
     messages: list[OutMessage] = field(default_factory=list)
 
 
+# Statements built once: the hot path only binds values (SQLAlchemy then skips building
+# and hashing a new statement for every batch).
+_LOCK_CURSOR = (
+    select(CURSORS.c.last_seq).where(CURSORS.c.device_id == bindparam("device")).with_for_update()
+)
+_ADVANCE_CURSOR = (
+    update(CURSORS)
+    .where(CURSORS.c.device_id == bindparam("device"))
+    .values(
+        last_seq=bindparam("last_seq"),
+        applied=CURSORS.c.applied + bindparam("n_applied"),
+        duplicates_ignored=CURSORS.c.duplicates_ignored + bindparam("n_duplicates"),
+        refused=CURSORS.c.refused + bindparam("n_refused"),
+        rejected=CURSORS.c.rejected + bindparam("n_rejected"),
+        gaps=CURSORS.c.gaps + bindparam("n_gaps"),
+        batches=CURSORS.c.batches + 1,
+        last_batch_at=bindparam("at"),
+    )
+)
+
+
 def lock_cursor(conn: Connection, device_id: str) -> int | None:
     """Lock ``device_id``'s inbox cursor row; its last sequence (None: unknown device)."""
-    value = conn.execute(
-        select(CURSORS.c.last_seq).where(CURSORS.c.device_id == device_id).with_for_update()
-    ).scalar()
+    value = conn.execute(_LOCK_CURSOR, {"device": device_id}).scalar()
     return None if value is None else int(value)
 
 
@@ -173,18 +192,17 @@ def apply_batch(
     if held:
         result.gap_from = result.acked_up_to + 1
     conn.execute(
-        update(CURSORS)
-        .where(CURSORS.c.device_id == device_id)
-        .values(
-            last_seq=result.acked_up_to,
-            applied=CURSORS.c.applied + result.applied,
-            duplicates_ignored=CURSORS.c.duplicates_ignored + duplicates,
-            refused=CURSORS.c.refused + result.refused,
-            rejected=CURSORS.c.rejected + result.rejected,
-            gaps=CURSORS.c.gaps + (1 if held else 0),
-            batches=CURSORS.c.batches + 1,
-            last_batch_at=now,
-        )
+        _ADVANCE_CURSOR,
+        {
+            "device": device_id,
+            "last_seq": result.acked_up_to,
+            "n_applied": result.applied,
+            "n_duplicates": duplicates,
+            "n_refused": result.refused,
+            "n_rejected": result.rejected,
+            "n_gaps": 1 if held else 0,
+            "at": now,
+        },
     )
     out.publish(ack_topic, Ack(device_id=device_id, up_to_seq=result.acked_up_to, at=now))
     if result.gap_from is not None:

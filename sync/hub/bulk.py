@@ -52,8 +52,38 @@ def _core_change(change: Change, col: Any, val: Any) -> ColumnElement[Any]:
     return val  # type: ignore[no-any-return]
 
 
+@cache
+def _plain_insert(table: Table) -> Any:
+    return insert(table)
+
+
+@cache
+def _insert_returning(table: Table, column: str) -> Any:
+    return insert(table).returning(table.c[column])
+
+
+@cache
+def _core_update(
+    table: Table, keys: tuple[str, ...], names: tuple[str, ...], how: tuple[Change, ...]
+) -> Any:
+    stmt = update(table)
+    for key in keys:
+        stmt = stmt.where(table.c[key] == bindparam(f"k_{key}"))
+    return stmt.values(
+        {
+            n: _core_change(c, table.c[n], bindparam(f"v_{n}"))
+            for n, c in zip(names, how, strict=True)
+        }
+    )
+
+
+@cache
+def _pg_type_name(table: Table, name: str, dialect_name: str, dialect: Any) -> str:
+    return str(table.c[name].type.compile(dialect=dialect))
+
+
 def _pg_type(conn: Connection, table: Table, name: str) -> str:
-    return str(table.c[name].type.compile(dialect=conn.dialect))
+    return _pg_type_name(table, name, conn.dialect.name, conn.dialect)
 
 
 @cache
@@ -83,9 +113,9 @@ def insert_rows(
     names = tuple(rows[0])
     if conn.dialect.name != "postgresql":
         if not returning:
-            conn.execute(insert(table), list(rows))
+            conn.execute(_plain_insert(table), list(rows))
             return []
-        stmt = insert(table).returning(table.c[returning])
+        stmt = _insert_returning(table, returning)
         return [int(conn.execute(stmt, row).scalar_one()) for row in rows]
     types = tuple(_pg_type(conn, table, n) for n in names)
     sql = _insert_sql(table, names, types, returning)
@@ -132,15 +162,7 @@ def update_rows(
     names = tuple(n for n in rows[0] if n not in keys)
     how = tuple(changes.get(n, Change.SET) for n in names)
     if conn.dialect.name != "postgresql":
-        stmt = update(table)
-        for key in keys:
-            stmt = stmt.where(table.c[key] == bindparam(f"k_{key}"))
-        stmt = stmt.values(
-            {
-                n: _core_change(c, table.c[n], bindparam(f"v_{n}"))
-                for n, c in zip(names, how, strict=True)
-            }
-        )
+        stmt = _core_update(table, tuple(keys), names, how)
         conn.execute(
             stmt,
             [{**{f"k_{k}": r[k] for k in keys}, **{f"v_{n}": r[n] for n in names}} for r in rows],

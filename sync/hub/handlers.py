@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from floor_app.domain.errors import DomainError
 from floor_app.domain.events import (
@@ -84,6 +84,10 @@ SHORTAGES = table_of(ShortageRow)
 SESSIONS = table_of(UserSessionRow)
 
 RETURNS_LOCATION = "RET-01"
+
+_LABELS_BY_JOB = select(LABELS.c.job_id, LABELS.c.state, LABELS.c.order_id).where(
+    LABELS.c.job_id.in_(bindparam("jobs", expanding=True))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +169,7 @@ class BatchWork:
         self.orders = load_orders(self.conn, order_ids, lock=True)
         self.tasks = load_tasks(self.conn, task_ids, lock=True)
         if jobs:
-            for row in self.conn.execute(
-                select(LABELS.c.job_id, LABELS.c.state, LABELS.c.order_id).where(
-                    LABELS.c.job_id.in_(sorted(jobs))
-                )
-            ):
+            for row in self.conn.execute(_LABELS_BY_JOB, {"jobs": sorted(jobs)}):
                 self.labels[row.job_id] = {"state": row.state, "order_id": row.order_id}
 
     # -- dispatch --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from sync.protocol import OrderStatus, PushItem, PushMessage, Topics, encode
 
@@ -103,14 +103,17 @@ class Outbound:
         ]
 
 
+_TAKE_CURSORS = (
+    update(STREAMS)
+    .where(STREAMS.c.device_id == bindparam("device"))
+    .values(last_cursor=STREAMS.c.last_cursor + bindparam("count"))
+    .returning(STREAMS.c.last_cursor)
+)
+
+
 def _take_cursors(conn: Connection, device_id: str, count: int) -> int:
     """Reserve ``count`` consecutive push cursors for ``device_id``; the first of them."""
-    row = conn.execute(
-        update(STREAMS)
-        .where(STREAMS.c.device_id == device_id)
-        .values(last_cursor=STREAMS.c.last_cursor + count)
-        .returning(STREAMS.c.last_cursor)
-    ).first()
+    row = conn.execute(_TAKE_CURSORS, {"device": device_id, "count": count}).first()
     if row is None:
         conn.execute(insert(STREAMS).values(device_id=device_id, last_cursor=count))
         return 1

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import BindParameter, Connection, bindparam, insert, select
 
 from floor_app.domain.order import Address, Order, OrderLine, OrderState
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
@@ -127,6 +128,15 @@ class OrderRecord:
         return matching[0] if matching else None
 
 
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_ORDERS_BY_ID = select(ORDERS).where(ORDERS.c.order_id.in_(_IDS)).order_by(ORDERS.c.order_id)
+_ORDERS_LOCKED = _ORDERS_BY_ID.with_for_update()
+_ORDERS_SKIP_LOCKED = _ORDERS_BY_ID.with_for_update(skip_locked=True)
+_LINES_OF = (
+    select(LINES).where(LINES.c.order_id.in_(_IDS)).order_by(LINES.c.order_id, LINES.c.line_no)
+)
+
+
 def load_orders(
     conn: Connection, order_ids: Iterable[str], *, lock: bool = False, skip_locked: bool = False
 ) -> dict[str, OrderRecord]:
@@ -136,18 +146,12 @@ def load_orders(
     out: dict[str, OrderRecord] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        query = select(ORDERS).where(ORDERS.c.order_id.in_(chunk)).order_by(ORDERS.c.order_id)
-        if lock:
-            query = query.with_for_update(skip_locked=skip_locked)
-        headers = conn.execute(query).all()
+        query = (_ORDERS_SKIP_LOCKED if skip_locked else _ORDERS_LOCKED) if lock else _ORDERS_BY_ID
+        headers = conn.execute(query, {"ids": chunk}).all()
         if not headers:
             continue
         lines: dict[str, list[tuple[OrderLine, int]]] = {}
-        for row in conn.execute(
-            select(LINES)
-            .where(LINES.c.order_id.in_([h.order_id for h in headers]))
-            .order_by(LINES.c.order_id, LINES.c.line_no)
-        ):
+        for row in conn.execute(_LINES_OF, {"ids": [h.order_id for h in headers]}):
             lines.setdefault(row.order_id, []).append(
                 (
                     OrderLine(row.line_no, row.sku, row.qty, row.picked, row.packed, row.short),
@@ -344,6 +348,17 @@ class TaskRecord:
         return None
 
 
+_TASKS_BY_ID = select(TASKS).where(TASKS.c.task_id.in_(_IDS)).order_by(TASKS.c.task_id)
+_TASKS_LOCKED = _TASKS_BY_ID.with_for_update()
+_TASKS_SKIP_LOCKED = _TASKS_BY_ID.with_for_update(skip_locked=True)
+_PICK_LINES_OF = (
+    select(PICK_LINES)
+    .where(PICK_LINES.c.task_id.in_(_IDS))
+    .order_by(PICK_LINES.c.task_id, PICK_LINES.c.sequence)
+)
+_TOTES_OF = select(TOTES).where(TOTES.c.task_id.in_(_IDS)).order_by(TOTES.c.position)
+
+
 def load_tasks(
     conn: Connection, task_ids: Iterable[str], *, lock: bool = False, skip_locked: bool = False
 ) -> dict[str, TaskRecord]:
@@ -353,19 +368,13 @@ def load_tasks(
     out: dict[str, TaskRecord] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        query = select(TASKS).where(TASKS.c.task_id.in_(chunk)).order_by(TASKS.c.task_id)
-        if lock:
-            query = query.with_for_update(skip_locked=skip_locked)
-        headers = conn.execute(query).all()
+        query = (_TASKS_SKIP_LOCKED if skip_locked else _TASKS_LOCKED) if lock else _TASKS_BY_ID
+        headers = conn.execute(query, {"ids": chunk}).all()
         if not headers:
             continue
         found = [h.task_id for h in headers]
         lines: dict[str, list[PickLine]] = {}
-        for r in conn.execute(
-            select(PICK_LINES)
-            .where(PICK_LINES.c.task_id.in_(found))
-            .order_by(PICK_LINES.c.task_id, PICK_LINES.c.sequence)
-        ):
+        for r in conn.execute(_PICK_LINES_OF, {"ids": found}):
             lines.setdefault(r.task_id, []).append(
                 PickLine(
                     r.line_id,
@@ -383,9 +392,7 @@ def load_tasks(
                 )
             )
         totes: dict[str, list[Tote]] = {}
-        for r in conn.execute(
-            select(TOTES).where(TOTES.c.task_id.in_(found)).order_by(TOTES.c.position)
-        ):
+        for r in conn.execute(_TOTES_OF, {"ids": found}):
             totes.setdefault(r.task_id, []).append(Tote(r.tote_id, r.position, r.order_id))
         for h in headers:
             own = lines.get(h.task_id)
