@@ -169,6 +169,18 @@ class CameraStats:
     repeats_suppressed: int
     decode_ms_mean: float
 
+    def as_dict(self) -> dict[str, float]:
+        """The counters by name (for ``floor-app doctor --json``)."""
+        return {
+            "frames_captured": self.frames_captured,
+            "frames_decoded": self.frames_decoded,
+            "frames_dropped": self.frames_dropped,
+            "empty_frames": self.empty_frames,
+            "scans": self.scans,
+            "repeats_suppressed": self.repeats_suppressed,
+            "decode_ms_mean": round(self.decode_ms_mean, 1),
+        }
+
 
 def camera_decoder(config: CameraConfig) -> Decoder:
     """The decoder a camera with ``config`` uses; raises :class:`DecoderUnavailable`.
@@ -263,6 +275,11 @@ class OpenCvCamera(Camera):
         while decoder is not None and decoder.is_alive() and time.monotonic() < end:
             time.sleep(0.01)
         return decoder is None or not decoder.is_alive()
+
+    @property
+    def counters(self) -> CameraStats:
+        """The counters so far (what diagnostics show)."""
+        return self.stats()
 
     def stats(self) -> CameraStats:
         """The counters so far."""

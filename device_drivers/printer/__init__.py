@@ -86,4 +86,5 @@ def build_printer(name: str, config: PrinterConfig, *, state_dir: Path | None = 
         retries=config.retries,
         retry_backoff_s=config.retry_backoff_s,
         printed=PrintedJobs(printed_jobs_file(name, config, state_dir)),
+        config=config,
     )

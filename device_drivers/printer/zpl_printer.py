@@ -25,6 +25,7 @@ import logging
 import threading
 
 from device_drivers.base import LabelPrinter, PrinterState, PrinterStatus, PrintJob, PrintResult
+from device_drivers.config import PrinterConfig
 
 from .printed import PrintedJobs, valid_job_id
 from .transport import StatusTimeout, Transport, TransportError
@@ -57,8 +58,10 @@ class ZplPrinter(LabelPrinter):
         retries: int = 3,
         retry_backoff_s: float = 1.0,
         printed: PrintedJobs | None = None,
+        config: PrinterConfig | None = None,
     ) -> None:
         super().__init__(name, required=required)
+        self.config = config
         self.transport = transport
         self.retries = retries
         self.retry_backoff_s = retry_backoff_s
