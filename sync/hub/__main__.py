@@ -100,7 +100,12 @@ def parser() -> argparse.ArgumentParser:
         default=int(os.environ.get("FLOOR_HUB_METRICS_PORT", "9464")),
         help="serve Prometheus metrics on 127.0.0.1:PORT (-1: off)",
     )
-    run.add_argument("--log-json", action="store_true", help="JSON log lines (for the journal)")
+    run.add_argument(
+        "--log-json",
+        action="store_true",
+        default=bool(os.environ.get("JOURNAL_STREAM")),
+        help="JSON log lines (the default under systemd, whose journal takes stdout)",
+    )
     stats = sub.add_parser("stats", help="print what the hub has recorded")
     _common(stats)
     stats.add_argument("--json", action="store_true", help="one JSON object")

@@ -30,6 +30,7 @@ from floor_app.store.seed import load_demo as load_device_demo
 from sync.device import SyncAgent
 from sync.hub import Hub, HubSettings, hub_stats, run_transaction
 from sync.hub.tables import InboxRow, table_of
+from sync.metrics import HubMetrics
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 
@@ -102,7 +103,14 @@ def start_hub(engine: Engine, db_url: str, broker: MosquittoBroker, **settings: 
 def test_device_events_are_applied_once_and_acked_after_commit(
     demo_engine: Engine, db_url: str, broker: MosquittoBroker, observer: Observer, tmp_path: Path
 ) -> None:
-    hub = start_hub(demo_engine, db_url, broker, allocate_every_s=0)
+    metrics = HubMetrics()
+    hub = Hub(
+        db_url,
+        broker.url,
+        HubSettings(site=SITE, allocate_every_s=0),
+        engine=demo_engine,
+        metrics=metrics,
+    ).start(wait_online=10)
     store = Store.open(tmp_path / "hh-01.db", device_id="hh-01", site=SITE)
     agent = SyncAgent(store, fast_settings(broker.url))
     try:
@@ -119,6 +127,10 @@ def test_device_events_are_applied_once_and_acked_after_commit(
                 ).scalars()
             )
         assert seqs == list(range(1, last + 1))
+        applied = metrics.registry.get_sample_value(
+            "floor_hub_events_applied_total", {"device": "hh-01", "type": "pick.confirmed"}
+        )
+        assert applied == last
         # the statuses the demo load left in the outbox were published once the hub was
         # online, retained: a subscriber that comes later still sees them
         late = Observer(broker, "floor/v1/dc1/orders/SO-100001/status")
