@@ -164,8 +164,14 @@ def test_each_connection_has_a_higher_epoch_and_a_stale_will_is_overwritten(
         assert agent.status().counters.get("status.stale_will_overwritten") == 1
     finally:
         agent.stop()
-    last = hub.statuses[-1][1]
-    assert last is not None and (last.state, last.reason) == ("offline", "shutdown")
+    # The shutdown status reaches the subscriber after stop() returns: wait for it.
+    assert hub.wait_for(
+        lambda: (
+            hub.statuses[-1][1] is not None
+            and (hub.statuses[-1][1].state, hub.statuses[-1][1].reason) == ("offline", "shutdown")
+        ),
+        10,
+    )
 
 
 def test_heartbeat_carries_health(broker: MosquittoBroker, store: Store, hub: ScriptedHub) -> None:
