@@ -26,6 +26,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from floor_app.domain.errors import DomainError
 from floor_app.domain.events import (
+    EVENT_TYPES,
     HoldReleased,
     LabelConfirmed,
     LabelPrinted,
@@ -181,7 +182,13 @@ class BatchWork:
         if handler is None:  # pragma: no cover - the envelope only admits known types
             return Outcome.rejected(f"the hub has no handler for {env.type}")
         try:
-            return handler(self, env.domain_event())
+            # the envelope's payload was validated strictly at the edge (batch_reader):
+            # build the event without validating it a second time
+            event = EVENT_TYPES[env.type](**env.payload)
+        except TypeError as exc:
+            return Outcome.rejected(f"{env.type} payload does not fit the event: {exc}")
+        try:
+            return handler(self, event)
         except DomainError as exc:
             return Outcome.rejected(exc.reason)
 
