@@ -153,6 +153,8 @@ def test_the_stream_resumes_from_the_stored_cursor(broker: MosquittoBroker, stor
     try:
         assert hub.wait_for(lambda: stored_cursor(store) == 3, 15)
         assert hub.sync_requests[0].since_cursor == 0
+        # listeners hear of a push just after its commit: wait for the last one
+        assert hub.wait_for(lambda: len(applied) >= 3, 5)
         assert applied == [1, 2, 3]
         hub.push("hh-01", OrderCancelled(order_id=order.order_id, reason="customer"))
         assert hub.wait_for(lambda: stored_cursor(store) == 4, 10)
