@@ -31,8 +31,8 @@ KINDS = ("empty", "demo")
 
 @cache
 def small_site() -> DemoSite:
-    """A small demo site (60 SKUs, 30 orders): fast to load, same shape as the real one."""
-    return build_demo_site(sku_count=60, order_count=30)
+    """A small demo site (60 SKUs, 20 orders): fast to load, same shape as the real one."""
+    return build_demo_site(sku_count=60, order_count=20)
 
 
 def _conninfo(url: str) -> str:

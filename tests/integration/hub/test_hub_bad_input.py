@@ -191,7 +191,7 @@ def test_an_order_id_already_used_is_refused_without_touching_that_order(
     assert [d["code"] for d in letters] == ["duplicate_order"]
     assert "already used" in letters[0]["reason"]
     figures = stats(demo_engine)
-    assert figures["orders_rejected"] == 1 and figures["orders"]["validated"] == 31
+    assert figures["orders_rejected"] == 1 and figures["orders"]["validated"] == 21
 
 
 def test_a_message_on_a_topic_of_another_site_is_dead_lettered(demo_engine: Engine) -> None:
