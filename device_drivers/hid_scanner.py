@@ -25,10 +25,10 @@ import time
 from typing import TYPE_CHECKING
 
 from device_drivers.backoff import Backoff
-from device_drivers.base import Scan, Scanner, ScannerState
+from device_drivers.base import ScannerState
 from device_drivers.config import HidScannerConfig
 from device_drivers.keymaps import KeyDecoder
-from device_drivers.scan_rules import Rejection, ScannerCounters, ScanRules
+from device_drivers.scan_rules import Rejection, RuledScanner, ScannerCounters, ScanRules
 from device_drivers.serial_scanner import SerialFramer
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def find_input_device(spec: str) -> str:
     return os.path.realpath(spec)
 
 
-class HidScanner(Scanner):
+class HidScanner(RuledScanner):
     """A keyboard-mode scanner read through evdev, grabbed; see the module docstring."""
 
     def __init__(self, config: HidScannerConfig) -> None:
@@ -192,18 +192,3 @@ class HidScanner(Scanner):
                     continue
                 for item in assembler.feed(event.code, event.value, now):
                     self._deliver(item)
-
-    def _deliver(self, item: bytes | Rejection) -> None:
-        if isinstance(item, Rejection):
-            self._reject(item)
-            return
-        result = self.rules.check_bytes(item, self.name)
-        if isinstance(result, Scan):
-            self.counters.scans += 1
-            self._emit_scan(result)
-        else:
-            self._reject(result)
-
-    def _reject(self, rejection: Rejection) -> None:
-        self.counters.rejected[rejection.reason] += 1
-        self._set_state(self.state, rejection.message)

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from device_drivers.base import Scan
+from device_drivers.base import Scan, Scanner
 from floor_app.domain.symbology import Symbology, split_aim
 
 SEPARATORS = frozenset("\x1d\x1e\x04")
@@ -146,3 +146,26 @@ class ScannerCounters:
         for reason in RejectReason:
             out[f"rejected_{reason.value}"] = self.rejected[reason]
         return out
+
+
+class RuledScanner(Scanner):
+    """A scanner whose frames pass :class:`ScanRules`: a good frame becomes a scan, a bad one
+    is counted and recorded as the last error (never a scan, never an exception)."""
+
+    rules: ScanRules
+    counters: ScannerCounters
+
+    def _deliver(self, item: bytes | Rejection) -> None:
+        if isinstance(item, Rejection):
+            self._reject(item)
+            return
+        result = self.rules.check_bytes(item, self.name)
+        if isinstance(result, Scan):
+            self.counters.scans += 1
+            self._emit_scan(result)
+        else:
+            self._reject(result)
+
+    def _reject(self, rejection: Rejection) -> None:
+        self.counters.rejected[rejection.reason] += 1
+        self._set_state(self.state, rejection.message)

@@ -29,9 +29,15 @@ import time
 import serial
 
 from device_drivers.backoff import Backoff
-from device_drivers.base import Scan, Scanner, ScannerState
+from device_drivers.base import ScannerState
 from device_drivers.config import SerialScannerConfig, Suffix
-from device_drivers.scan_rules import Rejection, RejectReason, ScannerCounters, ScanRules
+from device_drivers.scan_rules import (
+    Rejection,
+    RejectReason,
+    RuledScanner,
+    ScannerCounters,
+    ScanRules,
+)
 from device_drivers.serial_port import open_serial
 
 SUFFIX_BYTES: dict[Suffix, bytes] = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n", "TAB": b"\t"}
@@ -122,7 +128,7 @@ class SerialFramer:
         return Rejection(RejectReason.PARTIAL, f"{size} bytes without suffix, then {why}", head)
 
 
-class SerialScanner(Scanner):
+class SerialScanner(RuledScanner):
     """A serial barcode scanner read by a thread of its own; see the module docstring."""
 
     def __init__(self, config: SerialScannerConfig) -> None:
@@ -219,18 +225,3 @@ class SerialScanner(Scanner):
                 expired = framer.expire(now)
                 if expired is not None:
                     self._reject(expired)
-
-    def _deliver(self, item: bytes | Rejection) -> None:
-        if isinstance(item, Rejection):
-            self._reject(item)
-            return
-        result = self.rules.check_bytes(item, self.name)
-        if isinstance(result, Scan):
-            self.counters.scans += 1
-            self._emit_scan(result)
-        else:
-            self._reject(result)
-
-    def _reject(self, rejection: Rejection) -> None:
-        self.counters.rejected[rejection.reason] += 1
-        self._set_state(self.state, rejection.message)
