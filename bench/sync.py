@@ -12,33 +12,33 @@ JSON object with:
 * ``live_p50_ms``, ``live_p99_ms``: one event committed every 20 ms (50/s); the time from
   the local commit returning to the hub's ack being recorded on the device (goal: p99 under
   20 ms on loopback);
-* ``hub_pg_events_per_s``: the hub's apply rate on PostgreSQL with 100 simulated devices,
-  from the hub's own benchmark hook when it has one, else null.
+* ``hub_pg_events_per_s``: the hub's apply rate on PostgreSQL with 100 simulated devices
+  (:func:`sync.hub.bench_apply_rate`; null, with ``hub_pg_note``, when PostgreSQL is not
+  reachable).
 
-The hub is the real one (``sync.hub``) when it can be started in-process; otherwise a
-stand-in responder (validates each batch, records it in a SQLite inbox in one transaction,
-acks) is used and ``hub`` says so: figures against the stand-in are not the hub's figures.
+The drain and the live latency run against the real hub in its own process, as it is
+deployed: ``floor-hub run --demo`` on a SQLite file (WAL, ``synchronous=FULL``) connected to
+the bench's broker. The bench process holds only the devices' side (store and sync agent),
+so the two do not share one interpreter lock. ``hub_summary`` is the hub's closing line
+(batches, events applied, duplicates, gaps).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -46,18 +46,12 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from floor_app.domain.events import PickConfirmed
 from floor_app.store import Store
 from sync.device import SyncAgent, SyncSettings, parse_broker_url
-from sync.protocol import Ack, EventBatch, ProtocolError, Topics, decode, encode, parse_topic
+from sync.protocol import Topics
 
 SITE = "dc1"
 DEVICE = "hh-01"
 LIVE_DEVICE = "hh-02"
 MOSQUITTO = os.environ.get("FLOOR_MOSQUITTO", "/usr/sbin/mosquitto")
-
-
-class HubHandle(Protocol):
-    """What the bench needs from a hub: it runs until stopped."""
-
-    def stop(self) -> None: ...
 
 
 # -- a broker of our own ----------------------------------------------------------------
@@ -102,91 +96,98 @@ class Broker:
 # -- the hub ----------------------------------------------------------------------------
 
 
-class StandInHub:
-    """Validates each batch, records (device, seq) in a SQLite inbox in one transaction, acks.
+class HubProcess:
+    """``floor-hub run --demo`` on a SQLite file, in its own process, as deployed.
 
-    Used only when the real hub cannot be started in-process; reported as such.
+    The hub says ``READY=1`` on ``$NOTIFY_SOCKET`` (the sd_notify protocol it speaks to
+    systemd) once it is connected and subscribed; the bench listens on a socket of its own
+    and starts measuring only then. The demo site registers the bench's devices (``hh-01``,
+    ``hh-02``); allocation is off, as nothing here needs tasks.
     """
 
-    def __init__(self, broker_url: str, db: Path) -> None:
-        self.topics = Topics(SITE)
-        self.db = sqlite3.connect(db, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute(
-            "CREATE TABLE inbox (device TEXT, seq INTEGER, event_id TEXT, type TEXT, payload TEXT,"
-            " PRIMARY KEY (device, seq))"
-        )
-        self.last: dict[str, int] = {}
-        address = parse_broker_url(broker_url)
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id="bench-stand-in-hub",
-            protocol=MQTTProtocolVersion.MQTTv5,
-        )
-        self.client.on_message = self._on_message
-        self.client.connect(address.host, address.port)
-        self.client.subscribe(f"{self.topics.base}/dev/+/evt", qos=1)
-        self.client.loop_start()
-        time.sleep(0.3)
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+    def __init__(self, broker_url: str, folder: Path, timeout: float = 60.0) -> None:
+        self.db_url = f"sqlite:///{folder / 'hub.db'}"
+        self.log_path = folder / "hub.log"
+        notify_path = folder / "hub-notify.sock"
+        self._notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._notify.bind(str(notify_path))
+        env = {**os.environ, "NOTIFY_SOCKET": str(notify_path)}
+        env.pop("WATCHDOG_USEC", None)
+        command = [
+            *hub_command(),
+            "run",
+            "--demo",
+            "--db",
+            self.db_url,
+            "--broker",
+            broker_url,
+            "--site",
+            SITE,
+            "--allocate-every",
+            "0",
+            "--metrics-port",
+            "-1",
+        ]
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            device = parse_topic(msg.topic).device_id or ""
-            batch = decode(EventBatch, bytes(msg.payload))
-        except ProtocolError:
-            return
-        last = self.last.get(device, 0)
-        fresh = [e for e in batch.events if e.seq > last]
-        if fresh and fresh[0].seq == last + 1:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "INSERT INTO inbox VALUES (?, ?, ?, ?, ?)",
-                [(device, e.seq, e.event_id, e.type, json.dumps(e.payload)) for e in fresh],
-            )
-            self.db.execute("COMMIT")
-            last = fresh[-1].seq
-            self.last[device] = last
-        client.publish(
-            self.topics.ack(device), encode(Ack(device_id=device, up_to_seq=last)), qos=1
-        )
+            self._wait_ready(timeout)
+        except RuntimeError:
+            self.proc.kill()
+            self.proc.wait()
+            self._notify.close()
+            raise
 
-    def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-        self.db.close()
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        self._notify.settimeout(0.2)
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"floor-hub exited with status {self.proc.returncode}: {self.log_tail()}"
+                )
+            try:
+                message = self._notify.recv(4096).decode(errors="replace")
+            except TimeoutError:
+                continue
+            if "READY=1" in message.splitlines():
+                return
+        raise RuntimeError(f"floor-hub was not ready within {timeout:.0f}s: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        """The end of the hub's output, for error messages."""
+        text = self.log_path.read_text(errors="replace").strip()
+        return text[-1500:] or "(no output)"
+
+    def stop(self) -> str:
+        """SIGTERM, as systemd stops it; the hub's closing line (batches, events applied)."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"floor-hub did not stop within 30s: {self.log_tail()}") from None
+        finally:
+            self._notify.close()
+        if code != 0:
+            raise RuntimeError(f"floor-hub exited with status {code}: {self.log_tail()}")
+        lines = [ln for ln in self.log_tail().splitlines() if "stopped after" in ln]
+        return lines[-1].removeprefix("floor-hub: ") if lines else ""
 
 
-def start_hub(broker_url: str, folder: Path) -> tuple[HubHandle, str]:
-    """The real hub on SQLite if ``sync.hub`` offers an in-process start, else the stand-in."""
-    try:
-        hub_module = importlib.import_module("sync.hub")
-        start: Callable[..., HubHandle] | None = getattr(hub_module, "start_in_process", None)
-        if start is not None:
-            handle = start(
-                db_url=f"sqlite:///{folder / 'hub.db'}",
-                broker_url=broker_url,
-                site=SITE,
-                devices=[DEVICE],
-            )
-            return handle, "sync.hub"
-        reason = "sync.hub has no start_in_process()"
-    except ImportError as exc:
-        reason = f"sync.hub is not available ({exc})"
-    return StandInHub(broker_url, folder / "stand-in-hub.db"), f"stand-in responder: {reason}"
+def hub_command() -> list[str]:
+    """``floor-hub`` next to this Python, else ``python -m sync.hub``."""
+    exe = Path(sys.executable).with_name("floor-hub")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "sync.hub"]
 
 
 def hub_pg_rate(devices: int) -> tuple[float | None, str]:
-    """The hub's own apply-rate measurement on PostgreSQL, if it offers one."""
+    """The hub's own apply-rate measurement on PostgreSQL (:func:`sync.hub.bench_apply_rate`)."""
+    from sync.hub import bench_apply_rate
+
     try:
-        hub_module = importlib.import_module("sync.hub")
-    except ImportError as exc:
-        return None, f"sync.hub is not available ({exc})"
-    measure = getattr(hub_module, "bench_apply_rate", None)
-    if measure is None:
-        return None, "sync.hub has no bench_apply_rate()"
-    try:
-        rate = float(measure(devices=devices, db_url=os.environ.get("FLOOR_BENCH_PG_URL")))
+        rate = bench_apply_rate(devices=devices, db_url=os.environ.get("FLOOR_BENCH_PG_URL"))
     except Exception as exc:  # PostgreSQL not reachable ...
         return None, f"hub apply-rate benchmark failed: {exc}"
     return rate, ""
@@ -367,14 +368,14 @@ def main(argv: list[str]) -> int:
         folder = Path(tmp)
         broker = Broker(folder)
         try:
-            hub, hub_name = start_hub(broker.url, folder)
+            hub = HubProcess(broker.url, folder)
             try:
                 drain_seconds, drain_rate = measure_drain(broker.url, folder, args.events)
                 live_p50, live_p99, live_max = measure_live(
                     broker.url, folder, args.live_events, args.live_rate
                 )
             finally:
-                hub.stop()
+                hub_summary = hub.stop()
             plain = measure_plain_paho(broker.url, args.events)
         finally:
             broker.stop()
@@ -392,7 +393,8 @@ def main(argv: list[str]) -> int:
         "live_p99_ms": round(live_p99, 2),
         "live_max_ms": round(live_max, 2),
         "hub_pg_events_per_s": round(pg_rate, 1) if pg_rate is not None else None,
-        "hub": hub_name,
+        "hub": "floor-hub run (own process, SQLite)",
+        "hub_summary": hub_summary,
         "hub_pg_note": pg_note,
     }
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
