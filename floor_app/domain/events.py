@@ -199,6 +199,77 @@ class TaskReassigned(DomainEvent):
     task_version: int
 
 
+@dataclass(frozen=True, slots=True)
+class StockMoved(DomainEvent):
+    """Units of a SKU were taken from one place and put at a storage location.
+
+    ``from_location`` is a storage location (replenishment: the reserve) or another place
+    (a tote, a station, the returns desk) that holds no counted stock. ``task`` is the
+    stock task it serves ("" for a move without one). ``lot`` travels with the units.
+    """
+
+    TYPE: ClassVar[str] = "stock.moved"
+    task: str
+    sku: str
+    from_location: str
+    to_location: str
+    qty: int
+    reason: str
+    user: str
+    lot: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StockCounted(DomainEvent):
+    """A user counted a SKU at a location (blind: the device did not show what to expect)."""
+
+    TYPE: ClassVar[str] = "stock.counted"
+    task: str
+    location: str
+    sku: str
+    counted: int
+    user: str
+    attempt: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StockTaskClosed(DomainEvent):
+    """A stock task was finished with less than asked (source empty, damaged ...)."""
+
+    TYPE: ClassVar[str] = "stock_task.closed"
+    task: str
+    reason: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnReceived(DomainEvent):
+    """A returned unit was received, graded and put at ``to_location`` (storage or quarantine)."""
+
+    TYPE: ClassVar[str] = "return.received"
+    return_id: str
+    order: str
+    sku: str
+    qty: int
+    grade: str
+    to_location: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierChanged(DomainEvent):
+    """A packer changed the carrier service the hub chose for an order (with a reason)."""
+
+    TYPE: ClassVar[str] = "order.carrier_changed"
+    KIND: ClassVar[EventKind] = "claim"
+    order: str
+    carrier: str
+    service: str
+    reason: str
+    user: str
+    order_version: int
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.TYPE: cls
     for cls in (
@@ -216,6 +287,11 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ShortApproved,
         HoldReleased,
         TaskReassigned,
+        StockMoved,
+        StockCounted,
+        StockTaskClosed,
+        ReturnReceived,
+        CarrierChanged,
     )
 }
 

@@ -9,6 +9,7 @@
     floor-hub register DEVICE --role picker|packer|supervisor [--station S] [--zones A,B]
     floor-hub cancel ORDER --reason TEXT
     floor-hub allocate [--db URL]
+    floor-hub stock check [--db URL] [--json]
     floor-hub provision | revoke | broker-cert | crl | devices   (sync.provisioning)
 
 ``--db`` is a SQLAlchemy URL (``sqlite:///FILE``, ``postgresql://USER@HOST/DB``) or a file
@@ -50,6 +51,7 @@ from .service import Hub, HubSettings, crash_probability
 from .setup import load_demo, open_database
 from .site_data import DEVICE_ROLES, register_device
 from .stats import hub_stats
+from .stock_cli import register as register_stock
 
 log = logging.getLogger("floor.hub")
 
@@ -126,6 +128,7 @@ def parser() -> argparse.ArgumentParser:
     alloc = sub.add_parser("allocate", help="run one allocation pass")
     _common(alloc)
     register_provisioning(sub)
+    register_stock(sub)
     return p
 
 
@@ -138,18 +141,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser().print_help()
         return 2
-    if getattr(args, "func", None) is not None:  # a provisioning subcommand
-        code: int = args.func(args)
-        return code
     if args.command == "run" and args.log_json:
         setup_logging("floor-hub", "info" if args.verbose else "warning", json=True, site=args.site)
     else:
         logging.basicConfig(
-            level=logging.INFO if args.verbose else logging.WARNING,
+            level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
             format="%(asctime)s %(name)s %(message)s",
             stream=sys.stderr,
         )
     try:
+        if getattr(args, "func", None) is not None:  # a provisioning or stock subcommand
+            code: int = args.func(args)
+            return code
         return COMMANDS[args.command](args)
     except HubError as exc:
         print(f"floor-hub: {exc}", file=sys.stderr)

@@ -150,25 +150,26 @@ def update_rows(
     rows: Sequence[dict[str, Any]],
     *,
     changes: dict[str, Change] | None = None,
-) -> None:
-    """Update the rows named by ``keys`` (primary key columns) with the other values.
+) -> int:
+    """Update the rows named by ``keys`` (primary key columns) with the other values; how
+    many rows matched.
 
     ``rows`` are dicts with the key columns and the columns to set, all with the same keys;
     ``changes`` may say a column is added to (or taken from) instead of set.
     """
     if not rows:
-        return
+        return 0
     changes = changes or {}
     names = tuple(n for n in rows[0] if n not in keys)
     how = tuple(changes.get(n, Change.SET) for n in names)
     if conn.dialect.name != "postgresql":
         stmt = _core_update(table, tuple(keys), names, how)
-        conn.execute(
+        result = conn.execute(
             stmt,
             [{**{f"k_{k}": r[k] for k in keys}, **{f"v_{n}": r[n] for n in names}} for r in rows],
         )
-        return
+        return int(result.rowcount)
     ordered = (*keys, *names)
     types = tuple(_pg_type(conn, table, n) for n in ordered)
     sql = _update_sql(table, tuple(keys), names, types, how)
-    conn.exec_driver_sql(sql, _columns(rows, ordered))
+    return int(conn.exec_driver_sql(sql, _columns(rows, ordered)).rowcount)

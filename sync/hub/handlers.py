@@ -44,6 +44,7 @@ from floor_app.domain.events import (
 )
 from floor_app.domain.order import OrderLine, OrderState
 from floor_app.domain.picking import TASK_TRANSITIONS, ShortReason, TaskState
+from floor_app.domain.stockwork import StockReason
 from sync.protocol import (
     EventEnvelope,
     OrderCancelled,
@@ -65,7 +66,7 @@ from .repositories import (
     save_tasks,
 )
 from .rules import advance, fully_picked_clean, order_claim_refusal, task_claim_refusal
-from .stock import StockChanges, add_reservations, reserve_units
+from .stock import Cause, StockChanges, add_reservations, reserve_units
 from .tables import (
     DeviceRow,
     LabelJobRow,
@@ -178,6 +179,14 @@ class BatchWork:
     def apply(self, env: EventEnvelope) -> Outcome:
         """Apply one event; domain errors become a rejection with the reason."""
         self.seq = env.seq
+        self.stock.now = self.now
+        self.stock.cause = Cause(
+            env.type,
+            self.device_id,
+            env.seq,
+            str(env.payload.get("task") or env.order_id or ""),
+            str(env.payload.get("user") or ""),
+        )
         handler = HANDLERS.get(env.type)
         if handler is None:  # pragma: no cover - the envelope only admits known types
             return Outcome.rejected(f"the hub has no handler for {env.type}")
@@ -270,7 +279,7 @@ class BatchWork:
         else:
             line.picked += ev.qty
             self._renew(task)
-        self.stock.move(ev.location, ev.sku, -ev.qty)
+        self.stock.move(ev.location, ev.sku, -ev.qty, StockReason.PICK)
         rec = self.orders.get(ev.order)
         if rec is None:
             notes.append(f"order {ev.order} is not known to the hub")
@@ -312,7 +321,7 @@ class BatchWork:
         if line is not None:
             line.picked = max(0, line.picked - ev.qty)
             self._renew(task)
-        self.stock.move(ev.location, ev.sku, ev.qty)
+        self.stock.move(ev.location, ev.sku, ev.qty, StockReason.UNDO)
         rec = self.orders.get(ev.order)
         if rec is None:
             return Outcome.applied(f"order {ev.order} is not known to the hub")
@@ -344,7 +353,7 @@ class BatchWork:
             line.short_reason = reason
             self._renew(task)
         # the units are not where the stock said: take them off (on hand and promised)
-        self.stock.move(ev.location, ev.sku, -ev.qty)
+        self.stock.move(ev.location, ev.sku, -ev.qty, StockReason.SHORT)
         rec = self.orders.get(ev.order)
         shortage: dict[str, Any] = {
             "order_id": ev.order,

@@ -24,6 +24,7 @@ from .tables import (
     OrderRow,
     PushStreamRow,
     SkuRow,
+    StockLedgerRow,
     StockRow,
     UserRow,
     table_of,
@@ -33,6 +34,7 @@ META = table_of(HubMetaRow)
 SKUS = table_of(SkuRow)
 LOCATIONS = table_of(LocationRow)
 STOCK = table_of(StockRow)
+LEDGER = table_of(StockLedgerRow)
 USERS = table_of(UserRow)
 CARTONS = table_of(CartonRow)
 DEVICES = table_of(DeviceRow)
@@ -136,10 +138,27 @@ def add_locations(conn: Connection, locations: Iterable[Location]) -> int:
 
 
 def add_stock(conn: Connection, records: Iterable[tuple[str, str, int]]) -> int:
-    """Insert (location, sku, qty) stock rows; how many."""
+    """Insert (location, sku, qty) stock rows, each a baseline in the stock ledger; how many."""
+    now = time.time()
     rows = [{"location": loc, "sku": sku, "qty": qty, "reserved": 0} for loc, sku, qty in records]
     if rows:
-        conn.execute(insert(STOCK), rows)
+        conn.execute(insert(STOCK), [{**r, "received_at": now} for r in rows])
+        conn.execute(
+            insert(LEDGER),
+            [
+                {
+                    "location": r["location"],
+                    "sku": r["sku"],
+                    "kind": "load",
+                    "delta": r["qty"],
+                    "qty": r["qty"],
+                    "reason": "load",
+                    "ref": "site data",
+                    "at": now,
+                }
+                for r in rows
+            ],
+        )
     return len(rows)
 
 

@@ -11,7 +11,10 @@ allocators can never both take the last units. Rows are taken in one global orde
 then pick faces before reserve, then location code), so allocators never deadlock.
 
 Physical facts (picks, shortages, returns) change stock with arithmetic updates collected
-in :class:`StockChanges` and written once per transaction, sorted.
+in :class:`StockChanges` and written once per transaction, sorted. Every change of on-hand
+units is also written to the stock ledger with its cause (the device and sequence of the
+event, or a count or load that sets a new baseline): ``floor-hub stock check``
+(:mod:`sync.hub.stock_check`) replays it against the stock table and the inbox.
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, and_, case, delete, insert, select, text, update
 
-from .bulk import Change, update_rows
+from .bulk import Change, insert_rows, update_rows
 from .repositories import OrderRecord
-from .tables import LocationRow, ReservationRow, StockRow, table_of
+from .tables import LocationRow, ReservationRow, StockLedgerRow, StockRow, table_of
 
 STOCK = table_of(StockRow)
 LOCATIONS = table_of(LocationRow)
 RESERVATIONS = table_of(ReservationRow)
+LEDGER = table_of(StockLedgerRow)
 
 _TAKE = text(
     "UPDATE stock SET reserved = reserved + :n "
@@ -187,17 +191,54 @@ def release_order(conn: Connection, rec: OrderRecord, changes: StockChanges) -> 
     return released
 
 
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Why on-hand stock changes: the event (type, device, sequence) or the hub's own act."""
+
+    event_type: str = ""
+    device_id: str = ""
+    seq: int | None = None
+    ref: str = ""
+    user: str = ""
+
+
 @dataclass
 class StockChanges:
-    """Arithmetic stock changes of one transaction, written sorted at the end."""
+    """Arithmetic stock changes of one transaction, written sorted at the end.
+
+    ``cause`` is the event being applied: every :meth:`move` is written to the ledger with
+    it (the batch sets it before each event).
+    """
 
     on_hand: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     reserved: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     consumed: dict[tuple[str, int, str], int] = field(default_factory=lambda: defaultdict(int))
+    ledger: list[dict[str, object]] = field(default_factory=list)
+    cause: Cause = field(default_factory=Cause)
+    now: float = 0.0
 
-    def move(self, location: str, sku: str, delta: int) -> None:
+    def move(self, location: str, sku: str, delta: int, reason: str) -> None:
         """Units physically added (positive) or taken (negative) at ``location``."""
+        if not delta:
+            return
         self.on_hand[(location, sku)] += delta
+        c = self.cause
+        self.ledger.append(
+            {
+                "location": location,
+                "sku": sku,
+                "kind": "event",
+                "delta": delta,
+                "qty": None,
+                "reason": reason,
+                "event_type": c.event_type,
+                "device_id": c.device_id,
+                "seq": c.seq,
+                "ref": c.ref[:64],
+                "user": c.user[:64],
+                "at": self.now,
+            }
+        )
 
     def reserve(self, location: str, sku: str, delta: int) -> None:
         """Change the units reserved at ``location`` (never below zero when written)."""
@@ -208,7 +249,7 @@ class StockChanges:
         self.consumed[(order_id, line_no, location)] += qty
 
     def flush(self, conn: Connection) -> None:
-        """Write the changes (stock rows sorted by location and SKU)."""
+        """Write the changes (stock rows sorted by location and SKU) and the ledger."""
         rows = [
             {
                 "location": loc,
@@ -219,13 +260,15 @@ class StockChanges:
             for loc, sku in sorted(set(self.on_hand) | set(self.reserved))
             if self.on_hand.get((loc, sku), 0) or self.reserved.get((loc, sku), 0)
         ]
-        update_rows(
+        matched = update_rows(
             conn,
             STOCK,
             ("location", "sku"),
             rows,
             changes={"qty": Change.ADD, "reserved": Change.ADD_NOT_BELOW_ZERO},
         )
+        if matched < len(rows):
+            _insert_missing(conn, rows)
         consumed = [
             {"order_id": o, "line_no": ln, "location": loc, "qty": n}
             for (o, ln, loc), n in sorted(self.consumed.items())
@@ -238,9 +281,85 @@ class StockChanges:
             consumed,
             changes={"qty": Change.SUBTRACT_NOT_BELOW_ZERO},
         )
+        insert_rows(conn, LEDGER, self.ledger)
         self.on_hand.clear()
         self.reserved.clear()
         self.consumed.clear()
+        self.ledger.clear()
+
+
+def _insert_missing(conn: Connection, rows: list[dict[str, object]]) -> None:
+    """Create the stock rows an update found missing (units put where none were before).
+
+    Only on-hand changes create a row; its reservation starts at zero.
+    """
+    keys = {(str(r["location"]), str(r["sku"])) for r in rows}
+    existing = {
+        (r.location, r.sku)
+        for r in conn.execute(
+            select(STOCK.c.location, STOCK.c.sku).where(
+                STOCK.c.location.in_(sorted({k[0] for k in keys}))
+            )
+        )
+    }
+    missing = [
+        {"location": r["location"], "sku": r["sku"], "qty": r["qty"], "reserved": 0}
+        for r in rows
+        if (r["location"], r["sku"]) not in existing
+    ]
+    insert_rows(conn, STOCK, missing)
+
+
+def set_baseline(
+    conn: Connection,
+    location: str,
+    sku: str,
+    qty: int,
+    *,
+    kind: str,
+    reason: str,
+    now: float,
+    cause: Cause | None = None,
+) -> int:
+    """Make ``qty`` the on-hand of ``sku`` at ``location`` (a count or a load) and write it
+    to the ledger as a baseline; the change from what the hub held (locks the row)."""
+    if qty < 0:
+        raise ValueError(f"stock cannot be set below zero ({qty} at {location})")
+    held = conn.execute(
+        select(STOCK.c.qty)
+        .where(STOCK.c.location == location)
+        .where(STOCK.c.sku == sku)
+        .with_for_update()
+    ).scalar()
+    if held is None:
+        conn.execute(insert(STOCK).values(location=location, sku=sku, qty=qty, reserved=0))
+        before = 0
+    else:
+        before = int(held)
+        conn.execute(
+            update(STOCK)
+            .where(STOCK.c.location == location)
+            .where(STOCK.c.sku == sku)
+            .values(qty=qty)
+        )
+    c = cause or Cause()
+    conn.execute(
+        insert(LEDGER).values(
+            location=location,
+            sku=sku,
+            kind=kind,
+            delta=qty - before,
+            qty=qty,
+            reason=reason,
+            event_type=c.event_type,
+            device_id=c.device_id,
+            seq=c.seq,
+            ref=c.ref[:64],
+            user=c.user[:64],
+            at=now,
+        )
+    )
+    return qty - before
 
 
 def stock_of(conn: Connection, sku: str) -> dict[str, tuple[int, int]]:

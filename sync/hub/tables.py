@@ -103,6 +103,23 @@ class StockRow(HubBase):
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     qty: Mapped[int]
     reserved: Mapped[int] = mapped_column(default=0)
+    #: The lot held here ("" when the SKU is not lot-tracked); one lot per location and SKU.
+    lot: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    #: Best-before of that lot, ISO date ("" when none); replenishment takes the earliest.
+    expiry: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    #: When the units arrived here (first in, first out among equal expiries).
+    received_at: Mapped[float | None]
+
+
+class PickFaceRow(HubBase):
+    """A pick face of a SKU with its replenishment levels (``min_qty`` triggers a refill
+    from reserve up to ``max_qty``)."""
+
+    __tablename__ = "pick_faces"
+    location: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    min_qty: Mapped[int]
+    max_qty: Mapped[int]
 
 
 class UserRow(HubBase):
@@ -395,6 +412,125 @@ class ReturnTaskRow(HubBase):
     state: Mapped[str] = mapped_column(String(16), default="open")
     device_id: Mapped[str] = mapped_column(String(64), default="")
     seq: Mapped[int | None]
+    at: Mapped[float]
+
+
+# -- stock work: replenishment, put-away, counts, returns, the ledger ----------------------
+
+
+class StockTaskRow(HubBase):
+    """A stock task (:class:`floor_app.domain.stockwork.StockTask`) and its lease.
+
+    ``expected`` is what a count should find (kept here, never sent to the device: counts
+    are blind). ``origin`` says what created it (``min_level``, ``urgent``, ``cancelled``,
+    ``shortage``, ``abc``, ``manual``, ``recount``) and ``origin_ref`` the row it came from.
+    """
+
+    __tablename__ = "stock_tasks"
+    __table_args__ = (
+        Index("ix_stock_tasks_state", "state"),
+        Index("ix_stock_tasks_open_work", "kind", "to_location", "sku"),
+    )
+    task_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    sku: Mapped[str] = mapped_column(String(64), default="")
+    gtin: Mapped[str] = mapped_column(String(14), default="")
+    from_location: Mapped[str] = mapped_column(String(64), default="")
+    to_location: Mapped[str] = mapped_column(String(32), default="")
+    qty: Mapped[int] = mapped_column(default=0)
+    moved: Mapped[int] = mapped_column(default=0)
+    lot: Mapped[str] = mapped_column(String(32), default="")
+    expiry: Mapped[str] = mapped_column(String(10), default="")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority: Mapped[int] = mapped_column(default=5)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(16), default="manual")
+    origin_ref: Mapped[str] = mapped_column(String(64), default="")
+    attempt: Mapped[int] = mapped_column(default=1)
+    not_user: Mapped[str] = mapped_column(String(64), default="")
+    expected: Mapped[int | None]
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    lease_device: Mapped[str | None] = mapped_column(String(64), index=True)
+    lease_expires_at: Mapped[float | None]
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[float]
+    updated_at: Mapped[float]
+
+
+class StockLedgerRow(HubBase):
+    """Every change of on-hand stock, written in the transaction that made it.
+
+    ``kind`` is ``event`` (a device's fact: ``device_id``/``seq`` name its inbox row),
+    ``count`` (``qty`` becomes the new on-hand: a baseline for ``floor-hub stock check``),
+    or ``load`` (stock loaded by the site: also a baseline). ``delta`` is the change; for a
+    baseline it is the difference from what the hub held before.
+    """
+
+    __tablename__ = "stock_ledger"
+    __table_args__ = (Index("ix_stock_ledger_place", "location", "sku", "id"),)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    location: Mapped[str] = mapped_column(String(32))
+    sku: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    delta: Mapped[int]
+    qty: Mapped[int | None]  # the new on-hand, for baselines
+    reason: Mapped[str] = mapped_column(String(16))
+    event_type: Mapped[str] = mapped_column(String(40), default="")
+    device_id: Mapped[str] = mapped_column(String(64), default="")
+    seq: Mapped[int | None]
+    ref: Mapped[str] = mapped_column(String(64), default="")
+    user: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[float]
+
+
+class StockCountRow(HubBase):
+    """One count result: what the hub expected, what was counted, and what was decided."""
+
+    __tablename__ = "stock_counts"
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(String(32), index=True)
+    location: Mapped[str] = mapped_column(String(32))
+    sku: Mapped[str] = mapped_column(String(64))
+    expected: Mapped[int]
+    counted: Mapped[int]
+    attempt: Mapped[int]
+    user: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # match, recount, adjusted
+    device_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int]
+    at: Mapped[float]
+
+
+class ReturnReceiptRow(HubBase):
+    """Units of an order received back, graded and placed (storage or quarantine)."""
+
+    __tablename__ = "return_receipts"
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    return_id: Mapped[str] = mapped_column(String(40), index=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    qty: Mapped[int]
+    grade: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(String(32))
+    user: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int]
+    at: Mapped[float]
+
+
+class CarrierChoiceRow(HubBase):
+    """Each carrier service chosen for an order: by the hub's rules or changed by a user."""
+
+    __tablename__ = "carrier_choices"
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    carrier: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str] = mapped_column(String(32))
+    cost: Mapped[float | None]
+    rule: Mapped[str] = mapped_column(String(64), default="")
+    chosen_by: Mapped[str] = mapped_column(String(64))  # "hub" or a user id
+    reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[float]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from floor_app.domain.events import (
     EVENT_TYPES,
+    CarrierChanged,
     DomainEvent,
     HoldReleased,
     LabelConfirmed,
@@ -16,8 +17,12 @@ from floor_app.domain.events import (
     PackCompleted,
     PickConfirmed,
     PickUndone,
+    ReturnReceived,
     ShortApproved,
     ShortReported,
+    StockCounted,
+    StockMoved,
+    StockTaskClosed,
     TaskCompleted,
     TaskReassigned,
     TaskStarted,
@@ -43,8 +48,13 @@ SAMPLES: list[DomainEvent] = [
     ShortApproved("SO-100001", "grace", 5),
     HoldReleased("SO-100001", "grace", 8),
     TaskReassigned("PT-1", "sam", "grace", 4),
+    StockMoved("ST-1", "SKU-1", "R01-01-1A", "A01-01-1A", 12, "replenish", "alice", "LOT7"),
+    StockCounted("ST-2", "A01-01-1A", "SKU-1", 9, "alice", 2),
+    StockTaskClosed("ST-1", "source empty", "alice"),
+    ReturnReceived("RT-1", "SO-100001", "SKU-1", 1, "resaleable", "A01-01-1A", "rita"),
+    CarrierChanged("SO-100001", "DPD", "express", "promised tomorrow", "ben", 9),
 ]
-CLAIMS = {TaskStarted, OrderHeld, ShortApproved, HoldReleased, TaskReassigned}
+CLAIMS = {TaskStarted, OrderHeld, ShortApproved, HoldReleased, TaskReassigned, CarrierChanged}
 
 
 def test_samples_cover_every_event_type() -> None:

@@ -1,0 +1,145 @@
+"""Stock work on the floor: replenishment, put-away, cycle counts and returns.
+
+A :class:`StockTask` is one piece of stock work the hub gives a device: move units from a
+source to a destination (``replenish``: reserve to pick face; ``putaway``: tote, station
+or returns desk back to a storage location), or count a location (``count``, blind: the
+expected quantity never reaches the device). Every unit that changes place on the floor is
+one :class:`floor_app.domain.events.StockMoved` (or a count, or a received return) so the
+hub applies it exactly once, in the transaction of its inbox row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import DomainError, IllegalTransition, QuantityError
+
+
+class StockTaskKind(StrEnum):
+    """What a stock task asks for."""
+
+    REPLENISH = "replenish"
+    PUTAWAY = "putaway"
+    COUNT = "count"
+
+
+class StockTaskState(StrEnum):
+    """Where a stock task is (the same life as a pick task)."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+STOCK_TASK_TRANSITIONS: dict[StockTaskState, frozenset[StockTaskState]] = {
+    StockTaskState.OPEN: frozenset({StockTaskState.ASSIGNED, StockTaskState.CANCELLED}),
+    StockTaskState.ASSIGNED: frozenset(
+        {
+            StockTaskState.IN_PROGRESS,
+            StockTaskState.OPEN,
+            StockTaskState.DONE,
+            StockTaskState.CANCELLED,
+        }
+    ),
+    StockTaskState.IN_PROGRESS: frozenset(
+        {StockTaskState.DONE, StockTaskState.ASSIGNED, StockTaskState.CANCELLED}
+    ),
+    StockTaskState.DONE: frozenset(),
+    StockTaskState.CANCELLED: frozenset(),
+}
+
+
+class ReturnGrade(StrEnum):
+    """How a returned item was judged at the returns desk."""
+
+    RESALEABLE = "resaleable"
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+
+
+class StockReason(StrEnum):
+    """The cause of a stock change (ledger and exceptions)."""
+
+    PICK = "pick"
+    UNDO = "undo"
+    SHORT = "short"
+    REPLENISH = "replenish"
+    PUTAWAY = "putaway"
+    RETURN = "return"
+    QUARANTINE = "quarantine"
+    COUNT = "count"
+    LOAD = "load"
+
+
+@dataclass(slots=True)
+class StockTask:
+    """One piece of stock work.
+
+    ``qty`` is what to move (0 for a count); ``moved`` counts units confirmed at the
+    destination. ``from_location`` may be a place that is not a storage location (a tote,
+    a station, the returns desk) for put-away. ``lot`` and ``expiry`` (ISO date or "") are
+    those of the source stock and travel with the units. ``sku`` is "" for a count of
+    everything at a location. ``attempt`` is 1 for a first count, 2 for a recount (which
+    must be done by another user than ``not_user``).
+    """
+
+    task_id: str
+    kind: StockTaskKind
+    sku: str
+    gtin: str
+    from_location: str
+    to_location: str
+    qty: int = 0
+    moved: int = 0
+    lot: str = ""
+    expiry: str = ""
+    urgent: bool = False
+    reason: str = ""
+    state: StockTaskState = StockTaskState.ASSIGNED
+    version: int = 1
+    assigned_to: str | None = None
+    attempt: int = 1
+    not_user: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.qty < 0 or self.moved < 0:
+            raise QuantityError(f"stock task {self.task_id}: quantities cannot be negative")
+        if self.kind is not StockTaskKind.COUNT and self.qty <= 0:
+            raise QuantityError(f"stock task {self.task_id}: a move needs a positive quantity")
+        if self.kind is StockTaskKind.COUNT and not self.from_location:
+            raise DomainError(f"count task {self.task_id} names no location")
+
+    @property
+    def open_qty(self) -> int:
+        """Units still to move (0 for a count)."""
+        return max(0, self.qty - self.moved)
+
+    @property
+    def is_open(self) -> bool:
+        """True while the task still has work."""
+        return self.state not in (StockTaskState.DONE, StockTaskState.CANCELLED)
+
+    def move_to(self, target: StockTaskState) -> None:
+        """Change state along :data:`STOCK_TASK_TRANSITIONS` (bumps ``version``)."""
+        if target == self.state:
+            return
+        if target not in STOCK_TASK_TRANSITIONS[self.state]:
+            raise IllegalTransition(
+                f"stock task {self.task_id}: cannot go from {self.state} to {target}"
+            )
+        self.state = target
+        self.version += 1
+
+    def confirm_move(self, qty: int) -> None:
+        """Record ``qty`` units placed at the destination (never more than open)."""
+        if qty <= 0:
+            raise QuantityError(f"a move needs a positive quantity, got {qty}")
+        if qty > self.open_qty:
+            raise QuantityError(
+                f"{qty} is more than the {self.open_qty} still to move on {self.task_id}"
+            )
+        self.moved += qty
