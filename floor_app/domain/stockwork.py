@@ -10,8 +10,9 @@ hub applies it exactly once, in the transaction of its inbox row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import Any
 
 from .errors import DomainError, IllegalTransition, QuantityError
 
@@ -112,6 +113,15 @@ class StockTask:
             raise QuantityError(f"stock task {self.task_id}: a move needs a positive quantity")
         if self.kind is StockTaskKind.COUNT and not self.from_location:
             raise DomainError(f"count task {self.task_id} names no location")
+
+    @classmethod
+    def from_record(cls, record: Any) -> StockTask:
+        """The task from any object with its fields as attributes (a table row); fields the
+        object lacks keep their defaults."""
+        values = {f.name: getattr(record, f.name) for f in fields(cls) if hasattr(record, f.name)}
+        values["kind"] = StockTaskKind(values["kind"])
+        values["state"] = StockTaskState(values.get("state", StockTaskState.ASSIGNED))
+        return cls(**values)
 
     @property
     def open_qty(self) -> int:

@@ -9,6 +9,7 @@ from floor_app.domain.order import Address, Order, OrderLine, OrderState
 from floor_app.domain.packing import Carton, LabelJob, LabelState, PackSession, PackState
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
 from floor_app.domain.sku import Dimensions, Sku
+from floor_app.domain.stockwork import StockTask
 from floor_app.domain.users import Role, User
 
 from .tables import (
@@ -21,6 +22,7 @@ from .tables import (
     PickLineRow,
     PickTaskRow,
     SkuRow,
+    StockTaskRow,
     ToteRow,
     UserRow,
 )
@@ -256,3 +258,28 @@ def label_from_row(row: LabelJobRow) -> LabelJob:
         reprint_of=row.reprint_of,
         reprint_reason=row.reprint_reason,
     )
+
+
+def stock_task_from_row(row: StockTaskRow) -> StockTask:
+    return StockTask.from_record(row)
+
+
+def apply_stock_task(row: StockTaskRow, t: StockTask, now: float) -> None:
+    row.kind = t.kind.value
+    row.state = t.state.value
+    row.sku = t.sku
+    row.gtin = t.gtin
+    row.from_location = t.from_location
+    row.to_location = t.to_location
+    row.qty = t.qty
+    row.moved = t.moved
+    row.lot = t.lot
+    row.expiry = t.expiry
+    row.urgent = t.urgent
+    row.reason = t.reason
+    row.assigned_to = t.assigned_to
+    row.attempt = t.attempt
+    row.not_user = t.not_user
+    row.description = t.description
+    row.version = t.version
+    row.updated_at = now

@@ -15,6 +15,7 @@ from floor_app.domain.order import Order, OrderState
 from floor_app.domain.packing import Carton, LabelJob, PackSession
 from floor_app.domain.picking import PickLine, PickTask, Shortage, ShortReason, TaskState
 from floor_app.domain.sku import Sku
+from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
 from floor_app.domain.users import User
 
 from . import mapping as m
@@ -32,6 +33,7 @@ from .tables import (
     ShortageRow,
     SkuRow,
     StockRow,
+    StockTaskRow,
     ToteRow,
     UserRow,
 )
@@ -422,3 +424,39 @@ class PackRepository:
         if states:
             q = q.where(LabelJobRow.state.in_(list(states)))
         return [m.label_from_row(r) for r in self.s.scalars(q)]
+
+
+class StockTaskRepository:
+    """Stock tasks leased to this device (replenish, put-away, count)."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, task_id: str) -> StockTask:
+        row = self.s.get(StockTaskRow, task_id)
+        if row is None:
+            raise NotFound(f"unknown stock task {task_id}")
+        return m.stock_task_from_row(row)
+
+    def find(self, task_id: str) -> StockTask | None:
+        row = self.s.get(StockTaskRow, task_id)
+        return None if row is None else m.stock_task_from_row(row)
+
+    def save(self, task: StockTask) -> None:
+        row = self.s.get(StockTaskRow, task.task_id)
+        if row is None:
+            row = StockTaskRow(task_id=task.task_id)
+            self.s.add(row)
+        m.apply_stock_task(row, task, time.time())
+
+    def open(self, *kinds: StockTaskKind) -> list[StockTask]:
+        """Open tasks (urgent first, then by id), of ``kinds`` when given."""
+        q = select(StockTaskRow).where(
+            StockTaskRow.state.in_(
+                [StockTaskState.ASSIGNED.value, StockTaskState.IN_PROGRESS.value]
+            )
+        )
+        if kinds:
+            q = q.where(StockTaskRow.kind.in_([k.value for k in kinds]))
+        rows = self.s.scalars(q.order_by(StockTaskRow.urgent.desc(), StockTaskRow.task_id))
+        return [m.stock_task_from_row(r) for r in rows]

@@ -165,6 +165,32 @@ class ToteRow(Base):
     order_id: Mapped[str | None] = mapped_column(String(32))
 
 
+class StockTaskRow(Base):
+    """A stock task leased to this device (replenish, put-away, count); see
+    :class:`floor_app.domain.stockwork.StockTask`. A count never holds its expected qty."""
+
+    __tablename__ = "stock_tasks"
+    task_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    sku: Mapped[str] = mapped_column(String(64), default="")
+    gtin: Mapped[str] = mapped_column(String(14), default="")
+    from_location: Mapped[str] = mapped_column(String(64), default="")
+    to_location: Mapped[str] = mapped_column(String(32), default="")
+    qty: Mapped[int] = mapped_column(default=0)
+    moved: Mapped[int] = mapped_column(default=0)
+    lot: Mapped[str] = mapped_column(String(32), default="")
+    expiry: Mapped[str] = mapped_column(String(10), default="")
+    urgent: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(default=1)
+    not_user: Mapped[str] = mapped_column(String(64), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int]
+    updated_at: Mapped[float]
+
+
 class PackSessionRow(Base):
     """A packer's verification of one order; ``verified`` is JSON {sku: qty}."""
 

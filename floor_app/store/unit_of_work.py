@@ -31,6 +31,7 @@ from .repositories import (
     MetaRepository,
     OrderRepository,
     PackRepository,
+    StockTaskRepository,
     TaskRepository,
     UserRepository,
 )
@@ -49,6 +50,7 @@ class UnitOfWork:
     orders: OrderRepository
     tasks: TaskRepository
     packs: PackRepository
+    stock_tasks: StockTaskRepository
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -69,6 +71,7 @@ class UnitOfWork:
         self.orders = OrderRepository(self.session)
         self.tasks = TaskRepository(self.session)
         self.packs = PackRepository(self.session)
+        self.stock_tasks = StockTaskRepository(self.session)
         return self
 
     def __exit__(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from floor_app.domain.errors import DomainError, NotFound
 from floor_app.domain.order import TERMINAL, Order
 from floor_app.domain.picking import PickTask, TaskState
+from floor_app.domain.stockwork import StockTask, StockTaskState
 from floor_app.store import Store, UnitOfWork
 from sync.protocol import (
     OrderCancelled,
@@ -19,6 +20,8 @@ from sync.protocol import (
     PushMessage,
     RosterUpdate,
     StationConfig,
+    StockTaskAssigned,
+    StockTaskCancelled,
     TaskAssigned,
     TaskCancelled,
 )
@@ -83,6 +86,10 @@ class PushApplier:
                 STATION_CONFIG_PREFIX + item.station, json.dumps(item.settings, sort_keys=True)
             )
             return f"station {item.station}"
+        if isinstance(item, StockTaskAssigned):
+            return _save_stock_task(uow, item.task.to_domain())
+        if isinstance(item, StockTaskCancelled):
+            return _cancel_stock_task(uow, item)
         raise TypeError(f"unhandled push item {type(item).__name__}")  # pragma: no cover
 
 
@@ -104,6 +111,36 @@ def _save_task(uow: UnitOfWork, pushed: PickTask) -> str:
             line.picked, line.short, line.short_reason = mine.picked, mine.short, mine.short_reason
     uow.tasks.save(pushed)
     return f"task {pushed.task_id} updated to version {pushed.version}"
+
+
+def _save_stock_task(uow: UnitOfWork, pushed: StockTask) -> str:
+    local = uow.stock_tasks.find(pushed.task_id)
+    if local is None:
+        uow.stock_tasks.save(pushed)
+        return f"stock task {pushed.task_id} added"
+    if local.version > pushed.version:
+        return (
+            f"stock task {pushed.task_id}: local version {local.version} is newer than "
+            f"{pushed.version}"
+        )
+    # our own moves may not have reached the hub yet: keep the device's progress
+    pushed.moved = max(pushed.moved, local.moved)
+    if not local.is_open and pushed.is_open:
+        pushed.state = local.state
+    uow.stock_tasks.save(pushed)
+    return f"stock task {pushed.task_id} updated to version {pushed.version}"
+
+
+def _cancel_stock_task(uow: UnitOfWork, item: StockTaskCancelled) -> str:
+    local = uow.stock_tasks.find(item.task_id)
+    if local is None:
+        return f"stock task {item.task_id} is not on this device"
+    if not local.is_open:
+        return f"stock task {item.task_id} is already {local.state}"
+    local.move_to(StockTaskState.CANCELLED)
+    local.reason = item.reason
+    uow.stock_tasks.save(local)
+    return f"stock task {item.task_id} cancelled: {item.reason}"
 
 
 def _save_order(uow: UnitOfWork, pushed: Order) -> str:

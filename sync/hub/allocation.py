@@ -29,6 +29,7 @@ from .leases import assign_open_tasks, expire_leases
 from .outbound import Outbound, OutMessage, transact
 from .repositories import ORDERS, OrderRecord, load_orders, save_orders
 from .stock import reserve_order
+from .stock_tasks import assign_open_stock_tasks, expire_stock_leases
 from .task_building import batch_orders
 
 
@@ -163,4 +164,17 @@ def allocate(
         "assign",
     )
     report.messages += sent
+    stock_expired, sent = transact(
+        engine, topics, lambda c, out: expire_stock_leases(c, out, clock()), "expire stock"
+    )
+    report.messages += sent
+    report.expired += stock_expired
+    stock_assigned, sent = transact(
+        engine,
+        topics,
+        lambda c, out: assign_open_stock_tasks(c, out, clock(), lease_s=settings.lease_s),
+        "assign stock",
+    )
+    report.messages += sent
+    report.assigned.update(stock_assigned)
     return report

@@ -67,6 +67,9 @@ from .repositories import (
 )
 from .rules import advance, fully_picked_clean, order_claim_refusal, task_claim_refusal
 from .stock import Cause, StockChanges, add_reservations, reserve_units
+from .stock_tasks import StockTaskRecord, load_stock_tasks
+from .stock_tasks import push as push_stock_task
+from .stock_tasks import save as save_stock_tasks
 from .tables import (
     DeviceRow,
     LabelJobRow,
@@ -139,6 +142,8 @@ class BatchWork:
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     new_tasks: list[TaskRecord] = field(default_factory=list)
     stock: StockChanges = field(default_factory=StockChanges)
+    stock_tasks: dict[str, StockTaskRecord] = field(default_factory=dict)
+    new_stock_tasks: list[StockTaskRecord] = field(default_factory=list)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     label_inserts: dict[str, dict[str, Any]] = field(default_factory=dict)
     label_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -170,6 +175,9 @@ class BatchWork:
                     jobs.add(job)
         self.orders = load_orders(self.conn, order_ids, lock=True)
         self.tasks = load_tasks(self.conn, task_ids, lock=True)
+        stock_task_ids = task_ids - set(self.tasks)
+        if stock_task_ids:
+            self.stock_tasks = load_stock_tasks(self.conn, stock_task_ids, lock=True)
         if jobs:
             for row in self.conn.execute(_LABELS_BY_JOB, {"jobs": sorted(jobs)}):
                 self.labels[row.job_id] = {"state": row.state, "order_id": row.order_id}
@@ -716,6 +724,7 @@ class BatchWork:
         ]
         save_orders(conn, self.orders.values(), now=now)
         save_tasks(conn, list(self.tasks.values()) + self.new_tasks, now=now)
+        save_stock_tasks(conn, list(self.stock_tasks.values()) + self.new_stock_tasks, now=now)
         self.stock.flush(conn)
         insert_rows(conn, LABELS, list(self.label_inserts.values()))
         for job, values in self.label_updates.items():
@@ -744,6 +753,9 @@ class BatchWork:
         for task in self.new_tasks:
             if task.lease_device:
                 push_task(self.out, conn, task, task.lease_device)
+        for stock_task in self.new_stock_tasks:
+            if stock_task.lease_device:
+                push_stock_task(self.out, stock_task, stock_task.lease_device)
         self._push_to_stations()
 
     def _push_to_stations(self) -> None:

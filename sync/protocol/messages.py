@@ -30,6 +30,7 @@ from pydantic import (
 from floor_app.domain.events import EVENT_TYPES, DomainEvent
 from floor_app.domain.order import Address, Order, OrderLine, OrderState
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
+from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
 from floor_app.domain.users import Role, User
 from floor_app.store.outbox import OutboxRecord
 
@@ -597,6 +598,77 @@ class RosterUpdate(BaseModel):
     users: list[UserModel]
 
 
+class StockTaskModel(BaseModel):
+    """A stock task (:class:`floor_app.domain.stockwork.StockTask`). A count carries no
+    expected quantity: counts are blind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task_id: str = Field(min_length=1, max_length=32)
+    kind: StockTaskKind
+    sku: str = Field(default="", max_length=64)
+    gtin: str = Field(default="", max_length=14)
+    from_location: str = Field(default="", max_length=64)
+    to_location: str = Field(default="", max_length=32)
+    qty: int = Field(default=0, ge=0)
+    moved: int = Field(default=0, ge=0)
+    lot: str = Field(default="", max_length=32)
+    expiry: str = Field(default="", max_length=10)
+    urgent: bool = False
+    reason: str = Field(default="", max_length=500)
+    state: StockTaskState = StockTaskState.ASSIGNED
+    version: int = Field(default=1, ge=1)
+    assigned_to: str | None = None
+    attempt: int = Field(default=1, ge=1)
+    not_user: str = Field(default="", max_length=64)
+    description: str = Field(default="", max_length=500)
+
+    @staticmethod
+    def from_domain(t: StockTask) -> StockTaskModel:
+        return StockTaskModel(
+            task_id=t.task_id,
+            kind=t.kind,
+            sku=t.sku,
+            gtin=t.gtin,
+            from_location=t.from_location,
+            to_location=t.to_location,
+            qty=t.qty,
+            moved=t.moved,
+            lot=t.lot,
+            expiry=t.expiry,
+            urgent=t.urgent,
+            reason=t.reason,
+            state=t.state,
+            version=t.version,
+            assigned_to=t.assigned_to,
+            attempt=t.attempt,
+            not_user=t.not_user,
+            description=t.description,
+        )
+
+    def to_domain(self) -> StockTask:
+        return StockTask(**self.model_dump())
+
+
+class StockTaskAssigned(BaseModel):
+    """Push item: a stock task (new, or changed) leased to this device."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["stock_task.assigned"] = "stock_task.assigned"
+    task: StockTaskModel
+
+
+class StockTaskCancelled(BaseModel):
+    """Push item: a stock task was cancelled or given to another device."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["stock_task.cancelled"] = "stock_task.cancelled"
+    task_id: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1)
+
+
 StationValue = str | int | float | bool
 
 
@@ -611,7 +683,14 @@ class StationConfig(BaseModel):
 
 
 PushItem = Annotated[
-    TaskAssigned | TaskCancelled | OrderSnapshot | OrderCancelled | RosterUpdate | StationConfig,
+    TaskAssigned
+    | TaskCancelled
+    | OrderSnapshot
+    | OrderCancelled
+    | RosterUpdate
+    | StationConfig
+    | StockTaskAssigned
+    | StockTaskCancelled,
     Field(discriminator="kind"),
 ]
 
