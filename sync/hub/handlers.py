@@ -42,7 +42,7 @@ from floor_app.domain.events import (
     UserLoggedIn,
     UserLoggedOut,
 )
-from floor_app.domain.order import OrderLine, OrderState
+from floor_app.domain.order import TERMINAL, OrderLine, OrderState
 from floor_app.domain.picking import TASK_TRANSITIONS, ShortReason, TaskState
 from floor_app.domain.stockwork import StockReason
 from sync.protocol import (
@@ -58,6 +58,7 @@ from .bulk import insert_rows
 from .leases import lease, push_task
 from .outbound import Outbound
 from .repositories import (
+    PICK_LINES,
     OrderRecord,
     TaskRecord,
     load_orders,
@@ -66,7 +67,7 @@ from .repositories import (
     save_tasks,
 )
 from .rules import advance, fully_picked_clean, order_claim_refusal, task_claim_refusal
-from .stock import Cause, StockChanges, add_reservations, reserve_units
+from .stock import RESERVATIONS, Cause, StockChanges, Taken, add_reservations, reserve_units
 from .stock_tasks import StockTaskRecord, load_stock_tasks
 from .stock_tasks import push as push_stock_task
 from .stock_tasks import save as save_stock_tasks
@@ -162,6 +163,7 @@ class BatchWork:
         order_ids: set[str] = set()
         task_ids: set[str] = set()
         jobs: set[str] = set()
+        completed: set[str] = set()
         for env in events:
             if env.order_id:
                 order_ids.add(env.order_id)
@@ -169,10 +171,20 @@ class BatchWork:
             task = payload.get("task")
             if isinstance(task, str):
                 task_ids.add(task)
+                if env.type == TaskCompleted.TYPE:
+                    completed.add(task)
             for key in ("job", "reprint_of"):
                 job = payload.get(key)
                 if isinstance(job, str) and job:
                     jobs.add(job)
+        if completed:  # completing a task may release its orders' unpicked units
+            order_ids.update(
+                self.conn.execute(
+                    select(PICK_LINES.c.order_id)
+                    .where(PICK_LINES.c.task_id.in_(sorted(completed)))
+                    .distinct()
+                ).scalars()
+            )
         self.orders = load_orders(self.conn, order_ids, lock=True)
         self.tasks = load_tasks(self.conn, task_ids, lock=True)
         stock_task_ids = task_ids - set(self.tasks)
@@ -416,38 +428,22 @@ class BatchWork:
 
     def _reallocate(self, rec: OrderRecord, oline: OrderLine, ev: ShortReported) -> int:
         """Reserve the short units elsewhere and give them to this device as a new task."""
-        taken = reserve_units(self.conn, ev.sku, ev.qty, exclude=[ev.location])
+        taken = self._reserve_line(rec, oline, ev.qty, exclude=[ev.location])
         if not taken:
             return 0
         locations = load_locations(self.conn, [t.location for t in taken])
         stops = [
-            TaskStop(rec.order_id, oline.line_no, ev.sku, locations[t.location], t.qty)
+            TaskStop(rec.order_id, oline.line_no, oline.sku, locations[t.location], t.qty)
             for t in taken
             if t.location in locations
         ]
-        add_reservations(
-            self.conn,
-            [
-                {
-                    "order_id": rec.order_id,
-                    "line_no": oline.line_no,
-                    "location": t.location,
-                    "sku": ev.sku,
-                    "qty": t.qty,
-                    "task_id": None,
-                    "at": self.now,
-                }
-                for t in taken
-            ],
-        )
         moved = sum(t.qty for t in taken)
-        rec.reserved[oline.line_no] = rec.reserved.get(oline.line_no, 0) + moved
         rec.external_version = rec.order.version
         if stops:
             task = make_task(
                 self.conn,
                 stops,
-                gtins(self.conn, [ev.sku]),
+                gtins(self.conn, [oline.sku]),
                 priority=rec.order.priority,
                 now=self.now,
                 origin="reallocation",
@@ -462,9 +458,96 @@ class BatchWork:
             return Outcome.applied(f"task {ev.task} is not known to the hub")
         if task.task.state is TaskState.CANCELLED:
             return Outcome.applied("task was cancelled; the picked units go back to stock")
+        if task.task.state is TaskState.DONE:
+            return Outcome.applied(f"task {ev.task} is already done")
         self._task_to(task, TaskState.DONE)
         task.lease_expires_at = None
-        return Outcome.applied()
+        return Outcome.applied(self._release_unpicked(task))
+
+    def _release_unpicked(self, task: TaskRecord) -> str:
+        """Units of a finished task's lines neither picked nor reported short: their
+        reservation leaves the task, and they are reserved again for allocation to batch
+        into a new task; what cannot be reserved any more is short, as with a shortage."""
+        rows = {
+            (r.order_id, r.line_no, r.location): int(r.qty)
+            for r in self.conn.execute(
+                select(RESERVATIONS).where(RESERVATIONS.c.task_id == task.task_id)
+            )
+        }
+        released: list[tuple[OrderRecord, OrderLine, int]] = []
+        for ln in task.task.lines:
+            left = ln.qty - ln.picked - ln.short
+            rec = self.orders.get(ln.order_id)
+            oline = (
+                next((o for o in rec.order.lines if o.line_no == ln.order_line_no), None)
+                if rec
+                else None
+            )
+            if left <= 0 or rec is None or oline is None:
+                continue
+            key = (rec.order_id, oline.line_no, ln.location)
+            held = min(left, rows.get(key, 0), rec.reserved.get(oline.line_no, 0))
+            if held > 0:
+                rows[key] -= held
+                rec.reserved[oline.line_no] -= held
+                self.stock.reserve(ln.location, ln.sku, -held)
+                self.stock.consume(rec.order_id, oline.line_no, ln.location, held)
+            need = min(left, oline.open_to_pick - rec.reserved.get(oline.line_no, 0))
+            if need > 0 and rec.order.state not in TERMINAL:
+                released.append((rec, oline, need))
+        if not released:
+            return ""
+        self.stock.flush(self.conn)  # the released units are free before they are taken again
+        notes = []
+        for rec, oline, units in released:
+            moved = self._reserve_again(rec, oline, units)
+            left = units - moved
+            if left:
+                oline.short += left
+                reason = f"{left} x {oline.sku} not picked and no stock free"
+                self._move(rec, OrderState.PICKING, reason)
+                if rec.order.state is OrderState.PICKING:
+                    rec.order.transition(OrderState.SHORT, reason)
+                self.status_reason[rec.order_id] = f"{reason}: waiting for a supervisor"
+            notes.append(
+                f"{rec.order_id} line {oline.line_no}: {moved} back to allocation"
+                + (f", {left} short" if left else "")
+            )
+        return "unpicked units: " + "; ".join(notes)
+
+    def _reserve_again(self, rec: OrderRecord, oline: OrderLine, units: int) -> int:
+        """Reserve ``units`` of an order line again, not yet on a task; how many were."""
+        busy = self.conn.execute(
+            select(RESERVATIONS.c.location)
+            .where(RESERVATIONS.c.order_id == rec.order_id)
+            .where(RESERVATIONS.c.line_no == oline.line_no)
+            .where(RESERVATIONS.c.task_id.is_not(None))
+            .where(RESERVATIONS.c.qty > 0)
+        ).scalars()
+        return sum(t.qty for t in self._reserve_line(rec, oline, units, exclude=list(busy)))
+
+    def _reserve_line(
+        self, rec: OrderRecord, oline: OrderLine, units: int, *, exclude: list[str]
+    ) -> list[Taken]:
+        """Reserve up to ``units`` of an order line (not at ``exclude``), on no task yet."""
+        taken = reserve_units(self.conn, oline.sku, units, exclude=exclude)
+        add_reservations(
+            self.conn,
+            [
+                {
+                    "order_id": rec.order_id,
+                    "line_no": oline.line_no,
+                    "location": t.location,
+                    "sku": oline.sku,
+                    "qty": t.qty,
+                    "task_id": None,
+                    "at": self.now,
+                }
+                for t in taken
+            ],
+        )
+        rec.reserved[oline.line_no] = rec.reserved.get(oline.line_no, 0) + sum(t.qty for t in taken)
+        return taken
 
     # -- facts: packing and labels ---------------------------------------------------------
 

@@ -205,8 +205,15 @@ def make_task(
     return rec
 
 
+#: Orders in these states have their reserved units batched into tasks (units of a finished
+#: task that were not picked are reserved again while the order is picking or short).
+BATCHABLE_STATES = tuple(
+    s.value for s in (OrderState.ALLOCATED, OrderState.PICKING, OrderState.SHORT)
+)
+
+
 def unbatched_order_ids(conn: Connection, limit: int) -> list[str]:
-    """Allocated (or picking) orders with reservations not on a task yet, most urgent first."""
+    """Orders with reservations not on a task yet, most urgent first."""
     pending = (
         select(RESERVATIONS.c.order_id)
         .where(RESERVATIONS.c.task_id.is_(None))
@@ -218,7 +225,7 @@ def unbatched_order_ids(conn: Connection, limit: int) -> list[str]:
         conn.execute(
             select(ORDERS.c.order_id)
             .join(pending, pending.c.order_id == ORDERS.c.order_id)
-            .where(ORDERS.c.state.in_([OrderState.ALLOCATED.value, OrderState.PICKING.value]))
+            .where(ORDERS.c.state.in_(BATCHABLE_STATES))
             .order_by(ORDERS.c.priority, ORDERS.c.received_at, ORDERS.c.order_id)
             .limit(limit)
         ).scalars()

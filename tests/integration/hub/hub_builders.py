@@ -8,10 +8,19 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from floor_app.domain.events import DomainEvent, PickConfirmed
-from sync.hub import ApplyResult, apply_batch, run_transaction
+from floor_app.domain.events import DomainEvent, PickConfirmed, TaskStarted
+from sync.hub import ApplyResult, allocate, apply_batch, run_transaction
 from sync.hub.batch_reader import Record
-from sync.hub.tables import InboxRow, OrderRow, PickLineRow, PickTaskRow, table_of
+from sync.hub.tables import (
+    InboxRow,
+    OrderLineRow,
+    OrderRow,
+    PickLineRow,
+    PickTaskRow,
+    ReservationRow,
+    StockRow,
+    table_of,
+)
 from sync.protocol import EventEnvelope
 
 SITE = "dc1"
@@ -106,3 +115,81 @@ def task_of_order(engine: Engine, order_id: str) -> Any:
         ).all()
         task = conn.execute(select(tasks).where(tasks.c.task_id == own[0].task_id)).one()
     return task, own
+
+
+def start_task(engine: Engine, order_id: str) -> tuple[str, Any, list[Any], int]:
+    """Allocate, then start the task holding ``order_id`` on its device: (device, task, lines,
+    next seq)."""
+    allocate(engine, SITE)
+    task, lines = task_of_order(engine, order_id)
+    device = task.lease_device
+    started = apply(
+        engine,
+        device,
+        [
+            envelope(
+                device,
+                1,
+                TaskStarted(task=task.task_id, user="alice", task_version=task.version + 1),
+            )
+        ],
+    )
+    assert started.outcomes[0][1].kind == "applied"
+    return device, task, lines, 2
+
+
+def stock(engine: Engine, location: str, sku: str) -> tuple[int, int]:
+    """(on hand, reserved) of ``sku`` at ``location``."""
+    table = table_of(StockRow)
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(table).where(table.c.location == location).where(table.c.sku == sku)
+        ).one()
+    return int(row.qty), int(row.reserved)
+
+
+OPEN_TASK_STATES = ("open", "assigned", "in_progress")
+
+
+def reservation_problems(engine: Engine) -> list[str]:
+    """What is wrong between stock, reservations, order lines and tasks (empty: nothing).
+
+    Every reserved unit of a stock row is a reservation row; every reservation row belongs
+    to an open task or waits for one; an order line's reserved count is its rows' sum and
+    never more than its units still to pick; no stock row promises more than it holds."""
+    stock_t, res, lines, tasks = (
+        table_of(StockRow),
+        table_of(ReservationRow),
+        table_of(OrderLineRow),
+        table_of(PickTaskRow),
+    )
+    problems: list[str] = []
+    with engine.connect() as conn:
+        task_state = {r.task_id: r.state for r in conn.execute(select(tasks))}
+        by_place: dict[tuple[str, str], int] = {}
+        by_line: dict[tuple[str, int], int] = {}
+        for r in conn.execute(select(res).where(res.c.qty != 0)):
+            by_place[(r.location, r.sku)] = by_place.get((r.location, r.sku), 0) + r.qty
+            by_line[(r.order_id, r.line_no)] = by_line.get((r.order_id, r.line_no), 0) + r.qty
+            if r.qty < 0:
+                problems.append(f"reservation {r.order_id}/{r.line_no}@{r.location} is {r.qty}")
+            if r.task_id is not None and task_state.get(r.task_id) not in OPEN_TASK_STATES:
+                problems.append(
+                    f"{r.qty} reserved for {r.order_id}/{r.line_no}@{r.location} "
+                    f"on task {r.task_id}, which is {task_state.get(r.task_id)}"
+                )
+        for r in conn.execute(select(stock_t)):
+            if r.reserved != by_place.get((r.location, r.sku), 0):
+                problems.append(
+                    f"stock {r.sku}@{r.location}: {r.reserved} reserved, "
+                    f"reservations hold {by_place.get((r.location, r.sku), 0)}"
+                )
+            if r.reserved > r.qty:
+                problems.append(f"stock {r.sku}@{r.location}: {r.reserved} promised of {r.qty}")
+        for r in conn.execute(select(lines)):
+            held = by_line.get((r.order_id, r.line_no), 0)
+            if r.reserved != held:
+                problems.append(f"{r.order_id}/{r.line_no}: {r.reserved} reserved, rows {held}")
+            if r.reserved > r.qty - r.picked - r.short:
+                problems.append(f"{r.order_id}/{r.line_no}: {r.reserved} reserved, more than open")
+    return problems

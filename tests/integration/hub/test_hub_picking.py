@@ -4,14 +4,13 @@ reallocated or held for a supervisor, facts about a cancelled order compensated.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from hub_builders import SITE, apply, envelope, order_row, pick, task_of_order
+from hub_builders import SITE, apply, envelope, order_row, pick, start_task, stock
 from sqlalchemy import Engine, select, update
 
-from floor_app.domain.events import ShortApproved, ShortReported, TaskCompleted, TaskStarted
-from sync.hub import allocate, cancel_order, transact
+from floor_app.domain.events import ShortApproved, ShortReported, TaskCompleted
+from sync.hub import cancel_order, transact
 from sync.hub.tables import (
     OrderLineRow,
     PickTaskRow,
@@ -29,35 +28,6 @@ TOPICS = Topics(SITE)
 STOCK = table_of(StockRow)
 RETURNS = table_of(ReturnTaskRow)
 TASKS = table_of(PickTaskRow)
-
-
-def start_task(engine: Engine, order_id: str) -> tuple[str, Any, list[Any], int]:
-    """Allocate, then start the task holding ``order_id`` on its device: (device, task, lines,
-    next seq)."""
-    allocate(engine, SITE)
-    task, lines = task_of_order(engine, order_id)
-    device = task.lease_device
-    started = apply(
-        engine,
-        device,
-        [
-            envelope(
-                device,
-                1,
-                TaskStarted(task=task.task_id, user="alice", task_version=task.version + 1),
-            )
-        ],
-    )
-    assert started.outcomes[0][1].kind == "applied"
-    return device, task, lines, 2
-
-
-def stock(engine: Engine, location: str, sku: str) -> tuple[int, int]:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(STOCK).where(STOCK.c.location == location).where(STOCK.c.sku == sku)
-        ).one()
-    return int(row.qty), int(row.reserved)
 
 
 def test_picking_every_line_makes_the_order_picked_and_sends_it_to_its_station(
