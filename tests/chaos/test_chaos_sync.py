@@ -167,6 +167,15 @@ def test_nothing_is_lost_or_applied_twice_under_chaos(tmp_path: Path) -> None:
         # applied once each: as many applied as generated, the last one is the last generated
         assert (figures["applied"], figures["last_seq"]) == (count, count), (device, figures)
     assert_no_label_job_twice(tmp_path / "hub.db")
+    check = subprocess.run(
+        [*hub_command(), "stock", "check", "--db", db_url, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(check.stdout)
+    assert (check.returncode, report["ok"]) == (0, True), json.dumps(report)[:3000]
+    assert report["checked"]["events"] > 0
 
 
 def assert_no_label_job_twice(db: Path) -> None:
