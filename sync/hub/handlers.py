@@ -34,6 +34,7 @@ from floor_app.domain.events import (
     PackCompleted,
     PickConfirmed,
     PickUndone,
+    ReturnReceived,
     ShortApproved,
     ShortReported,
     TaskCompleted,
@@ -54,6 +55,7 @@ from sync.protocol import (
     TaskCancelled,
 )
 
+from . import returns
 from .bulk import insert_rows
 from .leases import lease, push_task
 from .outbound import Outbound
@@ -154,6 +156,7 @@ class BatchWork:
     sessions: dict[str, tuple[str, str] | None] = field(default_factory=dict)
     reached_picked: set[str] = field(default_factory=set)
     status_reason: dict[str, str] = field(default_factory=dict)
+    tracked: dict[str, str] = field(default_factory=dict)
     seq: int = 0
 
     # -- loading ---------------------------------------------------------------------------
@@ -164,9 +167,12 @@ class BatchWork:
         task_ids: set[str] = set()
         jobs: set[str] = set()
         completed: set[str] = set()
+        parcels: set[str] = set()
         for env in events:
             if env.order_id:
                 order_ids.add(env.order_id)
+                if env.type == ReturnReceived.TYPE:
+                    parcels.add(env.order_id)
             payload = env.payload
             task = payload.get("task")
             if isinstance(task, str):
@@ -185,6 +191,9 @@ class BatchWork:
                     .distinct()
                 ).scalars()
             )
+        if parcels:  # a return may name its order by the parcel's tracking number
+            self.tracked = returns.orders_by_tracking(self.conn, parcels)
+            order_ids.update(self.tracked.values())
         self.orders = load_orders(self.conn, order_ids, lock=True)
         self.tasks = load_tasks(self.conn, task_ids, lock=True)
         stock_task_ids = task_ids - set(self.tasks)
@@ -651,6 +660,25 @@ class BatchWork:
         self._move(rec, OrderState.LABELLED, f"label {ev.tracking} scanned back")
         return Outcome.applied(note)
 
+    # -- facts: returns ---------------------------------------------------------------------
+
+    def return_received(self, ev: ReturnReceived) -> Outcome:
+        rec = self.orders.get(ev.order) or self.orders.get(self.tracked.get(ev.order, ""))
+        try:
+            note = returns.receive(
+                self.conn,
+                self.out,
+                self.stock,
+                rec,
+                ev,
+                device_id=self.device_id,
+                seq=self.seq,
+                now=self.now,
+            )
+        except returns.ReturnRefused as exc:
+            return Outcome.rejected(exc.reason)
+        return Outcome.applied(note)
+
     # -- facts: people -----------------------------------------------------------------------
 
     def logged_in(self, ev: UserLoggedIn) -> Outcome:
@@ -883,6 +911,7 @@ HANDLERS: dict[str, Handler] = {
     PackCompleted.TYPE: BatchWork.pack_completed,
     LabelPrinted.TYPE: BatchWork.label_printed,
     LabelConfirmed.TYPE: BatchWork.label_confirmed,
+    ReturnReceived.TYPE: BatchWork.return_received,
     UserLoggedIn.TYPE: BatchWork.logged_in,
     UserLoggedOut.TYPE: BatchWork.logged_out,
     TaskStarted.TYPE: BatchWork.task_started,

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, and_, case, delete, insert, select, text, update
+from sqlalchemy import Connection, and_, case, delete, insert, or_, select, text, update
 
 from .bulk import Change, insert_rows, update_rows
 from .repositories import OrderRecord
@@ -33,6 +33,9 @@ STOCK = table_of(StockRow)
 LOCATIONS = table_of(LocationRow)
 RESERVATIONS = table_of(ReservationRow)
 LEDGER = table_of(StockLedgerRow)
+
+#: Location kinds whose stock is on hand but never promised to an order.
+UNRESERVABLE = ("quarantine",)
 
 _TAKE = text(
     "UPDATE stock SET reserved = reserved + :n "
@@ -49,7 +52,8 @@ class Taken:
 
 
 def candidates(conn: Connection, sku: str, exclude: Iterable[str] = ()) -> list[tuple[str, int]]:
-    """(location, free units) holding ``sku``, in the order reservations take them."""
+    """(location, free units) holding ``sku``, in the order reservations take them
+    (never a quarantine location: its units are on hand but not for sale)."""
     excluded = set(exclude)
     rank = case((LOCATIONS.c.kind == "pick", 0), else_=1)
     rows = conn.execute(
@@ -57,6 +61,7 @@ def candidates(conn: Connection, sku: str, exclude: Iterable[str] = ()) -> list[
         .select_from(STOCK.outerjoin(LOCATIONS, LOCATIONS.c.code == STOCK.c.location))
         .where(STOCK.c.sku == sku)
         .where(STOCK.c.qty - STOCK.c.reserved > 0)
+        .where(or_(LOCATIONS.c.kind.is_(None), LOCATIONS.c.kind.not_in(UNRESERVABLE)))
         .order_by(rank, STOCK.c.location)
     ).all()
     return [(r.location, int(r.free)) for r in rows if r.location not in excluded]

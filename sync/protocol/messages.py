@@ -768,6 +768,8 @@ class OrderStatus(Message):
     """Hub -> tracking, retained on ``orders/{order}/status``: where an order is now.
 
     ``state`` is an order state or ``"rejected"`` (intake refused it; ``reasons`` say why).
+    ``returned`` is the units of the order received back at the returns desk so far (sent
+    with each return the hub records; 0 otherwise).
     """
 
     order_id: str = Field(min_length=1, max_length=32)
@@ -777,6 +779,7 @@ class OrderStatus(Message):
     reason: str = ""
     reasons: list[str] = Field(default_factory=list)
     device_id: str | None = None
+    returned: int = Field(default=0, ge=0)
 
 
 class DeadLetter(Message):

@@ -1,0 +1,169 @@
+"""Returns received at the returns desk (``return.received``), checked against the order.
+
+A device sends one :class:`floor_app.domain.events.ReturnReceived` per SKU and grade it
+received back from a parcel, naming the order by its id or, when the device could not
+resolve it, by the parcel's tracking number (the hub looks the tracking number up).
+
+The hub rejects, with a reason and without changing stock, a return for an order it does
+not know or that never left packing, of a SKU the order does not hold, of more units than
+were shipped (counting everything received back before), or to a place the grade does not
+allow: resaleable units go to a storage location (pick face or reserve), damaged and wrong
+items to a quarantine location. Otherwise it records the receipt in ``return_receipts``,
+adds the units at the destination (ledger reason ``return`` or ``quarantine``), and
+publishes the order's status with the units received back so far (``returned``).
+
+Quarantine stock is on hand but never reserved (:func:`sync.hub.stock.candidates`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, func, insert, select
+
+from floor_app.domain.codes import TRACKING_RE
+from floor_app.domain.events import ReturnReceived
+from floor_app.domain.location import LocationKind
+from floor_app.domain.order import OrderState
+from floor_app.domain.stockwork import ReturnGrade, StockReason
+from sync.protocol import OrderStatus
+
+from .outbound import Outbound
+from .repositories import OrderRecord
+from .stock import StockChanges
+from .tables import LocationRow, OrderRow, ReturnReceiptRow, table_of
+
+RECEIPTS = table_of(ReturnReceiptRow)
+LOCATIONS = table_of(LocationRow)
+ORDERS = table_of(OrderRow)
+
+#: Orders that left packing: their packed units may come back.
+RETURNABLE = frozenset({OrderState.PACKED, OrderState.LABELLED, OrderState.SHIPPED})
+#: Where resaleable units may go.
+STORAGE_KINDS = frozenset({LocationKind.PICK.value, LocationKind.RESERVE.value})
+
+
+class ReturnRefused(Exception):
+    """A return the hub cannot accept; ``reason`` says what happened and what to do."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def orders_by_tracking(conn: Connection, refs: Iterable[str]) -> dict[str, str]:
+    """Tracking number -> order id, for the ``refs`` that are tracking numbers of an order."""
+    tracking = sorted({r for r in refs if TRACKING_RE.match(r)})
+    if not tracking:
+        return {}
+    return {
+        str(t): str(o)
+        for t, o in conn.execute(
+            select(ORDERS.c.tracking, ORDERS.c.order_id).where(ORDERS.c.tracking.in_(tracking))
+        )
+    }
+
+
+def returned_units(conn: Connection, order_id: str, sku: str | None = None) -> int:
+    """Units of ``order_id`` (of ``sku``, if given) received back so far."""
+    query = select(func.coalesce(func.sum(RECEIPTS.c.qty), 0)).where(
+        RECEIPTS.c.order_id == order_id
+    )
+    if sku is not None:
+        query = query.where(RECEIPTS.c.sku == sku)
+    return int(conn.execute(query).scalar() or 0)
+
+
+def _check(conn: Connection, rec: OrderRecord | None, ev: ReturnReceived) -> ReturnGrade:
+    """The grade of an acceptable return; :class:`ReturnRefused` says why it is not."""
+    if ev.qty <= 0:
+        raise ReturnRefused(f"a return needs a positive quantity, got {ev.qty}")
+    try:
+        grade = ReturnGrade(ev.grade)
+    except ValueError:
+        known = ", ".join(g.value for g in ReturnGrade)
+        raise ReturnRefused(f"return grade {ev.grade!r} is not one of {known}") from None
+    if rec is None:
+        raise ReturnRefused(
+            f"order {ev.order} is not known to the hub: check the order id or tracking number "
+            "on the parcel and receive it again; nothing was put to stock"
+        )
+    order = rec.order
+    if order.state not in RETURNABLE:
+        raise ReturnRefused(
+            f"order {rec.order_id} is {order.state.value}: only a parcel that left packing "
+            "can come back; give it to a supervisor"
+        )
+    shipped = sum(ln.packed for ln in order.lines if ln.sku == ev.sku)
+    if not any(ln.sku == ev.sku for ln in order.lines) or shipped <= 0:
+        raise ReturnRefused(
+            f"{ev.sku} was not shipped on order {rec.order_id}: set the item aside for a supervisor"
+        )
+    before = returned_units(conn, rec.order_id, ev.sku)
+    if before + ev.qty > shipped:
+        raise ReturnRefused(
+            f"{shipped} x {ev.sku} were shipped on order {rec.order_id} and {before} came "
+            f"back already: {ev.qty} more is more than was sent"
+        )
+    kind = conn.execute(select(LOCATIONS.c.kind).where(LOCATIONS.c.code == ev.to_location)).scalar()
+    if kind is None:
+        raise ReturnRefused(f"location {ev.to_location} does not exist on this site")
+    if grade is ReturnGrade.RESALEABLE and kind not in STORAGE_KINDS:
+        raise ReturnRefused(
+            f"{ev.to_location} is a {kind} location: resaleable units go to a storage location"
+        )
+    if grade is not ReturnGrade.RESALEABLE and kind != LocationKind.QUARANTINE.value:
+        raise ReturnRefused(
+            f"{ev.to_location} is not a quarantine location: {grade.value} units go to quarantine"
+        )
+    return grade
+
+
+def receive(
+    conn: Connection,
+    out: Outbound,
+    stock: StockChanges,
+    rec: OrderRecord | None,
+    ev: ReturnReceived,
+    *,
+    device_id: str,
+    seq: int,
+    now: float,
+) -> str:
+    """Apply one received return (see the module docstring); a note for the inbox.
+
+    Raises :class:`ReturnRefused` (nothing changed) when the return cannot be accepted.
+    """
+    grade = _check(conn, rec, ev)
+    assert rec is not None
+    conn.execute(
+        insert(RECEIPTS).values(
+            return_id=ev.return_id[:40],
+            order_id=rec.order_id,
+            sku=ev.sku,
+            qty=ev.qty,
+            grade=grade.value,
+            location=ev.to_location,
+            user=ev.user[:64],
+            device_id=device_id,
+            seq=seq,
+            at=now,
+        )
+    )
+    reason = StockReason.RETURN if grade is ReturnGrade.RESALEABLE else StockReason.QUARANTINE
+    stock.move(ev.to_location, ev.sku, ev.qty, reason)
+    total = returned_units(conn, rec.order_id)
+    note = f"{ev.qty} x {ev.sku} {grade.value} to {ev.to_location}"
+    out.order_status(
+        OrderStatus(
+            order_id=rec.order_id,
+            state=rec.order.state,
+            version=rec.order.version,
+            reason=f"returned: {note} by {ev.user}"[:500],
+            returned=total,
+            device_id=device_id,
+        )
+    )
+    return (
+        note if ev.order == rec.order_id else f"parcel {ev.order} is order {rec.order_id}: {note}"
+    )
