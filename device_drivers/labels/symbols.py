@@ -77,6 +77,44 @@ class Code128Symbol:
         return "".join(out)
 
 
+_INVOKE = {">9": "A", ">:": "B", ">;": "C", ">5": "C", ">6": "B", ">7": "A"}
+GS = "\x1d"
+
+
+def code128_text(zpl_data: str) -> str:
+    """The text a scanner reads from a ``^BC`` mode N field: :meth:`Code128Symbol.zpl_data`
+    backwards. Without invocation codes the field is the text itself (the printer picks the
+    subsets); FNC1 after the first position reads as GS, a leading FNC1 (GS1-128) as nothing.
+
+    Raises :class:`LabelError` for invocation codes or digits subset C cannot hold.
+    """
+    if not zpl_data.startswith(">"):
+        return zpl_data
+    out: list[str] = []
+    subset = ""
+    i = 0
+    while i < len(zpl_data):
+        pair = zpl_data[i : i + 2]
+        if pair in _INVOKE:
+            subset = _INVOKE[pair]
+            i += 2
+        elif pair == ">8":
+            if out:
+                out.append(GS)
+            i += 2
+        elif not subset:
+            raise LabelError(f"Code 128 field {zpl_data!r} has no start code")
+        elif subset == "C":
+            if len(pair) != 2 or not pair.isdigit():
+                raise LabelError(f"Code 128 field {zpl_data!r}: {pair!r} is not a digit pair")
+            out.append(pair)
+            i += 2
+        else:
+            out.append(zpl_data[i])
+            i += 1
+    return "".join(out)
+
+
 @dataclass(frozen=True, slots=True)
 class QrSymbol:
     """A QR code at error-correction level Q; :meth:`matrix` gives segno's modules."""

@@ -20,6 +20,7 @@ import re
 import numpy as np
 
 from .layout import Code128Element, LabelLayout, QrElement, RuleElement, TextElement
+from .symbols import code128_text
 from .text import Bitmap
 
 _RUN = re.compile(r"(.)\1+")
@@ -57,6 +58,15 @@ def to_zpl(layout: LabelLayout) -> bytes:
             )
     out += ["^XZ", ""]
     return "\n".join(out).encode("utf-8")
+
+
+_CODE128_FIELD = re.compile(rb"\^BC[^\^]*(?:\^(?!FD)[^\^]*)*\^FD([^\^]*)\^FS")
+
+
+def code128_fields(zpl: bytes) -> list[str]:
+    """The texts of every Code 128 (``^BC``) on a ZPL label, top to bottom as sent: what a
+    scanner reads back from the printed label."""
+    return [code128_text(m.group(1).decode("ascii")) for m in _CODE128_FIELD.finditer(zpl)]
 
 
 def field_hex_escaped(text: str) -> str:

@@ -9,10 +9,16 @@ import numpy as np
 import pytest
 from test_label_content import order
 
-from device_drivers.labels import ShippingLabel, lay_out, render
+from device_drivers.labels import LabelError, ShippingLabel, lay_out, render
 from device_drivers.labels.layout import Code128Element, TextElement
-from device_drivers.labels.symbols import Code128Symbol
-from device_drivers.labels.zpl import compress_rows, field_hex_escaped, repeat_count, to_zpl
+from device_drivers.labels.symbols import GS, Code128Symbol, code128_text
+from device_drivers.labels.zpl import (
+    code128_fields,
+    compress_rows,
+    field_hex_escaped,
+    repeat_count,
+    to_zpl,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -74,6 +80,24 @@ def test_code128_sends_the_exact_code_values() -> None:
     assert f"^FD{Code128Symbol.encode(label.tracking).zpl_data()}^FS" in zpl
     assert "^FD>;>800106141411234567897^FS" in zpl  # start C, FNC1, then digit pairs
     assert ">:TRK>5" in Code128Symbol.encode("TRK0001000010006").zpl_data()
+
+
+def test_the_code128_fields_read_back_as_the_text_encoded() -> None:
+    label = ShippingLabel.for_order(order(), sscc="106141411234567897")
+    zpl = render(label, png=False).zpl
+    # the tracking number and the SSCC (GS1-128: its leading FNC1 is not text)
+    assert code128_fields(zpl) == [label.tracking, "00106141411234567897"]
+    for text in ("TRK0001000010006", "ABC123", "12345678", "A1B2C3D4", "x", "0"):
+        assert code128_text(Code128Symbol.encode(text).zpl_data()) == text
+    assert code128_text(">;>80112345678901231>810>6ABC") == f"0112345678901231{GS}10ABC"
+    # a field without invocation codes is its own text; a ^BY before ^BC is allowed
+    assert code128_fields(b"^FO40,40^BY3^BCN,160,Y,N,N^FDTRK1^FS^FO1,1^GB1,1,1^FS") == ["TRK1"]
+
+
+@pytest.mark.parametrize("field", [">5123", ">;12>;1", ">;1A"])
+def test_a_code128_field_subset_c_cannot_hold_is_refused(field: str) -> None:
+    with pytest.raises(LabelError):
+        code128_text(field)
 
 
 def test_graphics_unpack_to_the_preview_bitmaps() -> None:
