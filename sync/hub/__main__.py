@@ -2,7 +2,7 @@
 
 ::
 
-    floor-hub [run] [--db URL] [--broker URL] [--site dc1] [--demo] [--worker N]
+    floor-hub [run] [--db URL] [--broker URL] [--site dc1] [--demo [--demo-orders N]] [--worker N]
               [--shared-group GROUP] [--allocate-every S]
     floor-hub stats [--db URL] [--json]
     floor-hub import FILE [--db URL] [--json]
@@ -66,6 +66,16 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", "-v", action="store_true", help="log more")
 
 
+def _order_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of orders") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"the number of orders must be 0 or more, not {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line of floor-hub."""
     doc = (__doc__ or "").splitlines()[0]
@@ -79,6 +89,13 @@ def parser() -> argparse.ArgumentParser:
         help="mqtt://[user:pass@]HOST:PORT or mqtts://...",
     )
     run.add_argument("--demo", action="store_true", help="load the demo site into an empty db")
+    run.add_argument(
+        "--demo-orders",
+        type=_order_count,
+        default=None,
+        metavar="N",
+        help="with --demo: take in only the first N demo orders (0: none, they come by intake)",
+    )
     run.add_argument("--worker", default="1", help="worker name (part of the client id)")
     run.add_argument("--shared-group", default=None, help="share subscriptions with other workers")
     run.add_argument(
@@ -163,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.demo_orders is not None and not args.demo:
+        print("floor-hub: --demo-orders only goes with --demo", file=sys.stderr)
+        return 2
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -198,7 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             log.warning("metrics are not served: %s", exc)
     hub = Hub(args.db, broker_url, settings, engine=engine, metrics=metrics)
     if args.demo:
-        loaded, messages = load_demo(engine)
+        loaded, messages = load_demo(engine, orders=args.demo_orders)
         if loaded:
             log.warning("demo site loaded into %s", args.db)
         hub.publish_later(messages)

@@ -8,9 +8,7 @@ from sqlalchemy import Connection, Engine, select, text
 
 from floor_app.demo import DemoSite, build_demo_site
 from sync.protocol import (
-    AddressModel,
     OrderIntake,
-    OrderLineModel,
     RosterUpdate,
     StationConfig,
     Topics,
@@ -70,10 +68,17 @@ def _is_empty(conn: Connection) -> bool:
 
 
 def load_demo(
-    engine: Engine, site: DemoSite | None = None, *, now: float | None = None
+    engine: Engine,
+    site: DemoSite | None = None,
+    *,
+    now: float | None = None,
+    orders: int | None = None,
 ) -> tuple[bool, list[OutMessage]]:
     """Load the demo site (SKUs, locations, stock, users, cartons, devices, orders, roster)
     into an empty database; (False, []) when it was loaded before.
+
+    ``orders`` limits the demo orders taken in to the first N (None: all of them; 0: none,
+    the orders then come through intake).
 
     Raises :class:`HubError` when the database already holds other orders.
     """
@@ -111,18 +116,8 @@ def load_demo(
                         },
                     ),
                 )
-        for order in demo.orders:
-            intake = OrderIntake(
-                order_id=order.order_id,
-                lines=[
-                    OrderLineModel(line_no=ln.line_no, sku=ln.sku, qty=ln.qty) for ln in order.lines
-                ],
-                ship_to=AddressModel.from_domain(order.ship_to),
-                priority=order.priority,
-                carrier=order.carrier,
-                service=order.service,
-                channel=order.channel,
-            )
+        for order in demo.orders[:orders]:
+            intake = OrderIntake.from_domain(order)
             result = take_order(conn, out, intake.model_dump(mode="json"), source="demo", now=now)
             if not result.accepted:
                 raise HubError(f"demo order {order.order_id} rejected: {result.reasons}")

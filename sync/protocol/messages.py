@@ -763,6 +763,19 @@ class OrderIntake(Message):
     def _order_level(cls, value: str) -> str:
         return _level(value)
 
+    @staticmethod
+    def from_domain(o: Order) -> OrderIntake:
+        """The intake message of an order as upstream would send it (no progress)."""
+        return OrderIntake(
+            order_id=o.order_id,
+            lines=[OrderLineModel(line_no=ln.line_no, sku=ln.sku, qty=ln.qty) for ln in o.lines],
+            ship_to=AddressModel.from_domain(o.ship_to),
+            priority=o.priority,
+            carrier=o.carrier,
+            service=o.service,
+            channel=o.channel,
+        )
+
 
 class OrderStatus(Message):
     """Hub -> tracking, retained on ``orders/{order}/status``: where an order is now.

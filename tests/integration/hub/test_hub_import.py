@@ -12,11 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import small_site
 from sqlalchemy import Engine, select
 
-from sync.hub import ImportFileError, import_orders
+from sync.hub import (
+    ImportFileError,
+    hub_stats,
+    import_orders,
+    load_demo,
+    open_database,
+    run_transaction,
+)
 from sync.hub.__main__ import main
-from sync.hub.tables import OrderHistoryRow, OutboxMessageRow, table_of
+from sync.hub.tables import OrderHistoryRow, OrderLineRow, OutboxMessageRow, table_of
+from sync.protocol import OrderIntake
 
 pytestmark = pytest.mark.integration
 
@@ -190,3 +199,46 @@ def test_floor_hub_stats_runs_as_a_command(demo_engine: Engine, db_url: str) -> 
         "duplicates_ignored": 0,
     }
     assert figures["dead_letters"] == 0
+
+
+def test_demo_orders_out_of_range_or_without_demo_are_refused_and_change_nothing(
+    tmp_path: Path, floor_hub: Callable[..., Ran], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    for value, message in (
+        ("-1", "the number of orders must be 0 or more, not -1"),
+        ("all", "'all' is not a number of orders"),
+    ):
+        with pytest.raises(SystemExit) as refused:
+            main(["run", "--demo", "--demo-orders", value, "--db", db])
+        assert refused.value.code == 2 and message in capsys.readouterr().err
+    alone = floor_hub("run", "--demo-orders", "5", "--db", db)
+    assert alone.returncode == 2 and "--demo-orders only goes with --demo" in alone.stderr
+    assert not (tmp_path / "hub.db").exists()
+
+
+def test_the_demo_site_loads_with_only_its_first_orders_and_intake_takes_the_rest(
+    db_url: str, tmp_path: Path
+) -> None:
+    site = small_site()
+    engine = open_database(db_url, SITE)
+    try:
+        loaded, _ = load_demo(engine, site, orders=5)
+        assert loaded
+        figures = run_transaction(engine, hub_stats)
+        assert figures["orders"] == {"validated": 5} and "pk-01" in figures["devices"]
+        # the rest come through intake, as upstream would send them
+        rest = tmp_path / "rest.jsonl"
+        rest.write_text(
+            "".join(OrderIntake.from_domain(o).model_dump_json() + "\n" for o in site.orders[5:])
+        )
+        summary = import_orders(engine, SITE, rest).as_dict()
+        assert (summary["accepted"], summary["rejected"]) == (len(site.orders) - 5, 0)
+        with engine.connect() as conn:
+            lines = table_of(OrderLineRow)
+            stored = conn.execute(select(lines.c.order_id, lines.c.sku, lines.c.qty)).all()
+        assert sorted(stored) == sorted(
+            (o.order_id, ln.sku, ln.qty) for o in site.orders for ln in o.lines
+        )
+    finally:
+        engine.dispose()
