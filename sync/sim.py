@@ -21,13 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from floor_app.demo import DemoSite, build_demo_site
 from floor_app.domain.errors import DomainError
@@ -40,7 +38,8 @@ from floor_app.store import Store, StoreError
 from floor_app.store.outbox import new_event_id
 from floor_app.store.seed import load_demo
 
-from .device import BrokerUrlError, SyncAgent, SyncSettings, parse_broker_url
+from .commands import command_settings, stop_on_signals
+from .device import SyncAgent, SyncSettings
 
 log = logging.getLogger("floor.sim")
 
@@ -233,28 +232,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the simulator; see the module docstring."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        broker = parse_broker_url(args.broker)
-    except BrokerUrlError as exc:
-        print(f"floor-sim: {exc}", file=sys.stderr)
+    settings = command_settings("floor-sim", args)
+    if settings is None:
         return 2
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    settings = SyncSettings(
-        broker=broker, site=args.site, app_version="floor-sim", backoff_max_s=5.0
-    )
     site = build_demo_site()
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()
     devices: list[SimulatedDevice] = []
     try:
         for i, device_id in enumerate(
