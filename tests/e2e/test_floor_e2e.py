@@ -193,10 +193,14 @@ def test_200_demo_orders_go_from_intake_to_labelled_with_stock_reconciled(
     )
 
     # stock reconciled, per (location, sku), against what the pickers confirmed
+    confirmations = [
+        e
+        for n in range(1, PICKERS + 1)
+        for e in device_events(floor / f"hh-{n:02d}.db", "pick.confirmed")
+    ]
     picked: Counter[tuple[str, str]] = Counter()
-    for n in range(1, PICKERS + 1):
-        for e in device_events(floor / f"hh-{n:02d}.db", "pick.confirmed"):
-            picked[(e["location"], e["sku"])] += e["qty"]
+    for e in confirmations:
+        picked[(e["location"], e["sku"])] += e["qty"]
     initial = {(r.location, r.sku): r.qty for r in site.stock}
     on_hand = {
         (loc, sku): (qty, reserved)
@@ -218,3 +222,11 @@ def test_200_demo_orders_go_from_intake_to_labelled_with_stock_reconciled(
     assert lines == [(ordered, ordered, ordered, 0, 0)]
     assert rows(db, "SELECT count(*) FROM shortages") == [(0,)]
     assert rows(db, "SELECT count(*) FROM return_tasks") == [(0,)]
+    # and the hub's own reconciliation of on-hand against its ledger and every event agrees
+    check = run("-m", "sync.hub", "stock", "check", "--db", db_url, "--json")
+    assert check.returncode == 0, check.stdout + check.stderr
+    reconciled = json.loads(check.stdout)
+    assert reconciled["ok"] is True
+    assert reconciled["checked"]["events"] == len(confirmations)  # every pick, none else
+    for problem in ("differences", "event_mismatches", "negative_on_hand", "reserved_over_on_hand"):
+        assert reconciled[problem] == [], (problem, reconciled[problem])
