@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,13 @@ class HubProcess:
     The hub says ``READY=1`` on ``$NOTIFY_SOCKET`` (the sd_notify protocol it speaks to
     systemd) once it is connected and subscribed; the bench listens on a socket of its own
     and starts measuring only then. The demo site registers the bench's devices (``hh-01``,
-    ``hh-02``); allocation is off, as nothing here needs tasks.
+    ``hh-02``); allocation is off, as nothing here needs tasks. ``extra`` options come last
+    and win (``--allocate-every 0.5``, ``--demo-orders 0``).
     """
 
-    def __init__(self, broker_url: str, folder: Path, timeout: float = 60.0) -> None:
+    def __init__(
+        self, broker_url: str, folder: Path, timeout: float = 60.0, *, extra: Sequence[str] = ()
+    ) -> None:
         self.db_url = f"sqlite:///{folder / 'hub.db'}"
         self.log_path = folder / "hub.log"
         notify_path = folder / "hub-notify.sock"
@@ -127,6 +131,7 @@ class HubProcess:
             "0",
             "--metrics-port",
             "-1",
+            *extra,
         ]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -14,11 +14,9 @@ picked and packed.
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from support.mosquitto import MosquittoBroker, require_mosquitto
 
+from bench.sync import HubProcess
 from floor_app.demo import build_demo_site
 from sync.protocol import OrderIntake, Topics, encode
 
@@ -40,25 +39,6 @@ STATIONS = 2
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def start_hub(db_url: str, broker: MosquittoBroker, log: Path) -> subprocess.Popen[str]:
-    """``floor-hub --demo`` without the demo's orders, once it is connected."""
-    command = ["run", "--demo", "--demo-orders", "0", "--db", db_url, "--broker", broker.url]
-    command += ["--allocate-every", "0.5", "--metrics-port", "-1"]
-    with log.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.hub", *command],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            text=True,
-        )
-    deadline = time.monotonic() + 60
-    while "floor-hub: site dc1" not in log.read_text():
-        assert proc.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-    return proc
 
 
 def start_shift(
@@ -110,25 +90,28 @@ def work_the_floor(tmp_path: Path, orders: list[OrderIntake]) -> dict[str, Any]:
     report, once the hub has stopped cleanly."""
     require_mosquitto()
     broker = MosquittoBroker(tmp_path / "broker").start()
-    logs = {name: tmp_path / f"{name}.log" for name in ("hub", "shift")}
-    hub: subprocess.Popen[str] | None = None
+    shift_log = tmp_path / "shift.log"
+    hub: HubProcess | None = None
     shift: subprocess.Popen[str] | None = None
     try:
-        hub = start_hub(f"sqlite:///{tmp_path / 'hub.db'}", broker, logs["hub"])
+        # the demo site without its orders; ready (READY=1) once connected and subscribed
+        hub = HubProcess(
+            broker.url, tmp_path, extra=["--demo-orders", "0", "--allocate-every", "0.5"]
+        )
         take_in(broker, orders)
-        shift = start_shift(broker, tmp_path / "floor", len(orders), logs["shift"])
+        shift = start_shift(broker, tmp_path / "floor", len(orders), shift_log)
         out, _ = shift.communicate(timeout=270)
-        assert shift.returncode == 0, f"{out}\n{logs['shift'].read_text()}"
-        hub.send_signal(signal.SIGTERM)
-        assert hub.wait(timeout=30) == 0, logs["hub"].read_text()
+        assert shift.returncode == 0, f"{out}\n{shift_log.read_text()}"
+        assert "stopped after" in hub.stop()
+        assert "Traceback" not in hub.log_path.read_text() + shift_log.read_text()
     finally:
-        for proc in (shift, hub):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        if shift is not None and shift.poll() is None:
+            shift.kill()
+            shift.wait()
+        if hub is not None and hub.proc.poll() is None:
+            hub.proc.kill()
+            hub.proc.wait()
         broker.kill()
-    for log in logs.values():
-        assert "Traceback" not in log.read_text(), log.read_text()
     report: dict[str, Any] = json.loads(out)
     return report
 
