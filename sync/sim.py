@@ -4,7 +4,14 @@ Each simulated device opens its own SQLite store in ``--data-dir``, loads the de
 reference data once, and then does real floor work, one confirmed action (one local
 transaction, one outbox event) at a time: it starts a pick task, confirms picks unit by unit
 and completes the task through :class:`floor_app.services.picking.PickingService`, then
-packs each order of the task, prints its label and scans the label back. Packing and labels
+packs each order of the task, prints its label and scans the label back.
+
+The tasks are the hub's: ``floor-hub --demo`` allocates the demo orders and leases tasks to
+the demo pickers (``hh-01`` ...), so the device's claims are granted and its facts land on
+known tasks and orders. Only when no hub task comes for :data:`HUB_WORK_WAIT_S` (no hub at
+all, or the hub has no work left for this device) does the device make a task of its own
+from the demo orders (``SIM-...``): a hub refuses the claim on a task it does not know, and
+records the facts. Packing and labels
 are recorded through ``store.unit_of_work()`` and ``uow.emit(...)`` with the real domain
 events (no packing service exists yet). A real :class:`sync.device.SyncAgent` per device
 sends it all to the hub.
@@ -46,6 +53,9 @@ log = logging.getLogger("floor.sim")
 TASK_COUNTER = "sim_tasks_created"
 PACK_QUEUE = "sim_pack_queue"  # JSON list of [order_id, stage, job_id]
 ORDERS_PER_TASK = 2
+#: How long an idle device waits for the hub to give it a task before it makes its own.
+HUB_WORK_WAIT_S = 3.0
+OWN_TASK_PREFIX = "SIM-"
 SIM_USER = "alice"
 SIM_PACKER = "ben"
 
@@ -75,6 +85,8 @@ class SimulatedDevice:
         self.agent = SyncAgent(self.store, settings)
         self.result = DeviceResult()
         self.agent.on_claim_refused(lambda _r: self._refused())
+        self._idle_since: float | None = None
+        self._own_work = False  # no hub task came: this run makes its own without waiting
         self._locations = {loc.code: loc for loc in site.locations}
         self._skus = {s.sku: s for s in site.skus}
 
@@ -88,12 +100,13 @@ class SimulatedDevice:
 
     # -- one action -----------------------------------------------------------------------
 
-    def step(self) -> None:
-        """Do the next floor action: exactly one committed event."""
+    def step(self) -> bool:
+        """Do the next floor action: exactly one committed event. False when the device
+        is idle, waiting for the hub to give it a task."""
         queue = json.loads(self.store.meta(PACK_QUEUE, "[]") or "[]")
         if queue:
             self._pack_step(queue)
-            return
+            return True
         with self.store.unit_of_work() as uow:
             active = uow.tasks.ids(TaskState.IN_PROGRESS)
             assigned = uow.tasks.ids(TaskState.ASSIGNED)
@@ -104,10 +117,29 @@ class SimulatedDevice:
                 self.picking.confirm(task.task_id, line.line_id, 1, SIM_USER)
             else:
                 self._complete(task.task_id)
-            return
-        if not assigned:
+            return True
+        hub_tasks = [t for t in assigned if not t.startswith(OWN_TASK_PREFIX)]
+        if hub_tasks:
+            self._idle_since, self._own_work = None, False
+            assigned = hub_tasks
+        elif not assigned:
+            if not self._may_make_own_task():
+                return False
             assigned = [self._new_task()]
         self.picking.start(assigned[0], SIM_USER)
+        return True
+
+    def _may_make_own_task(self) -> bool:
+        """True once the hub gave no task for :data:`HUB_WORK_WAIT_S` (then, in this run,
+        without waiting again until a hub task comes)."""
+        now = time.monotonic()
+        if self._idle_since is None:
+            self._idle_since = now
+        if self._own_work or now - self._idle_since >= HUB_WORK_WAIT_S:
+            self._own_work = True
+            self._idle_since = None
+            return True
+        return False
 
     def _complete(self, task_id: str) -> None:
         """Complete the task and queue its orders for packing, in one transaction."""
@@ -160,7 +192,7 @@ class SimulatedDevice:
             start = (self.index * 17 + n * ORDERS_PER_TASK) % len(orders)
             group = [orders[(start + i) % len(orders)] for i in range(ORDERS_PER_TASK)]
             task = build_pick_task(
-                f"SIM-{self.device_id}-{n:05d}",
+                f"{OWN_TASK_PREFIX}{self.device_id}-{n:05d}",
                 group,
                 pick_face=lambda code: self._locations[self.site.pick_faces[code]],
                 sku=lambda code: self._skus[code],
@@ -185,7 +217,8 @@ class SimulatedDevice:
                     return
                 next_at = max(next_at + interval, time.monotonic() - 1.0)
             try:
-                self.step()
+                if not self.step():
+                    stop.wait(0.05)
             except StoreError as exc:
                 self.result.error = exc.reason
                 log.warning("%s: the store refused an action: %s", self.device_id, exc)
