@@ -1,7 +1,7 @@
 """Cancelling an order (from upstream or an operator) while the floor may be working on it.
 
 The order becomes ``cancelled``; its reserved units are released; units already picked
-get a return-to-stock task; a pick task holding only this order is cancelled, and every
+get a put-away stock task back to where they were picked (:mod:`sync.hub.compensation`); a pick task holding only this order is cancelled, and every
 device that holds the task or will pack the order is told (``task.cancelled``,
 ``order.cancelled`` pushes). Facts that still arrive for the order afterwards are recorded
 and create more compensating work (:mod:`sync.hub.handlers`).
@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
-from floor_app.domain.order import TERMINAL
+from floor_app.domain.order import TERMINAL, OrderState
 from floor_app.domain.picking import TaskState
 from sync.protocol import OrderCancelled, OrderStatus, TaskCancelled
 
+from . import stock_tasks
+from .compensation import CANCELLED, PutAways, packed_at
 from .errors import HubError, NotFound
-from .handlers import RETURNS
 from .outbound import Outbound
 from .repositories import PICK_LINES, load_orders, load_tasks, save_orders, save_tasks
 from .stock import StockChanges, release_order
@@ -50,26 +51,31 @@ def cancel_order(
     changes = StockChanges()
     released = release_order(conn, rec, changes)
     changes.flush(conn)
-    returns = []
+    station = (
+        packed_at(conn, rec) if rec.order.state in (OrderState.PACKED, OrderState.LABELLED) else ""
+    )
+    put = PutAways(conn)
+    putaways = []
     for task in tasks.values():
         for line in task.task.lines:
             if line.order_id == order_id and line.picked > 0:
-                returns.append(
-                    {
-                        "order_id": order_id,
-                        "sku": line.sku,
-                        "qty": line.picked,
-                        "from_place": f"tote {line.tote_position} of task {task.task_id}"[:64],
-                        "to_location": line.location,
-                        "reason": "order cancelled",
-                        "state": "open",
-                        "device_id": "",
-                        "seq": None,
-                        "at": now,
-                    }
+                where = (
+                    f"parcel at {station}"
+                    if station
+                    else f"tote {line.tote_position} of task {task.task_id}"
                 )
-    if returns:
-        conn.execute(insert(RETURNS), returns)
+                made = put.add(
+                    order_id,
+                    line.sku,
+                    line.picked,
+                    where,
+                    line.location,
+                    origin=CANCELLED,
+                    reason="order cancelled",
+                )
+                if made is not None:
+                    putaways.append(made)
+    stock_tasks.save(conn, putaways, now=now)
     rec.change_source = "cancellation"
     rec.order.cancel(reason)
     rec.external_version = rec.order.version
@@ -117,7 +123,7 @@ def cancel_order(
     return {
         "order": order_id,
         "released_units": released,
-        "return_tasks": len(returns),
+        "putaway_tasks": [t.task_id for t in putaways],
         "cancelled_tasks": cancelled_tasks,
         "devices_told": sorted(notify),
     }

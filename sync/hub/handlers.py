@@ -6,8 +6,9 @@ and writes what changed once at the end (:meth:`BatchWork.flush`).
 
 * **Facts** (``pick.confirmed``, ``pick.undone``, ``pick.short``, ``task.completed``,
   ``pack.completed``, ``label.printed``, ``label.confirmed``, ``user.*``) are never refused.
-  A fact about a cancelled order is recorded and creates compensating work (a return-to-
-  stock task); units picked beyond the order's quantity are returned the same way.
+  A fact about a cancelled order is recorded and creates compensating work (a put-away
+  stock task, :mod:`sync.hub.compensation`); units picked beyond the order's quantity go
+  back the same way.
 * **Claims** (``task.started``, ``task.reassigned``, ``order.held``, ``order.released``,
   ``order.short_approved``) are checked by :mod:`sync.hub.rules` and refused with a reason
   when stale.
@@ -55,7 +56,7 @@ from sync.protocol import (
     TaskCancelled,
 )
 
-from . import returns
+from . import compensation, returns
 from .bulk import insert_rows
 from .leases import lease, push_task
 from .outbound import Outbound
@@ -77,7 +78,6 @@ from .tables import (
     DeviceRow,
     LabelJobRow,
     PackRecordRow,
-    ReturnTaskRow,
     ShortageRow,
     UserSessionRow,
     table_of,
@@ -87,7 +87,6 @@ from .task_building import TaskStop, gtins, load_locations, make_task
 DEVICES = table_of(DeviceRow)
 LABELS = table_of(LabelJobRow)
 PACKS = table_of(PackRecordRow)
-RETURNS = table_of(ReturnTaskRow)
 SHORTAGES = table_of(ShortageRow)
 SESSIONS = table_of(UserSessionRow)
 
@@ -151,7 +150,7 @@ class BatchWork:
     label_inserts: dict[str, dict[str, Any]] = field(default_factory=dict)
     label_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
     shortages: list[dict[str, Any]] = field(default_factory=list)
-    returns: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
+    putaways: compensation.PutAways | None = None
     packs: list[dict[str, Any]] = field(default_factory=list)
     sessions: dict[str, tuple[str, str] | None] = field(default_factory=dict)
     reached_picked: set[str] = field(default_factory=set)
@@ -252,29 +251,20 @@ class BatchWork:
         if OrderState.PICKED in entered:
             self.reached_picked.add(rec.order_id)
 
+    def _put(self) -> compensation.PutAways:
+        if self.putaways is None:
+            self.putaways = compensation.PutAways(self.conn)
+        return self.putaways
+
     def _return(
         self, rec_id: str, sku: str, qty: int, from_place: str, to: str, reason: str
     ) -> None:
-        """Compensating work: ``qty`` of ``sku`` go back from ``from_place`` to ``to``."""
-        if qty <= 0:
-            return
-        key = (rec_id, sku, from_place, reason)
-        row = self.returns.get(key)
-        if row is None:
-            self.returns[key] = {
-                "order_id": rec_id,
-                "sku": sku,
-                "qty": qty,
-                "from_place": from_place[:64],
-                "to_location": to[:32],
-                "reason": reason,
-                "state": "open",
-                "device_id": self.device_id,
-                "seq": self.seq,
-                "at": self.now,
-            }
-        else:
-            row["qty"] += qty
+        """Compensating work: a put-away task for ``qty`` of ``sku`` from ``from_place``
+        back to ``to`` (origin ``cancelled`` or ``surplus``)."""
+        origin = compensation.CANCELLED if "cancelled" in reason else compensation.SURPLUS
+        made = self._put().add(rec_id, sku, qty, from_place, to, origin=origin, reason=reason)
+        if made is not None:
+            self.new_stock_tasks.append(made)
 
     def _renew(self, task: TaskRecord | None) -> None:
         if task is not None and task.lease_device == self.device_id:
@@ -580,15 +570,12 @@ class BatchWork:
         for ln in rec.order.lines:
             ln.packed = max(ln.packed, ln.picked)
         if rec.order.state is OrderState.CANCELLED:
-            for ln in rec.order.lines:
-                self._return(
-                    rec.order_id,
-                    ln.sku,
-                    ln.packed,
-                    f"parcel at {ev.station}",
-                    RETURNS_LOCATION,
-                    "order cancelled after packing",
-                )
+            changed, new = compensation.parcel_packed(
+                self.conn, self.out, self._put(), rec, ev.station, RETURNS_LOCATION
+            )
+            for task in changed:
+                self.stock_tasks.setdefault(task.task_id, task)
+            self.new_stock_tasks.extend(new)
             return Outcome.applied("order is cancelled: unpack and return the units to stock")
         self._move(rec, OrderState.PACKED, f"packed at {ev.station} by {ev.user}")
         return Outcome.applied()
@@ -841,7 +828,6 @@ class BatchWork:
         for job, values in self.label_updates.items():
             conn.execute(update(LABELS).where(LABELS.c.job_id == job).values(**values))
         insert_rows(conn, SHORTAGES, self.shortages)
-        insert_rows(conn, RETURNS, list(self.returns.values()))
         insert_rows(conn, PACKS, self.packs)
         for device, session in self.sessions.items():
             conn.execute(delete(SESSIONS).where(SESSIONS.c.device_id == device))

@@ -15,9 +15,9 @@ from sync.hub.tables import (
     OrderLineRow,
     PickTaskRow,
     ReservationRow,
-    ReturnTaskRow,
     ShortageRow,
     StockRow,
+    StockTaskRow,
     table_of,
 )
 from sync.protocol import Topics
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 TOPICS = Topics(SITE)
 STOCK = table_of(StockRow)
-RETURNS = table_of(ReturnTaskRow)
+PUTAWAYS = table_of(StockTaskRow)
 TASKS = table_of(PickTaskRow)
 
 
@@ -169,9 +169,21 @@ def test_facts_for_a_cancelled_order_are_recorded_and_compensated(demo_engine: E
     assert "go back to stock" in result.outcomes[0][1].note
     assert order_row(demo_engine, "SO-100003").state == "cancelled"
     with demo_engine.connect() as conn:
-        returns = conn.execute(select(RETURNS)).all()
-    assert [(r.order_id, r.sku, r.qty, r.reason) for r in returns] == [
-        ("SO-100003", line.sku, line.qty, "order cancelled")
+        returns = conn.execute(select(PUTAWAYS)).all()
+    assert [
+        (r.kind, r.state, r.origin, r.origin_ref, r.sku, r.qty, r.from_location, r.to_location)
+        for r in returns
+    ] == [
+        (
+            "putaway",
+            "open",
+            "cancelled",
+            "SO-100003",
+            line.sku,
+            line.qty,
+            f"tote {late.tote_position} of task {task.task_id}",
+            line.location,
+        )
     ]
     assert not any("/orders/" in m.topic for m in result.messages)  # status unchanged
 
@@ -190,11 +202,13 @@ def test_units_picked_beyond_the_order_go_back_to_stock(demo_engine: Engine) -> 
     result = apply(demo_engine, device, [envelope(device, seq, extra)])
     assert "2 picked beyond the order" in result.outcomes[0][1].note
     with demo_engine.connect() as conn:
-        returns = conn.execute(select(RETURNS)).all()
+        returns = conn.execute(select(PUTAWAYS)).all()
         picked = conn.execute(
             select(table_of(OrderLineRow).c.picked).where(
                 table_of(OrderLineRow).c.order_id == "SO-100003"
             )
         ).scalar_one()
-    assert [(r.qty, r.reason) for r in returns] == [(2, "picked more than ordered")]
+    assert [(r.kind, r.origin, r.qty, r.reason, r.to_location) for r in returns] == [
+        ("putaway", "surplus", 2, "picked more than ordered", line.location)
+    ]
     assert picked == line.qty + 2

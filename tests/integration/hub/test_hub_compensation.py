@@ -1,0 +1,143 @@
+"""Compensating work as put-away stock tasks (SQLite and PostgreSQL): a cancelled order's
+picked units go back from the tote or the parcel to where they were picked, leased and
+pushed to a device like any other stock task; a parcel packed after the cancellation
+moves the tasks to the parcel instead of doubling them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hub_builders import SITE, apply, envelope, pick, start_task
+from sqlalchemy import Engine, select
+
+from floor_app.domain.events import LabelConfirmed, LabelPrinted, PackCompleted
+from sync.hub import allocate, cancel_order, transact
+from sync.hub.stock_check import check_stock
+from sync.hub.tables import StockTaskRow, table_of
+from sync.protocol import Topics
+
+pytestmark = pytest.mark.integration
+
+TOPICS = Topics(SITE)
+PUTAWAYS = table_of(StockTaskRow)
+ORDER = "SO-100003"
+
+
+def putaways(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(PUTAWAYS)
+                .where(PUTAWAYS.c.kind == "putaway")
+                .order_by(PUTAWAYS.c.task_id)
+            )
+        )
+
+
+def picked(engine: Engine) -> tuple[str, Any, list[Any], int]:
+    """Start SO-100003's task and pick every line of it: (device, task, lines, next seq)."""
+    device, task, lines, seq = start_task(engine, ORDER)
+    events = [
+        envelope(
+            device,
+            seq + i,
+            pick(
+                ORDER,
+                ln.sku,
+                task=task.task_id,
+                line=ln.line_id,
+                qty=ln.qty,
+                location=ln.location,
+                tote=ln.tote_position,
+            ),
+        )
+        for i, ln in enumerate(lines)
+    ]
+    assert {o.kind for _s, o in apply(engine, device, events).outcomes} == {"applied"}
+    return device, task, lines, seq + len(lines)
+
+
+def cancel(engine: Engine) -> dict[str, Any]:
+    summary, _sent = transact(
+        engine, TOPICS, lambda c, out: cancel_order(c, out, ORDER, "customer call")
+    )
+    return dict(summary)
+
+
+def test_cancelling_a_picked_order_makes_a_putaway_task_per_tote_line_leased_and_pushed(
+    demo_engine: Engine,
+) -> None:
+    _device, task, lines, _seq = picked(demo_engine)
+    summary = cancel(demo_engine)
+    made = putaways(demo_engine)
+    assert summary["putaway_tasks"] == [r.task_id for r in made]
+    want = sorted(
+        (ln.sku, ln.qty, f"tote {ln.tote_position} of task {task.task_id}", ln.location)
+        for ln in lines
+    )
+    assert sorted((r.sku, r.qty, r.from_location, r.to_location) for r in made) == want
+    assert {(r.state, r.origin, r.origin_ref) for r in made} == {("open", "cancelled", ORDER)}
+    report = allocate(demo_engine, SITE)
+    leased = putaways(demo_engine)
+    assert {r.state for r in leased} == {"assigned"}
+    for r in leased:
+        pushed = [
+            json.loads(m.payload)["item"]
+            for m in report.messages
+            if m.topic == TOPICS.push(r.lease_device)
+        ]
+        assert any(
+            item["kind"] == "stock_task.assigned" and item["task"]["task_id"] == r.task_id
+            for item in pushed
+        ), pushed
+    with demo_engine.connect() as conn:
+        assert check_stock(conn)["ok"] is True
+
+
+def test_a_parcel_packed_after_the_cancellation_moves_the_tasks_to_the_parcel(
+    demo_engine: Engine,
+) -> None:
+    picked(demo_engine)
+    cancel(demo_engine)
+    before = putaways(demo_engine)
+    packed = apply(
+        demo_engine,
+        "pk-01",
+        [
+            envelope(
+                "pk-01",
+                1,
+                PackCompleted(
+                    order=ORDER, station="PACK-01", carton="CTN-M", weight_g=900, user="ben"
+                ),
+            )
+        ],
+    )
+    assert packed.outcomes[0][1].note == "order is cancelled: unpack and return the units to stock"
+    after = putaways(demo_engine)
+    assert [r.task_id for r in after] == [r.task_id for r in before]  # none added
+    assert {r.from_location for r in after} == {"parcel at PACK-01"}
+    assert [(r.sku, r.qty, r.to_location) for r in after] == [
+        (r.sku, r.qty, r.to_location) for r in before
+    ]
+    assert all(a.version == b.version + 1 for a, b in zip(after, before, strict=True))
+
+
+def test_cancelling_a_labelled_order_puts_its_units_away_from_the_parcel(
+    demo_engine: Engine,
+) -> None:
+    _device, _task, lines, _seq = picked(demo_engine)
+    packer = [
+        PackCompleted(order=ORDER, station="PACK-02", carton="CTN-M", weight_g=900, user="ben"),
+        LabelPrinted(job="J-1", order=ORDER, tracking="1Z999AA10123456784", carrier="ups", user="b"),
+        LabelConfirmed(job="J-1", order=ORDER, tracking="1Z999AA10123456784", user="b"),
+    ]
+    apply(demo_engine, "pk-02", [envelope("pk-02", i + 1, e) for i, e in enumerate(packer)])
+    cancel(demo_engine)
+    made = putaways(demo_engine)
+    assert sorted((r.sku, r.qty, r.to_location) for r in made) == sorted(
+        (ln.sku, ln.qty, ln.location) for ln in lines
+    )
+    assert {r.from_location for r in made} == {"parcel at PACK-02"}
