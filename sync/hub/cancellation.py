@@ -1,7 +1,8 @@
 """Cancelling an order (from upstream or an operator) while the floor may be working on it.
 
 The order becomes ``cancelled``; its reserved units are released; units already picked
-get a put-away stock task back to where they were picked (:mod:`sync.hub.compensation`); a pick task holding only this order is cancelled, and every
+get a put-away stock task from their tote (or parcel) back to where they were picked
+(:mod:`sync.hub.compensation`); a pick task holding only this order is cancelled, and every
 device that holds the task or will pack the order is told (``task.cancelled``,
 ``order.cancelled`` pushes). Facts that still arrive for the order afterwards are recorded
 and create more compensating work (:mod:`sync.hub.handlers`).

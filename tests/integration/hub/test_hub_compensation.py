@@ -29,9 +29,7 @@ def putaways(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
         return list(
             conn.execute(
-                select(PUTAWAYS)
-                .where(PUTAWAYS.c.kind == "putaway")
-                .order_by(PUTAWAYS.c.task_id)
+                select(PUTAWAYS).where(PUTAWAYS.c.kind == "putaway").order_by(PUTAWAYS.c.task_id)
             )
         )
 
@@ -131,7 +129,9 @@ def test_cancelling_a_labelled_order_puts_its_units_away_from_the_parcel(
     _device, _task, lines, _seq = picked(demo_engine)
     packer = [
         PackCompleted(order=ORDER, station="PACK-02", carton="CTN-M", weight_g=900, user="ben"),
-        LabelPrinted(job="J-1", order=ORDER, tracking="1Z999AA10123456784", carrier="ups", user="b"),
+        LabelPrinted(
+            job="J-1", order=ORDER, tracking="1Z999AA10123456784", carrier="ups", user="b"
+        ),
         LabelConfirmed(job="J-1", order=ORDER, tracking="1Z999AA10123456784", user="b"),
     ]
     apply(demo_engine, "pk-02", [envelope("pk-02", i + 1, e) for i, e in enumerate(packer)])
