@@ -233,6 +233,15 @@ class StockCounted(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class CountAcknowledged(DomainEvent):
+    """A supervisor saw an accepted count difference (it leaves the exceptions queue)."""
+
+    TYPE: ClassVar[str] = "count.acknowledged"
+    count_id: int
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
 class StockTaskClosed(DomainEvent):
     """A stock task was finished with less than asked (source empty, damaged ...)."""
 
@@ -289,6 +298,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         TaskReassigned,
         StockMoved,
         StockCounted,
+        CountAcknowledged,
         StockTaskClosed,
         ReturnReceived,
         CarrierChanged,

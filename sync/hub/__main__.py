@@ -10,6 +10,7 @@
     floor-hub cancel ORDER --reason TEXT
     floor-hub allocate [--db URL]
     floor-hub stock check [--db URL] [--json]
+    floor-hub stock count --location L [--sku S] | --sku S | --due [--json]
     floor-hub provision | revoke | broker-cert | crl | devices   (sync.provisioning)
 
 ``--db`` is a SQLAlchemy URL (``sqlite:///FILE``, ``postgresql://USER@HOST/DB``) or a file
@@ -34,6 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
+from floor_app.domain.errors import DomainError
 from floor_app.logs import setup_logging
 from sync.device.settings import BrokerUrlError
 from sync.metrics import HubMetrics, start_metrics_server
@@ -51,6 +53,7 @@ from .service import Hub, HubSettings, crash_probability
 from .setup import load_demo, open_database
 from .site_data import DEVICE_ROLES, register_device
 from .stats import hub_stats
+from .stock_cli import add_count_args, count_settings
 from .stock_cli import register as register_stock
 
 log = logging.getLogger("floor.hub")
@@ -102,6 +105,13 @@ def parser() -> argparse.ArgumentParser:
         "--allocate-every", type=float, default=2.0, help="seconds between allocation passes"
     )
     run.add_argument("--lease-s", type=float, default=1800.0, help="task lease in seconds")
+    add_count_args(run)
+    run.add_argument(
+        "--count-every",
+        type=float,
+        default=3600.0,
+        help="seconds between ABC count passes (0: none; default %(default)s)",
+    )
     run.add_argument("--ca-file", type=Path, default=None, help="CA bundle for mqtts://")
     run.add_argument("--cert-file", type=Path, default=None, help="client certificate")
     run.add_argument("--key-file", type=Path, default=None, help="client key")
@@ -208,6 +218,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         key_file=args.key_file,
     )
     settings = _with_lease(settings, args.lease_s)
+    try:
+        counting = count_settings(args, due_every_s=args.count_every)
+    except DomainError as exc:
+        print(f"floor-hub run: {exc}", file=sys.stderr)
+        return 2
+    settings = replace(settings, handlers=replace(settings.handlers, counts=counting))
     engine = open_database(args.db, args.site)
     metrics = HubMetrics()
     server = None

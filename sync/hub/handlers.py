@@ -28,6 +28,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from floor_app.domain.errors import DomainError
 from floor_app.domain.events import (
     EVENT_TYPES,
+    CountAcknowledged,
     HoldReleased,
     LabelConfirmed,
     LabelPrinted,
@@ -38,6 +39,7 @@ from floor_app.domain.events import (
     ReturnReceived,
     ShortApproved,
     ShortReported,
+    StockCounted,
     TaskCompleted,
     TaskReassigned,
     TaskStarted,
@@ -56,8 +58,9 @@ from sync.protocol import (
     TaskCancelled,
 )
 
-from . import compensation, returns
+from . import compensation, counts, returns
 from .bulk import insert_rows
+from .counts import CountSettings
 from .leases import lease, push_task
 from .outbound import Outbound
 from .repositories import (
@@ -129,6 +132,8 @@ class HandlerSettings:
     lease_s: float = 30 * 60.0
     #: Reallocate short units from other locations when stock allows.
     reallocate_shorts: bool = True
+    #: Count tolerance, ABC frequencies, counts after shortages (:mod:`sync.hub.counts`).
+    counts: CountSettings = field(default_factory=CountSettings)
 
 
 @dataclass
@@ -373,6 +378,7 @@ class BatchWork:
             self._renew(task)
         # the units are not where the stock said: take them off (on hand and promised)
         self.stock.move(ev.location, ev.sku, -ev.qty, StockReason.SHORT)
+        counts.after_shortage(self, ev.location, ev.sku)
         rec = self.orders.get(ev.order)
         shortage: dict[str, Any] = {
             "order_id": ev.order,
@@ -676,6 +682,14 @@ class BatchWork:
         self.sessions[self.device_id] = None
         return Outcome.applied()
 
+    # -- facts: stock counts -----------------------------------------------------------------
+
+    def stock_counted(self, ev: StockCounted) -> Outcome:
+        return counts.apply_count(self, ev)
+
+    def count_acknowledged(self, ev: CountAcknowledged) -> Outcome:
+        return counts.acknowledge(self, ev)
+
     # -- claims ------------------------------------------------------------------------------
 
     def task_started(self, ev: TaskStarted) -> Outcome:
@@ -900,6 +914,8 @@ HANDLERS: dict[str, Handler] = {
     ReturnReceived.TYPE: BatchWork.return_received,
     UserLoggedIn.TYPE: BatchWork.logged_in,
     UserLoggedOut.TYPE: BatchWork.logged_out,
+    StockCounted.TYPE: BatchWork.stock_counted,
+    CountAcknowledged.TYPE: BatchWork.count_acknowledged,
     TaskStarted.TYPE: BatchWork.task_started,
     TaskReassigned.TYPE: BatchWork.task_reassigned,
     OrderHeld.TYPE: BatchWork.order_held,

@@ -48,6 +48,7 @@ from sync.protocol import Topics, hub_client_id
 from sync.systemd_notify import ServiceNotifier
 
 from .allocation import AllocationSettings, allocate
+from .counts import create_due
 from .database import run_transaction
 from .errors import DatabaseUnavailable
 from .handlers import HandlerSettings
@@ -199,7 +200,12 @@ class Hub:
 
     def _allocate_loop(self) -> None:
         assert self.engine is not None
+        next_counts = time.monotonic()
         while not self._stop.wait(self.settings.allocate_every_s):
+            due_every = self.settings.handlers.counts.due_every_s
+            if due_every > 0 and time.monotonic() >= next_counts:
+                next_counts = time.monotonic() + due_every
+                self._count_due()
             try:
                 report = allocate(
                     self.engine, self.settings.site, settings=self.settings.allocation
@@ -218,6 +224,20 @@ class Hub:
                     len(report.tasks),
                     len(report.assigned),
                 )
+
+    def _count_due(self) -> None:
+        """The ABC pass: counts of the places due (leased by the next allocation pass)."""
+        assert self.engine is not None
+        settings = self.settings.handlers.counts
+        try:
+            made = run_transaction(
+                self.engine, lambda c: create_due(c, settings), what="counts due"
+            )
+        except Exception:
+            log.exception("count pass failed")
+            return
+        if made:
+            log.info("counts: %d places due for a cycle count", len(made))
 
     def _count_orders(self) -> None:
         assert self.engine is not None and self.metrics is not None

@@ -10,9 +10,14 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
+from floor_app.domain.counting import CountFrequency, CountTolerance
+from floor_app.domain.errors import DomainError
+
+from .counts import CountRefused, CountSettings, count_location, count_sku, create_due
 from .database import run_transaction
 from .setup import open_database
 from .stock_check import check_stock
@@ -41,7 +46,71 @@ def register(subparsers: Any) -> argparse._SubParsersAction[argparse.ArgumentPar
     )
     _db_args(check)
     check.set_defaults(func=_with_db(cmd_check))
+    count = sub.add_parser(
+        "count",
+        help="create cycle counts: of a location, of a SKU everywhere, or those due (ABC)",
+        description="Create count tasks (blind: the expected quantity stays on the hub). "
+        "--location CODE counts a location (every SKU, or --sku); --sku alone counts the SKU "
+        "at every location holding it; --due creates the counts the ABC frequencies ask for. "
+        "The hub leases them to pickers' devices on its next allocation pass.",
+    )
+    _db_args(count)
+    what = count.add_mutually_exclusive_group()
+    what.add_argument("--location", help="the location to count")
+    what.add_argument("--due", action="store_true", help="create the counts due by ABC class")
+    count.add_argument("--sku", help="the SKU to count (alone: at every location holding it)")
+    count.add_argument("--reason", default="", help="why (shown on the task)")
+    add_count_args(count)
+    count.set_defaults(func=_with_db(cmd_count))
     return cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub)
+
+
+def add_count_args(p: argparse.ArgumentParser) -> None:
+    """The count settings (tolerance and ABC frequencies) as options of ``p``."""
+    d, f = CountSettings(), CountFrequency()
+    p.add_argument(
+        "--count-tolerance-units",
+        type=int,
+        default=d.tolerance.units,
+        help="accept a count this many units off at once (default %(default)s)",
+    )
+    p.add_argument(
+        "--count-tolerance-percent",
+        type=float,
+        default=d.tolerance.percent,
+        help="accept a count this percent off at once (default %(default)s)",
+    )
+    for cls, days in (("a", f.a_days), ("b", f.b_days), ("c", f.c_days)):
+        p.add_argument(
+            f"--count-{cls}-days",
+            type=float,
+            default=days,
+            help=f"days between counts of class {cls.upper()} (default %(default)s)",
+        )
+    p.add_argument(
+        "--count-window-days",
+        type=float,
+        default=d.window_days,
+        help="picked units over this many days class SKUs A/B/C (default %(default)s)",
+    )
+    p.add_argument(
+        "--count-limit",
+        type=int,
+        default=d.due_limit,
+        help="at most this many counts per ABC pass (default %(default)s)",
+    )
+
+
+def count_settings(args: argparse.Namespace, **extra: Any) -> CountSettings:
+    """The :class:`CountSettings` of the options of :func:`add_count_args` (raises
+    :class:`DomainError` for values that make no sense)."""
+    return CountSettings(
+        tolerance=CountTolerance(args.count_tolerance_units, args.count_tolerance_percent),
+        frequency=CountFrequency(args.count_a_days, args.count_b_days, args.count_c_days),
+        window_days=args.count_window_days,
+        due_limit=args.count_limit,
+        **extra,
+    )
 
 
 def _with_db(
@@ -80,3 +149,50 @@ def cmd_check(args: argparse.Namespace, engine: Any) -> int:
             print(f"  {o['location']} {o['sku']}: {o['reserved']} reserved, {o['on_hand']} held")
         print("stock reconciled" if report["ok"] else "stock differs: see above", file=sys.stderr)
     return 0 if report["ok"] else 1
+
+
+def cmd_count(args: argparse.Namespace, engine: Any) -> int:
+    try:
+        settings = count_settings(args)
+    except DomainError as exc:
+        print(f"floor-hub stock count: {exc}", file=sys.stderr)
+        return 2
+    now = time.time()
+
+    def work(conn: Any) -> list[dict[str, Any]]:
+        if args.due:
+            return create_due(conn, settings, now)
+        if args.location:
+            made = [
+                count_location(conn, args.location, args.sku or "", now=now, reason=args.reason)
+            ]
+        else:
+            made = count_sku(conn, args.sku, now=now, reason=args.reason)
+        return [
+            {
+                "task": rec.task_id,
+                "location": rec.task.from_location,
+                "sku": rec.task.sku,
+                "created": created,
+            }
+            for rec, created in made
+        ]
+
+    if not args.due and not args.location and not args.sku:
+        print("floor-hub stock count: name --location, --sku or --due", file=sys.stderr)
+        return 2
+    try:
+        tasks = run_transaction(engine, work, what="stock count")
+    except CountRefused as exc:
+        print(f"floor-hub stock count: {exc}; nothing was created", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"tasks": tasks}, sort_keys=True, ensure_ascii=False))
+        return 0
+    for t in tasks:
+        state = "already open" if t.get("created") is False else "created"
+        extra = f" (class {t['class']})" if "class" in t else ""
+        print(f"{t['task']} count {t['location']} {t['sku'] or '(every SKU)'}{extra}: {state}")
+    if not tasks:
+        print("nothing to count")
+    return 0

@@ -25,10 +25,11 @@ from sync.protocol import StockTaskAssigned, StockTaskCancelled, StockTaskModel
 from .leases import Picker, choose_picker, pickers
 from .outbound import Outbound
 from .site_data import next_counter
-from .tables import LocationRow, StockTaskRow, table_of
+from .tables import LocationRow, StockTaskRow, UserSessionRow, table_of
 
 STOCK_TASKS = table_of(StockTaskRow)
 LOCATIONS = table_of(LocationRow)
+SESSIONS = table_of(UserSessionRow)
 
 OPEN_STATES = (
     StockTaskState.OPEN.value,
@@ -272,12 +273,16 @@ def assign_open_stock_tasks(
         return {}
     recs = load_stock_tasks(conn, ids, lock=True)
     zones = _zones(conn, recs.values())
+    user_of = {r.device_id: r.user_id for r in conn.execute(select(SESSIONS))}
     assigned: dict[str, str] = {}
     for task_id in ids:
         rec = recs.get(task_id)
         if rec is None or rec.task.state is not StockTaskState.OPEN:
             continue
-        device = choose_picker(candidates, zones.get(task_id, frozenset()))
+        able = candidates
+        if rec.task.not_user:  # a recount goes to a device where someone else is logged in
+            able = [p for p in candidates if user_of.get(p.device_id) != rec.task.not_user]
+        device = choose_picker(able, zones.get(task_id, frozenset()))
         if device is None:
             continue
         lease(rec, device.device_id, now, lease_s)

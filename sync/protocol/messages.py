@@ -795,6 +795,28 @@ class OrderStatus(Message):
     returned: int = Field(default=0, ge=0)
 
 
+class CountDifference(Message):
+    """Hub -> supervisors, retained on ``counts/{count}/difference``: an accepted count that
+    changed stock, for the supervisor's exceptions; ``acknowledged_by`` once a supervisor
+    has seen it (the same topic, republished)."""
+
+    count_id: int = Field(ge=1)
+    task_id: str = Field(min_length=1, max_length=32)
+    location: str = Field(min_length=1, max_length=32)
+    sku: str = Field(min_length=1, max_length=64)
+    expected: int
+    counted: int = Field(ge=0)
+    user: str = Field(default="", max_length=64)
+    reason: str = Field(default="", max_length=500)
+    at: float = Field(default_factory=time.time)
+    acknowledged_by: str = Field(default="", max_length=64)
+
+    @property
+    def difference(self) -> int:
+        """Units found more (positive) or fewer (negative) than the hub held."""
+        return self.counted - self.expected
+
+
 class DeadLetter(Message):
     """On ``dlq``: a message that failed validation, with the reason. Never silently dropped."""
 

@@ -30,6 +30,7 @@ class TopicKind(StrEnum):
     SYNC = "sync"  # device -> hub: "send me everything since cursor N"
     ORDERS_IN = "orders/in"  # upstream -> hub: order intake
     ORDER_STATUS = "orders/status"  # hub -> tracking (retained): order status
+    COUNT_DIFFERENCE = "counts/difference"  # hub -> supervisors (retained): count exceptions
     DLQ = "dlq"  # anyone -> operators: dead letters
 
 
@@ -61,6 +62,7 @@ class TopicRef:
     kind: TopicKind
     device_id: str | None = None
     order_id: str | None = None
+    count_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,10 @@ class Topics:
         """Retained status of one order, for tracking."""
         return f"{self.base}/orders/{check_level(order_id, 'order id')}/status"
 
+    def count_difference(self, count_id: int | str) -> str:
+        """Retained difference of one accepted count, for the supervisors."""
+        return f"{self.base}/counts/{check_level(str(count_id), 'count id')}/difference"
+
     @property
     def dlq(self) -> str:
         """Dead letters (rejected messages with their reasons)."""
@@ -158,6 +164,8 @@ def parse_topic(topic: str) -> TopicRef:
         return TopicRef(site, TopicKind.ORDERS_IN)
     if len(rest) == 3 and rest[0] == "orders" and rest[2] == "status":
         return TopicRef(site, TopicKind.ORDER_STATUS, order_id=check_level(rest[1], "order id"))
+    if len(rest) == 3 and rest[0] == "counts" and rest[2] == "difference":
+        return TopicRef(site, TopicKind.COUNT_DIFFERENCE, count_id=check_level(rest[1], "count id"))
     if len(rest) == 3 and rest[0] == "dev":
         try:
             kind = TopicKind(rest[2])

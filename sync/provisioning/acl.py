@@ -47,7 +47,11 @@ def acl_lines(identity: str, role: IdentityRole, site: str) -> list[str]:
         f"topic write {base}/dlq",
     ]
     if role is IdentityRole.SUPERVISOR:
-        lines += [f"topic read {base}/dev/+/status", f"topic read {base}/orders/+/status"]
+        lines += [
+            f"topic read {base}/dev/+/status",
+            f"topic read {base}/orders/+/status",
+            f"topic read {base}/counts/+/difference",
+        ]
     return lines
 
 

@@ -9,6 +9,7 @@ import pytest
 from floor_app.domain.events import (
     EVENT_TYPES,
     CarrierChanged,
+    CountAcknowledged,
     DomainEvent,
     HoldReleased,
     LabelConfirmed,
@@ -50,6 +51,7 @@ SAMPLES: list[DomainEvent] = [
     TaskReassigned("PT-1", "sam", "grace", 4),
     StockMoved("ST-1", "SKU-1", "R01-01-1A", "A01-01-1A", 12, "replenish", "alice", "LOT7"),
     StockCounted("ST-2", "A01-01-1A", "SKU-1", 9, "alice", 2),
+    CountAcknowledged(7, "sam"),
     StockTaskClosed("ST-1", "source empty", "alice"),
     ReturnReceived("RT-1", "SO-100001", "SKU-1", 1, "resaleable", "A01-01-1A", "rita"),
     CarrierChanged("SO-100001", "DPD", "express", "promised tomorrow", "ben", 9),

@@ -15,6 +15,12 @@ def test_device_topics_live_under_the_site_prefix() -> None:
     assert t.orders_in == "floor/v1/dc1/orders/in"
     assert t.order_status("SO-1") == "floor/v1/dc1/orders/SO-1/status"
     assert t.dlq == "floor/v1/dc1/dlq"
+    assert t.count_difference(12) == "floor/v1/dc1/counts/12/difference"
+
+
+def test_a_count_difference_topic_names_its_count() -> None:
+    ref = Topics("dc1").parse("floor/v1/dc1/counts/12/difference")
+    assert (ref.kind, ref.count_id) == (TopicKind.COUNT_DIFFERENCE, "12")
 
 
 @pytest.mark.parametrize(
@@ -42,6 +48,7 @@ def test_parse_gives_back_what_was_built(
         "floor/v1/dc1/dev/hh-01/nope",
         "floor/v1/dc1/dev/hh-01",
         "floor/v1/dc1/orders/x/y",
+        "floor/v1/dc1/counts/12/status",
         "floor/v1/dc1/dev//evt",
         "floor/v1",
     ],
