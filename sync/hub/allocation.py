@@ -8,8 +8,9 @@ One pass (:func:`allocate`) runs several small transactions:
    never oversells); the order becomes ``allocated``. An order that cannot be reserved
    stays ``validated`` and is tried again on the next pass.
 2. **batch**: reserved orders become pick tasks (:mod:`sync.hub.task_building`), in waves.
-3. **expire** and **assign**: leases that ran out on unstarted tasks are taken back; open
-   tasks are leased to pickers' devices (:mod:`sync.hub.leases`) and pushed to them.
+3. **expire** and **assign**: leases that ran out on unstarted tasks, or on tasks in
+   progress whose device is not online, are taken back; open tasks are leased to pickers'
+   devices (:mod:`sync.hub.leases`) and pushed to them.
 """
 
 from __future__ import annotations
@@ -154,7 +155,10 @@ def allocate(
         if not made:
             break
     report.expired, sent = transact(
-        engine, topics, lambda c, out: expire_leases(c, out, clock()), "expire"
+        engine,
+        topics,
+        lambda c, out: expire_leases(c, out, clock(), lease_s=settings.lease_s),
+        "expire",
     )
     report.messages += sent
     report.assigned, sent = transact(

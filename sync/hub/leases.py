@@ -2,17 +2,22 @@
 
 An open task is leased to a picker's device (:func:`assign_open_tasks`): the device must
 serve the task's zones; online devices come first, then the one with the fewest open
-tasks. The lease has an expiry, renewed by every event of the holder on the task. A task
-assigned but never started is taken back when its lease runs out (:func:`expire_leases`)
-and goes to another picker. A second device's claim on a leased task is refused with the
-reason (:func:`sync.hub.rules.task_claim_refusal`); once the lease ran out, a claim moves it.
+tasks. The lease has an expiry, renewed by every event of the holder on the task and, for
+a task in progress, by every heartbeat of the holder while it is online
+(:func:`renew_leases`): a picker working slowly keeps the task. When a lease runs out
+(:func:`expire_leases`), a task assigned but never started is taken back and goes to
+another picker; so is a task in progress whose device is not online (it went away longer
+than the lease), while one whose device is online is renewed. A second device's claim on a
+leased task is refused with the reason (:func:`sync.hub.rules.task_claim_refusal`); once
+the lease ran out, a claim moves it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from floor_app.domain.picking import TaskState
 from sync.protocol import OrderModel, OrderSnapshot, PickTaskModel, TaskAssigned, TaskCancelled
@@ -123,12 +128,48 @@ def assign_open_tasks(
     return assigned
 
 
-def expire_leases(conn: Connection, out: Outbound, now: float, *, limit: int = 200) -> list[str]:
-    """Take back tasks assigned but never started whose lease ran out; their ids."""
+def renew_leases(conn: Connection, device_id: str, now: float, lease_s: float) -> list[str]:
+    """Renew the leases of the tasks ``device_id`` has in progress (it is alive); their ids."""
     ids = list(
         conn.execute(
             select(TASKS.c.task_id)
-            .where(TASKS.c.state == TaskState.ASSIGNED.value)
+            .where(TASKS.c.lease_device == device_id)
+            .where(TASKS.c.state == TaskState.IN_PROGRESS.value)
+            .where(TASKS.c.lease_expires_at < now + lease_s)
+            .order_by(TASKS.c.task_id)
+            .with_for_update()
+        ).scalars()
+    )
+    if ids:
+        conn.execute(
+            update(TASKS).where(TASKS.c.task_id.in_(ids)).values(lease_expires_at=now + lease_s)
+        )
+    return ids
+
+
+def online_devices(conn: Connection, device_ids: Iterable[str]) -> set[str]:
+    """Those of ``device_ids`` whose last presence is online."""
+    ids = sorted(set(device_ids))
+    if not ids:
+        return set()
+    return set(
+        conn.execute(
+            select(PRESENCE.c.device_id)
+            .where(PRESENCE.c.device_id.in_(ids))
+            .where(PRESENCE.c.state == "online")
+        ).scalars()
+    )
+
+
+def expire_leases(
+    conn: Connection, out: Outbound, now: float, *, lease_s: float, limit: int = 200
+) -> list[str]:
+    """Take back tasks whose lease ran out: assigned but never started, or in progress on a
+    device that is not online; their ids. An online device's task in progress is renewed."""
+    ids = list(
+        conn.execute(
+            select(TASKS.c.task_id)
+            .where(TASKS.c.state.in_(OPEN_TASK_STATES))
             .where(TASKS.c.lease_expires_at < now)
             .order_by(TASKS.c.task_id)
             .limit(limit)
@@ -137,23 +178,29 @@ def expire_leases(conn: Connection, out: Outbound, now: float, *, limit: int = 2
     if not ids:
         return []
     tasks = load_tasks(conn, ids, lock=True, skip_locked=True)
+    online = online_devices(conn, [t.lease_device for t in tasks.values() if t.lease_device])
     expired = []
     for rec in tasks.values():
-        expires = rec.lease_expires_at
-        if rec.task.state is not TaskState.ASSIGNED or expires is None or expires >= now:
+        expires, old, state = rec.lease_expires_at, rec.lease_device, rec.task.state
+        if expires is None or expires >= now or state.value not in OPEN_TASK_STATES:
             continue
-        old = rec.lease_device
+        if state is TaskState.IN_PROGRESS and old in online:
+            rec.lease_expires_at = now + lease_s  # its heartbeat is late, it is not gone
+            continue
+        if state is TaskState.IN_PROGRESS:
+            rec.task.move_to(TaskState.ASSIGNED)
+            reason = (
+                f"device {old} was away longer than its lease; "
+                "the rest of the task goes to another picker"
+            )
+        else:
+            reason = "the lease ran out before the task was started; it goes to another picker"
         rec.task.move_to(TaskState.OPEN)
         rec.lease_device, rec.lease_expires_at = None, None
         if old:
             out.push(
                 old,
-                TaskCancelled(
-                    task_id=rec.task_id,
-                    reason="the lease ran out before the task was started; "
-                    "it goes to another picker",
-                    task_version=rec.task.version,
-                ),
+                TaskCancelled(task_id=rec.task_id, reason=reason, task_version=rec.task.version),
             )
         expired.append(rec.task_id)
     save_tasks(conn, tasks.values(), now=now)

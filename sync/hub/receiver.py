@@ -38,6 +38,7 @@ from .database import run_transaction
 from .errors import DatabaseUnavailable, UnknownDevice
 from .handlers import HandlerSettings
 from .intake import take_raw
+from .leases import renew_leases
 from .outbound import Outbound, OutMessage, transact
 from .presence import record_presence, sync_reply
 from .tables import DeviceRow, table_of
@@ -232,7 +233,10 @@ class Receiver:
         def work(conn: Connection, out: Outbound) -> bool | None:
             if not self._known(conn, device):
                 return None
-            return record_presence(conn, status, now)
+            kept = record_presence(conn, status, now)
+            if kept and status.state == "online":  # alive: the tasks it works on stay its own
+                renew_leases(conn, device, now, self.settings.lease_s)
+            return kept
 
         kept, sent = transact(self.engine, self.topics, work, "presence")
         if kept is None:
