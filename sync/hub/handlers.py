@@ -18,7 +18,6 @@ and writes what changed once at the end (:meth:`BatchWork.flush`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +55,7 @@ from sync.protocol import (
     OrderSnapshot,
     OrderStatus,
     TaskCancelled,
+    compact_json,
 )
 
 from . import compensation, counts, returns
@@ -898,7 +898,7 @@ def cancelled_push(rec: OrderRecord, reason: str) -> OrderCancelled:
 
 def payload_json(payload: dict[str, Any]) -> str:
     """An event payload as stored in the inbox."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(payload)
 
 
 Handler = Callable[[BatchWork, Any], Outcome]
