@@ -105,15 +105,37 @@ def append(
     return record
 
 
+# The columns of a record: the sync agent reads the backlog in pages of hundreds of rows, and
+# plain rows cost a fraction of ORM instances (identity map, instance state) to load.
+_RECORD_COLUMNS = (
+    OutboxRow.seq,
+    OutboxRow.event_id,
+    OutboxRow.device_id,
+    OutboxRow.type,
+    OutboxRow.kind,
+    OutboxRow.order_id,
+    OutboxRow.order_version,
+    OutboxRow.payload,
+    OutboxRow.created_at,
+    OutboxRow.acked_at,
+)
+
+
 def pending(session: Session, *, after_seq: int = 0, limit: int = 500) -> list[OutboxRecord]:
     """Unacknowledged events with ``seq > after_seq``, in sequence order."""
     q = (
-        select(OutboxRow)
+        select(*_RECORD_COLUMNS)
         .where(OutboxRow.acked_at.is_(None), OutboxRow.seq > after_seq)
         .order_by(OutboxRow.seq)
         .limit(limit)
     )
-    return [OutboxRecord.from_row(r) for r in session.scalars(q)]
+    rows = session.execute(q)
+    return [
+        OutboxRecord(
+            seq, event_id, device, type_, kind, order, version, json.loads(text), at, acked
+        )
+        for seq, event_id, device, type_, kind, order, version, text, at, acked in rows
+    ]
 
 
 def mark_acked(session: Session, up_to_seq: int) -> int:
@@ -122,6 +144,8 @@ def mark_acked(session: Session, up_to_seq: int) -> int:
         update(OutboxRow)
         .where(OutboxRow.seq <= up_to_seq, OutboxRow.acked_at.is_(None))
         .values(acked_at=time.time())
+        # no outbox row is held in the session: nothing to synchronise
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
