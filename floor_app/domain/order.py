@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .carriers import CarrierChoice
 from .errors import DomainError, IllegalTransition, QuantityError
 
 
@@ -152,6 +153,10 @@ class Order:
     held_from: OrderState | None = None
     hold_reason: str = ""
     channel: str = ""
+    #: The date the customer was promised delivery by (ISO ``YYYY-MM-DD``, "" when none).
+    promised_date: str = ""
+    #: How the carrier service was chosen, with the other services quoted (None: not yet).
+    carrier_choice: CarrierChoice | None = None
     history: list[tuple[OrderState, OrderState, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -194,6 +199,12 @@ class Order:
     def cancel(self, reason: str) -> None:
         """Cancel the order."""
         self.transition(S.CANCELLED, reason)
+
+    def set_carrier(self, choice: CarrierChoice) -> None:
+        """Ship with ``choice``'s service (a choice of the hub or a user's change)."""
+        self.carrier = choice.carrier
+        self.service = choice.service
+        self.carrier_choice = choice
 
     def line(self, line_no: int) -> OrderLine:
         """The line with ``line_no``."""
