@@ -15,11 +15,15 @@ never given a service silently.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from .cartonization import CartonError, choose_carton
 from .errors import DomainError
+from .packing import Carton
+from .sku import Sku
 
 #: The ``chosen_by`` of a choice made by the hub's rules.
 HUB = "hub"
@@ -49,7 +53,9 @@ class ZoneRule:
         if not self.postcode_prefixes:
             return 0
         code = normal_postcode(postcode)
-        lengths = [len(p) for p in map(normal_postcode, self.postcode_prefixes) if code.startswith(p)]
+        lengths = [
+            len(p) for p in map(normal_postcode, self.postcode_prefixes) if code.startswith(p)
+        ]
         return max(lengths) if lengths else None
 
 
@@ -231,6 +237,31 @@ class CarrierChoice:
         )
 
 
+def estimate_parcel(
+    items: Sequence[tuple[Sku, int]], cartons: Sequence[Carton]
+) -> tuple[int, tuple[int, int, int]]:
+    """The parcel an order will make: (grams with the carton's tare, the carton's inner mm).
+
+    The carton is the smallest the items really fit in (:mod:`.cartonization`); an order
+    that fits none (or whose items lack dimensions) is estimated in the largest carton,
+    and without cartons by its largest item (or 0 mm when no item has dimensions).
+    """
+    weight = sum(sku.weight_g * qty for sku, qty in items)
+    carton: Carton | None = None
+    if cartons:
+        try:
+            carton = choose_carton(list(items), list(cartons)).carton
+        except CartonError:
+            carton = None
+        carton = carton or max(cartons, key=lambda c: (c.volume_mm3, c.code))
+    if carton is not None:
+        inner = carton.inner
+        return weight + carton.tare_g, (inner.length_mm, inner.width_mm, inner.height_mm)
+    dims = [sku.dimensions.sorted() for sku, _ in items if sku.dimensions is not None]
+    biggest = max(dims, key=lambda d: d[0] * d[1] * d[2]) if dims else (0, 0, 0)
+    return weight, biggest
+
+
 def _why_not(service: CarrierService, rate: Rate | None, shipment: Shipment) -> str:
     if rate is None:
         return "does not serve this zone"
@@ -255,7 +286,12 @@ def quote(service: CarrierService, zone: str, shipment: Shipment) -> Quote:
     arrives = shipment.ship_date + timedelta(days=rate.transit_days)
     late = shipment.promised_date is not None and arrives > shipment.promised_date
     return Quote(
-        service.carrier, service.service, rate.price(shipment.weight_g), rate.transit_days, True, late
+        service.carrier,
+        service.service,
+        rate.price(shipment.weight_g),
+        rate.transit_days,
+        True,
+        late,
     )
 
 
@@ -304,10 +340,7 @@ def choose_carrier(rules: CarrierRules, shipment: Shipment) -> CarrierChoice:
     if on_time:
         best = on_time[0]
         due = f" by {shipment.promised_date.isoformat()}" if shipment.promised_date else ""
-        rule = (
-            f"cheapest of {len(on_time)} services for {shipment.describe()} "
-            f"to zone {zone}{due}"
-        )
+        rule = f"cheapest of {len(on_time)} services for {shipment.describe()} to zone {zone}{due}"
     else:
         assert shipment.promised_date is not None  # only a promised date makes a quote late
         best = min(fitting, key=lambda q: (q.transit_days or 0, q.cost or 0.0, q.name))
@@ -338,17 +371,24 @@ def given_choice(
 
 
 def changed_choice(
-    previous: CarrierChoice | None, carrier: str, service: str, *, user: str, reason: str
+    previous: CarrierChoice | None,
+    carrier: str,
+    service: str,
+    *,
+    user: str,
+    reason: str,
+    check_fit: bool = True,
 ) -> CarrierChoice:
     """The choice after ``user`` changed the service for ``reason`` (the quotes stay).
 
-    A service the previous choice did not quote as fitting is a :class:`DomainError`; an
-    empty reason too.
+    An empty reason is a :class:`DomainError`; with ``check_fit`` so is a service the
+    previous choice did not quote as fitting.
     """
     if not reason.strip():
         raise DomainError("a carrier change needs a reason", hint="choose or type why")
     known = previous.quote(carrier, service) if previous is not None else None
-    if previous is not None and previous.options and (known is None or not known.fits):
+    unfit = known is None or not known.fits
+    if check_fit and previous is not None and previous.options and unfit:
         offered = ", ".join(q.name for q in previous.fitting()) or "none"
         raise DomainError(
             f"{carrier} {service} does not take this parcel",

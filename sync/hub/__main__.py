@@ -11,6 +11,7 @@
     floor-hub allocate [--db URL]
     floor-hub stock check [--db URL] [--json]
     floor-hub stock count --location L [--sku S] | --sku S | --due [--json]
+    floor-hub carriers [FILE] [--db URL] [--json]
     floor-hub provision | revoke | broker-cert | crl | devices   (sync.provisioning)
 
 ``--db`` is a SQLAlchemy URL (``sqlite:///FILE``, ``postgresql://USER@HOST/DB``) or a file
@@ -44,6 +45,7 @@ from sync.provisioning.cli import register as register_provisioning
 
 from .allocation import allocate
 from .cancellation import cancel_order
+from .carriers_cli import register as register_carriers
 from .database import run_transaction
 from .errors import HubError
 from .identity import read_identity
@@ -156,6 +158,7 @@ def parser() -> argparse.ArgumentParser:
     _common(alloc)
     register_provisioning(sub)
     register_stock(sub)
+    register_carriers(sub)
     return p
 
 
@@ -285,6 +288,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         )
     print(f"orders: {json.dumps(figures['orders'])}")
     print(f"orders rejected at intake: {figures['orders_rejected']}")
+    print(f"carrier choices: {json.dumps(figures['carriers'])}")
     print(f"dead letters: {figures['dead_letters']} {json.dumps(figures['dead_letters_by_code'])}")
     return 0
 
@@ -341,6 +345,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
             {
                 "reserved": len(report.reserved),
                 "waiting": report.waiting,
+                "held": report.held,
                 "tasks": report.tasks,
                 "assigned": report.assigned,
                 "expired": report.expired,

@@ -4,9 +4,11 @@ leased to pickers' devices, orders given a pack station.
 One pass (:func:`allocate`) runs several small transactions:
 
 1. **reserve**: one per validated order, most urgent first (lower ``priority`` number
-   first, then oldest): every open unit is reserved, all or nothing (:mod:`sync.hub.stock`,
-   never oversells); the order becomes ``allocated``. An order that cannot be reserved
-   stays ``validated`` and is tried again on the next pass.
+   first, then oldest): the order gets its carrier service when the site has carrier
+   rules (:mod:`sync.hub.carriers`; held with the reason when no service can take it),
+   then every open unit is reserved, all or nothing (:mod:`sync.hub.stock`, never
+   oversells); the order becomes ``allocated``. An order that cannot be reserved stays
+   ``validated`` and is tried again on the next pass.
 2. **batch**: reserved orders become pick tasks (:mod:`sync.hub.task_building`), in waves.
 3. **expire** and **assign**: leases that ran out on unstarted tasks, or on tasks in
    progress whose device is not online, are taken back; open tasks are leased to pickers'
@@ -25,6 +27,7 @@ from sqlalchemy import Connection, Engine, select
 from floor_app.domain.order import OrderState
 from sync.protocol import OrderStatus, Topics
 
+from .carriers import CarrierContext, choose_for_order, load_context
 from .database import run_transaction
 from .leases import assign_open_tasks, expire_leases
 from .outbound import Outbound, OutMessage, transact
@@ -54,6 +57,7 @@ class AllocationReport:
 
     reserved: list[str] = field(default_factory=list)
     waiting: dict[str, list[str]] = field(default_factory=dict)  # order -> reasons
+    held: dict[str, str] = field(default_factory=dict)  # order -> why (no carrier service)
     tasks: list[str] = field(default_factory=list)
     assigned: dict[str, str] = field(default_factory=dict)  # task -> device
     expired: list[str] = field(default_factory=list)
@@ -83,27 +87,48 @@ def validated_order_ids(conn: Connection, limit: int) -> list[str]:
     )
 
 
-def reserve_one(conn: Connection, order_id: str, out: Outbound, now: float) -> list[str] | None:
-    """Reserve one validated order. None when it is not waiting (any more); otherwise the
-    reasons it could not be reserved, [] when it was."""
+def reserve_one(
+    conn: Connection,
+    order_id: str,
+    out: Outbound,
+    now: float,
+    carriers: CarrierContext | None = None,
+) -> tuple[str, list[str]] | None:
+    """Give one validated order its carrier service (with ``carriers``) and reserve it.
+
+    None when it is not waiting (any more); otherwise ``("reserved", [])``, ``("waiting",
+    reasons)`` when stock is short, or ``("held", [reason])`` when no carrier service can
+    take it.
+    """
     rec = load_orders(conn, [order_id], lock=True, skip_locked=True).get(order_id)
     if rec is None or rec.order.state is not OrderState.VALIDATED:
         return None
+    if carriers is not None and rec.order.carrier_choice is None:
+        held = choose_for_order(conn, rec, carriers, now)
+        if held is not None:
+            save_orders(conn, [rec], now=now)
+            out.order_status(status_of(rec, held))
+            return "held", [held]
     reasons = reserve_order(conn, rec, now=now)
     if reasons:
-        return reasons
+        save_orders(conn, [rec], now=now)  # keeps the carrier choice just made
+        return "waiting", reasons
     rec.change_source = "allocation"
     rec.order.transition(OrderState.ALLOCATED, "stock reserved")
     rec.external_version = rec.order.version
     save_orders(conn, [rec], now=now)
     out.order_status(status_of(rec, "stock reserved"))
-    return []
+    return "reserved", []
 
 
 def _reserve(
-    order_id: str, clock: Callable[[], float], conn: Connection, out: Outbound
-) -> list[str] | None:
-    return reserve_one(conn, order_id, out, clock())
+    order_id: str,
+    clock: Callable[[], float],
+    carriers: CarrierContext | None,
+    conn: Connection,
+    out: Outbound,
+) -> tuple[str, list[str]] | None:
+    return reserve_one(conn, order_id, out, clock(), carriers)
 
 
 def allocate(
@@ -128,15 +153,21 @@ def allocate(
     ids = run_transaction(
         engine, lambda c: validated_order_ids(c, settings.reserve_limit), what="list"
     )
+    carriers = run_transaction(engine, load_context, what="carriers") if ids else None
     for order_id in ids:
-        result, sent = transact(engine, topics, partial(_reserve, order_id, clock), "reserve")
+        result, sent = transact(
+            engine, topics, partial(_reserve, order_id, clock, carriers), "reserve"
+        )
         report.messages += sent
         if result is None:
             continue
-        if result:
-            report.waiting[order_id] = result
-        else:
+        outcome, reasons = result
+        if outcome == "reserved":
             report.reserved.append(order_id)
+        elif outcome == "held":
+            report.held[order_id] = reasons[0]
+        else:
+            report.waiting[order_id] = reasons
     while True:
         made, sent = transact(
             engine,

@@ -10,8 +10,8 @@ and writes what changed once at the end (:meth:`BatchWork.flush`).
   stock task, :mod:`sync.hub.compensation`); units picked beyond the order's quantity go
   back the same way.
 * **Claims** (``task.started``, ``task.reassigned``, ``order.held``, ``order.released``,
-  ``order.short_approved``) are checked by :mod:`sync.hub.rules` and refused with a reason
-  when stale.
+  ``order.short_approved``, ``order.carrier_changed``) are checked by :mod:`sync.hub.rules`
+  and refused with a reason when stale.
 * A label job is keyed by its ``job`` id: a second ``label.printed`` for the same job is
   recorded in the inbox but never applied again.
 """
@@ -27,6 +27,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from floor_app.domain.errors import DomainError
 from floor_app.domain.events import (
     EVENT_TYPES,
+    CarrierChanged,
     CountAcknowledged,
     HoldReleased,
     LabelConfirmed,
@@ -60,6 +61,7 @@ from sync.protocol import (
 
 from . import compensation, counts, returns
 from .bulk import insert_rows
+from .carriers import change_carrier
 from .counts import CountSettings
 from .leases import lease, push_task
 from .outbound import Outbound
@@ -824,6 +826,23 @@ class BatchWork:
         self.reached_picked.add(rec.order_id)
         return Outcome.applied()
 
+    def carrier_changed(self, ev: CarrierChanged) -> Outcome:
+        rec, refused = self._order_claim(ev.order, ev.order_version)
+        if refused is None and rec is not None:
+            refusal = change_carrier(
+                self.conn, rec, ev.carrier, ev.service, user=ev.user, reason=ev.reason, now=self.now
+            )
+            if refusal is None:
+                rec.change_source = self.device_id
+                self.status_reason[rec.order_id] = (
+                    f"carrier {ev.carrier} {ev.service} chosen by {ev.user}: {ev.reason}"
+                )
+                return Outcome.applied()
+            refused = Outcome.refused(refusal, current_version=rec.order.version)
+        if rec is not None:  # the device goes back to the hub's choice
+            self.out.push(self.device_id, OrderSnapshot(order=OrderModel.from_domain(rec.order)))
+        return refused or Outcome.refused(f"order {ev.order} is not known to the hub")
+
     # -- writing -----------------------------------------------------------------------------
 
     def flush(self) -> None:
@@ -921,6 +940,7 @@ HANDLERS: dict[str, Handler] = {
     OrderHeld.TYPE: BatchWork.order_held,
     HoldReleased.TYPE: BatchWork.hold_released,
     ShortApproved.TYPE: BatchWork.short_approved,
+    CarrierChanged.TYPE: BatchWork.carrier_changed,
 }
 
 

@@ -4,8 +4,8 @@
   (docs/protocol.md); ``"v"`` may be left out in a file.
 * **CSV** (``.csv``): one row per order line, rows of one order together or not; columns
   ``order_id, line_no, sku, qty, name, address1, address2, city, postcode, country,
-  phone, region, priority, carrier, service, channel`` (``line_no`` and the last seven
-  may be left out or empty).
+  phone, region, priority, carrier, service, channel, promised_date`` (``line_no`` and the
+  last eight may be left out or empty; ``promised_date`` is ``YYYY-MM-DD``).
 
 Every order goes through :func:`sync.hub.intake.take_order`; a line that is not valid JSON
 is rejected with its line number. Orders are committed in chunks; rejections and status
@@ -42,6 +42,7 @@ CSV_KNOWN = (
     "carrier",
     "service",
     "channel",
+    "promised_date",
 )
 CHUNK = 200
 
@@ -132,7 +133,7 @@ def read_csv(text: str) -> Iterator[FileEntry]:
                     "region": row.get("region", ""),
                 },
             }
-            for key in ("carrier", "service", "channel"):
+            for key in ("carrier", "service", "channel", "promised_date"):
                 if row.get(key):
                     order[key] = row[key]
             if row.get("priority"):

@@ -83,7 +83,11 @@ def schema_reasons(exc: ValidationError) -> list[str]:
 
 def digest(intake: OrderIntake) -> str:
     """A fingerprint of the order's content (to tell a redelivery from a different order)."""
-    text = json.dumps(intake.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    # an order without a promised date keeps the digest it had before the field existed
+    skip = {"promised_date"} if intake.promised_date is None else None
+    text = json.dumps(
+        intake.model_dump(mode="json", exclude=skip), sort_keys=True, ensure_ascii=False
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -158,6 +162,7 @@ def take_order(
             carrier=intake.carrier,
             service=intake.service,
             channel=intake.channel,
+            promised_date=intake.promised_date.isoformat() if intake.promised_date else "",
         )
         order.transition(OrderState.VALIDATED, f"accepted from {source}")
     except DomainError as exc:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Connection, bindparam, insert, select
 
+from floor_app.domain.carriers import CarrierChoice
 from floor_app.domain.order import Address, Order, OrderLine, OrderState
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
 
@@ -73,6 +74,20 @@ def _header(order: Order) -> tuple[object, ...]:
     return (order.state, order.version, order.held_from, order.hold_reason)
 
 
+def _carrier(order: Order) -> tuple[object, ...]:
+    return (order.carrier, order.service, order.carrier_choice)
+
+
+def choice_json(choice: CarrierChoice | None) -> str:
+    """A carrier choice as stored ("" for none)."""
+    return json.dumps(choice.to_dict(), ensure_ascii=False) if choice is not None else ""
+
+
+def choice_from_json(text: str) -> CarrierChoice | None:
+    """The choice stored by :func:`choice_json`."""
+    return CarrierChoice.from_dict(json.loads(text)) if text else None
+
+
 def _line_state(line: OrderLine) -> tuple[int, int, int]:
     return (line.picked, line.packed, line.short)
 
@@ -88,6 +103,7 @@ class OrderRecord:
     reserved: dict[int, int] = field(default_factory=dict)  # line_no -> units reserved
     loaded_header: tuple[object, ...] = ()
     loaded_extra: tuple[object, ...] = ()
+    loaded_carrier: tuple[object, ...] = ()
     loaded_lines: dict[int, tuple[int, int, int]] = field(default_factory=dict)
     loaded_reserved: dict[int, int] = field(default_factory=dict)
     history_from: int = 0  # entries of order.history already stored
@@ -105,6 +121,7 @@ class OrderRecord:
         """Remember the current state as the stored one."""
         self.loaded_header = _header(self.order)
         self.loaded_extra = self._extra()
+        self.loaded_carrier = _carrier(self.order)
         self.loaded_lines = {ln.line_no: _line_state(ln) for ln in self.order.lines}
         self.loaded_reserved = dict(self.reserved)
         self.history_from = len(self.order.history)
@@ -115,6 +132,7 @@ class OrderRecord:
         return (
             _header(self.order) != self.loaded_header
             or self._extra() != self.loaded_extra
+            or _carrier(self.order) != self.loaded_carrier
             or self.reserved != self.loaded_reserved
             or any(_line_state(ln) != self.loaded_lines.get(ln.line_no) for ln in self.order.lines)
         )
@@ -174,6 +192,8 @@ def load_orders(
                 held_from=OrderState(h.held_from) if h.held_from else None,
                 hold_reason=h.hold_reason,
                 channel=h.channel,
+                promised_date=h.promised_date,
+                carrier_choice=choice_from_json(h.carrier_choice),
             )
             record = OrderRecord(
                 order,
@@ -206,6 +226,8 @@ def insert_order(
             carrier=order.carrier,
             service=order.service,
             channel=order.channel,
+            promised_date=order.promised_date,
+            carrier_choice=choice_json(order.carrier_choice),
             ship_to=address_json(order.ship_to),
             held_from=None,
             hold_reason="",
@@ -244,6 +266,7 @@ def insert_order(
 def save_orders(conn: Connection, records: Iterable[OrderRecord], *, now: float) -> None:
     """Write what changed in ``records`` (headers, line counters, history)."""
     headers: list[dict[str, object]] = []
+    carriers: list[dict[str, object]] = []
     lines: list[dict[str, object]] = []
     history: list[dict[str, object]] = []
     for rec in records:
@@ -260,6 +283,15 @@ def save_orders(conn: Connection, records: Iterable[OrderRecord], *, now: float)
                     "pack_station": rec.pack_station,
                     "tracking": rec.tracking,
                     "updated_at": now,
+                }
+            )
+        if _carrier(order) != rec.loaded_carrier:
+            carriers.append(
+                {
+                    "order_id": order.order_id,
+                    "carrier": order.carrier,
+                    "service": order.service,
+                    "carrier_choice": choice_json(order.carrier_choice),
                 }
             )
         for ln in order.lines:
@@ -292,6 +324,7 @@ def save_orders(conn: Connection, records: Iterable[OrderRecord], *, now: float)
             )
         rec.mark_loaded()
     update_rows(conn, ORDERS, ("order_id",), headers)
+    update_rows(conn, ORDERS, ("order_id",), carriers)
     update_rows(conn, LINES, ("order_id", "line_no"), lines)
     insert_rows(conn, HISTORY, history)
 

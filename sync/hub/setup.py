@@ -15,6 +15,7 @@ from sync.protocol import (
     UserModel,
 )
 
+from .carrier_rules import DEMO_RULES, read_rules, store_rules
 from .database import check_reachable, make_engine, run_transaction
 from .errors import HubError
 from .intake import take_order
@@ -74,8 +75,8 @@ def load_demo(
     now: float | None = None,
     orders: int | None = None,
 ) -> tuple[bool, list[OutMessage]]:
-    """Load the demo site (SKUs, locations, stock, users, cartons, devices, orders, roster)
-    into an empty database; (False, []) when it was loaded before.
+    """Load the demo site (SKUs, locations, stock, users, cartons, carrier rules, devices,
+    orders, roster) into an empty database; (False, []) when it was loaded before.
 
     ``orders`` limits the demo orders taken in to the first N (None: all of them; 0: none,
     the orders then come through intake).
@@ -83,6 +84,7 @@ def load_demo(
     Raises :class:`HubError` when the database already holds other orders.
     """
     demo = site or build_demo_site()
+    demo_rules = read_rules(DEMO_RULES)
     topics = Topics(demo.site)
     now = time.time() if now is None else now
 
@@ -101,6 +103,7 @@ def load_demo(
         add_stock(conn, [(r.location, r.sku, r.qty) for r in demo.stock])
         add_users(conn, demo.users)
         add_cartons(conn, demo.cartons)
+        store_rules(conn, demo_rules)
         roster = RosterUpdate(users=[UserModel.from_domain(u) for u in demo.users])
         for device in demo.devices:
             register_device(conn, device.device_id, device.role.value, station=device.station)

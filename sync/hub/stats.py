@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from .carriers import choice_counts, held_without_service
 from .site_data import get_meta
 from .tables import (
     DeadLetterRow,
@@ -80,4 +81,5 @@ def hub_stats(conn: Connection) -> dict[str, Any]:
         "shortages": _count(conn, table_of(ShortageRow)),
         "return_tasks": _count(conn, table_of(ReturnTaskRow)),
         "outbox_pending": _count(conn, table_of(OutboxMessageRow)),
+        "carriers": {**choice_counts(conn), "held_no_service": held_without_service(conn)},
     }

@@ -263,6 +263,10 @@ class OrderRow(HubBase):
     carrier: Mapped[str] = mapped_column(String(32), default="")
     service: Mapped[str] = mapped_column(String(32), default="")
     channel: Mapped[str] = mapped_column(String(32), default="")
+    #: Delivery promised by (ISO date, "" when none): the carrier choice must meet it.
+    promised_date: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    #: How carrier and service were chosen, with the quotes (JSON, "" before a choice).
+    carrier_choice: Mapped[str] = mapped_column(Text, default="", server_default="")
     ship_to: Mapped[str] = mapped_column(Text)  # JSON
     held_from: Mapped[str | None] = mapped_column(String(16))
     hold_reason: Mapped[str] = mapped_column(Text, default="")

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import MISSING
 from dataclasses import fields as dataclass_fields
+from datetime import date
 from functools import cache
 from typing import Annotated, Any, Final, Literal, TypeVar, get_type_hints
 
@@ -28,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticSerializationError, to_json
 
+from floor_app.domain.carriers import CarrierChoice, Quote
 from floor_app.domain.events import EVENT_TYPES, DomainEvent
 from floor_app.domain.order import Address, Order, OrderLine, OrderState
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
@@ -345,6 +347,48 @@ class OrderLineModel(BaseModel):
     short: int = Field(default=0, ge=0)
 
 
+class QuoteModel(BaseModel):
+    """A carrier service quoted for an order (:class:`floor_app.domain.carriers.Quote`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    carrier: str = Field(min_length=1, max_length=32)
+    service: str = Field(min_length=1, max_length=32)
+    cost: float | None = None
+    transit_days: int | None = Field(default=None, ge=0)
+    fits: bool
+    late: bool = False
+    why_not: str = ""
+
+    @staticmethod
+    def from_domain(q: Quote) -> QuoteModel:
+        return QuoteModel.model_validate(q.to_dict())
+
+    def to_domain(self) -> Quote:
+        return Quote.from_dict(self.model_dump())
+
+
+class CarrierChoiceModel(BaseModel):
+    """How an order's carrier service was chosen (:class:`~floor_app.domain.carriers.
+    CarrierChoice`), with the services quoted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    carrier: str = Field(min_length=1, max_length=32)
+    service: str = Field(min_length=1, max_length=32)
+    cost: float | None = None
+    rule: str = ""
+    chosen_by: str = Field(default="hub", min_length=1, max_length=64)
+    options: list[QuoteModel] = Field(default_factory=list)
+
+    @staticmethod
+    def from_domain(c: CarrierChoice) -> CarrierChoiceModel:
+        return CarrierChoiceModel.model_validate(c.to_dict())
+
+    def to_domain(self) -> CarrierChoice:
+        return CarrierChoice.from_dict(self.model_dump())
+
+
 class OrderModel(BaseModel):
     """An order snapshot (:class:`floor_app.domain.order.Order`, without its history)."""
 
@@ -361,6 +405,8 @@ class OrderModel(BaseModel):
     held_from: OrderState | None = None
     hold_reason: str = ""
     channel: str = ""
+    promised_date: str = ""
+    carrier_choice: CarrierChoiceModel | None = None
 
     @staticmethod
     def from_domain(o: Order) -> OrderModel:
@@ -386,6 +432,10 @@ class OrderModel(BaseModel):
             held_from=o.held_from,
             hold_reason=o.hold_reason,
             channel=o.channel,
+            promised_date=o.promised_date,
+            carrier_choice=CarrierChoiceModel.from_domain(o.carrier_choice)
+            if o.carrier_choice
+            else None,
         )
 
     def to_domain(self) -> Order:
@@ -404,6 +454,8 @@ class OrderModel(BaseModel):
             held_from=self.held_from,
             hold_reason=self.hold_reason,
             channel=self.channel,
+            promised_date=self.promised_date,
+            carrier_choice=self.carrier_choice.to_domain() if self.carrier_choice else None,
         )
 
 
@@ -759,6 +811,8 @@ class OrderIntake(Message):
     carrier: str = ""
     service: str = ""
     channel: str = ""
+    #: Delivery promised by this date: the hub's carrier choice must arrive in time.
+    promised_date: date | None = None
 
     @field_validator("order_id")
     @classmethod
@@ -776,6 +830,7 @@ class OrderIntake(Message):
             carrier=o.carrier,
             service=o.service,
             channel=o.channel,
+            promised_date=date.fromisoformat(o.promised_date) if o.promised_date else None,
         )
 
 
