@@ -104,6 +104,22 @@ def _event_from_payload(event_type: str, payload: dict[str, Any]) -> DomainEvent
     return EVENT_TYPES[event_type](**data.__dict__)
 
 
+@cache
+def _plain_order_field(event_type: str) -> bool:
+    """True when building the event checks nothing more than its payload model does (no
+    ``__post_init__``) and its order is the ``order`` field (the base ``order_id``)."""
+    cls = EVENT_TYPES[event_type]
+    return cls.order_id is DomainEvent.order_id and not hasattr(cls, "__post_init__")
+
+
+def _payload_order(event_type: str, payload: dict[str, Any]) -> object:
+    """The order of a valid payload (raises :class:`ValidationError` for an invalid one);
+    the event itself is built only when building it may check or derive more."""
+    if not _plain_order_field(event_type):
+        return _event_from_payload(event_type, payload).order_id
+    return getattr(_payload_model(event_type).model_validate(payload), "order", None)
+
+
 class EventEnvelope(BaseModel):
     """One outbox event on the wire (the fields of :class:`~floor_app.store.OutboxRecord`).
 
@@ -134,12 +150,12 @@ class EventEnvelope(BaseModel):
         if self.kind != cls.KIND:
             raise ValueError(f"event type {self.type} is a {cls.KIND}, not a {self.kind}")
         try:
-            event = _event_from_payload(self.type, self.payload)
+            order = _payload_order(self.type, self.payload)
         except ValidationError as exc:
             raise ValueError(f"{self.type} payload: {_short(exc)}") from None
-        if event.order_id != self.order_id:
+        if order != self.order_id:
             raise ValueError(
-                f"order_id {self.order_id!r} differs from the payload's order {event.order_id!r}"
+                f"order_id {self.order_id!r} differs from the payload's order {order!r}"
             )
         return self
 
