@@ -20,6 +20,7 @@ REJECTED_EVENT = "rejected_event"
 INTAKE_REJECTED = "intake_rejected"
 DUPLICATE_ORDER = "duplicate_order"
 WRONG_TOPIC = "wrong_topic"
+CANCEL_REJECTED = "cancel_rejected"
 
 
 def letter(

@@ -42,6 +42,7 @@ from .leases import renew_leases
 from .outbound import Outbound, OutMessage, transact
 from .presence import record_presence, sync_reply
 from .tables import DeviceRow, table_of
+from .upstream_cancel import take_cancel
 
 log = logging.getLogger("floor.hub.receiver")
 
@@ -91,6 +92,8 @@ class Receiver:
                 return self._events(ref, topic, payload, defer_gaps)
             if ref.kind is TopicKind.ORDERS_IN:
                 return self._intake(payload)
+            if ref.kind is TopicKind.ORDERS_CANCEL:
+                return self._cancel(payload)
             if ref.kind is TopicKind.SYNC:
                 return self._sync(ref, topic, payload)
             if ref.kind is TopicKind.STATUS:
@@ -186,6 +189,22 @@ class Receiver:
         self.counts["orders_accepted" if result.accepted else "orders_rejected"] += 1
         note = "accepted" if result.accepted else "; ".join(result.reasons)
         return Handled(sent, note=f"{result.order_id}: {note}", committed=True)
+
+    def _cancel(self, payload: bytes) -> Handled:
+        outcome, sent = transact(
+            self.engine,
+            self.topics,
+            lambda conn, out: take_cancel(conn, out, payload),
+            "cancel",
+        )
+        result = outcome.result
+        self.counts[f"cancels_{result.outcome}"] += 1
+        if outcome.code:
+            self.counts[f"dead_letter.{outcome.code}"] += 1
+            if self.metrics is not None:
+                self.metrics.dead_letter(outcome.code, None)
+        note = f"{result.order_id or '?'}: {result.outcome}"
+        return Handled(sent, note=f"{note}: {result.reason}", committed=True)
 
     def _known(self, conn: Connection, device: str) -> bool:
         return (

@@ -850,6 +850,48 @@ class OrderIntake(Message):
         )
 
 
+class OrderCancel(Message):
+    """Upstream -> hub on ``orders/cancel``: cancel an order, with the reason.
+
+    ``request_id`` (optional) comes back in the :class:`CancelResult`; ``requested_by`` says
+    who asked (kept in the order's history with the reason).
+    """
+
+    order_id: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=500)
+    request_id: str = Field(default="", max_length=64)
+    requested_by: str = Field(default="", max_length=64)
+
+    @field_validator("order_id")
+    @classmethod
+    def _order_level(cls, value: str) -> str:
+        return _level(value)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_given(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a cancellation needs a reason")
+        return value
+
+
+class CancelResult(Message):
+    """Hub -> upstream on ``orders/cancel/result``: what became of one cancellation.
+
+    ``outcome`` is ``cancelled`` (done now; the order's status says so too),
+    ``already_cancelled`` (a repeat: nothing changed) or ``rejected`` (nothing changed;
+    ``reason`` says why, and the message is dead-lettered). ``order_id`` is empty when none
+    could be read.
+    """
+
+    order_id: str = Field(default="", max_length=64)
+    request_id: str = Field(default="", max_length=64)
+    outcome: Literal["cancelled", "already_cancelled", "rejected"]
+    reason: str = ""
+    state: OrderState | None = None
+    at: float = Field(default_factory=time.time)
+
+
 class OrderStatus(Message):
     """Hub -> tracking, retained on ``orders/{order}/status``: where an order is now.
 

@@ -29,6 +29,8 @@ class TopicKind(StrEnum):
     STATUS = "status"  # device -> all (retained): presence and health
     SYNC = "sync"  # device -> hub: "send me everything since cursor N"
     ORDERS_IN = "orders/in"  # upstream -> hub: order intake
+    ORDERS_CANCEL = "orders/cancel"  # upstream -> hub: cancel an order
+    CANCEL_RESULT = "orders/cancel/result"  # hub -> upstream: what became of a cancellation
     ORDER_STATUS = "orders/status"  # hub -> tracking (retained): order status
     COUNT_DIFFERENCE = "counts/difference"  # hub -> supervisors (retained): count exceptions
     DLQ = "dlq"  # anyone -> operators: dead letters
@@ -113,6 +115,16 @@ class Topics:
         """Upstream order intake."""
         return f"{self.base}/orders/in"
 
+    @property
+    def orders_cancel(self) -> str:
+        """Upstream cancellations."""
+        return f"{self.base}/orders/cancel"
+
+    @property
+    def cancel_result(self) -> str:
+        """The hub's answer to each upstream cancellation."""
+        return f"{self.base}/orders/cancel/result"
+
     def order_status(self, order_id: str) -> str:
         """Retained status of one order, for tracking."""
         return f"{self.base}/orders/{check_level(order_id, 'order id')}/status"
@@ -133,12 +145,14 @@ class Topics:
         return [self.ack(device_id), self.push(device_id), self.status(device_id)]
 
     def hub_subscriptions(self) -> list[str]:
-        """What the hub subscribes to: device events, sync requests and status, and intake."""
+        """What the hub subscribes to: device events, sync requests and status, intake and
+        upstream cancellations."""
         return [
             f"{self.base}/dev/+/evt",
             f"{self.base}/dev/+/sync",
             f"{self.base}/dev/+/status",
             self.orders_in,
+            self.orders_cancel,
         ]
 
     # -- parsing --------------------------------------------------------------------------
@@ -162,6 +176,10 @@ def parse_topic(topic: str) -> TopicRef:
         return TopicRef(site, TopicKind.DLQ)
     if rest == ["orders", "in"]:
         return TopicRef(site, TopicKind.ORDERS_IN)
+    if rest == ["orders", "cancel"]:
+        return TopicRef(site, TopicKind.ORDERS_CANCEL)
+    if rest == ["orders", "cancel", "result"]:
+        return TopicRef(site, TopicKind.CANCEL_RESULT)
     if len(rest) == 3 and rest[0] == "orders" and rest[2] == "status":
         return TopicRef(site, TopicKind.ORDER_STATUS, order_id=check_level(rest[1], "order id"))
     if len(rest) == 3 and rest[0] == "counts" and rest[2] == "difference":

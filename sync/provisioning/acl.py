@@ -3,10 +3,10 @@
 A device (picker, packer, supervisor) may write only under its own
 ``floor/v1/{site}/dev/{device}/`` prefix and the dead-letter topic, and read only its own acks,
 pushes and status; a supervisor may also read every device's status and the order statuses.
-The hub may read and write the whole site; upstream intake may write orders in and read
-order statuses. The user name is the device id (the certificate's CN with
-``use_identity_as_username``, or the password file's user name). Mosquitto denies whatever
-no line allows.
+The hub may read and write the whole site; upstream intake may write orders in and
+cancellations, and read order statuses and cancellation results. The user name is the
+device id (the certificate's CN with ``use_identity_as_username``, or the password file's
+user name). Mosquitto denies whatever no line allows.
 """
 
 from __future__ import annotations
@@ -36,7 +36,12 @@ def acl_lines(identity: str, role: IdentityRole, site: str) -> list[str]:
     if role is IdentityRole.HUB:
         return [f"topic readwrite {base}/#"]
     if role is IdentityRole.INTAKE:
-        return [f"topic write {base}/orders/in", f"topic read {base}/orders/+/status"]
+        return [
+            f"topic write {base}/orders/in",
+            f"topic write {base}/orders/cancel",
+            f"topic read {base}/orders/+/status",
+            f"topic read {base}/orders/cancel/result",
+        ]
     dev = f"{base}/dev/{identity}"
     lines = [
         f"topic write {dev}/evt",

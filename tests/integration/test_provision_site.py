@@ -149,7 +149,8 @@ def test_supervisor_hub_and_intake_acl(site: SiteAuthority, tmp_path: Path) -> N
     assert "user sv-01" in acl and "topic read floor/v1/dc1/dev/+/status" in acl
     assert "user hub-1\ntopic readwrite floor/v1/dc1/#" in acl
     assert (
-        "user erp\ntopic write floor/v1/dc1/orders/in\ntopic read floor/v1/dc1/orders/+/status"
+        "user erp\ntopic write floor/v1/dc1/orders/in\ntopic write floor/v1/dc1/orders/cancel\n"
+        "topic read floor/v1/dc1/orders/+/status\ntopic read floor/v1/dc1/orders/cancel/result\n"
         in acl
     )
     assert not (hub.bundle_dir / "floor.toml").exists()  # services get no device config

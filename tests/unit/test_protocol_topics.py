@@ -13,6 +13,8 @@ def test_device_topics_live_under_the_site_prefix() -> None:
     assert t.status("hh-01") == "floor/v1/dc1/dev/hh-01/status"
     assert t.sync("hh-01") == "floor/v1/dc1/dev/hh-01/sync"
     assert t.orders_in == "floor/v1/dc1/orders/in"
+    assert t.orders_cancel == "floor/v1/dc1/orders/cancel"
+    assert t.cancel_result == "floor/v1/dc1/orders/cancel/result"
     assert t.order_status("SO-1") == "floor/v1/dc1/orders/SO-1/status"
     assert t.dlq == "floor/v1/dc1/dlq"
     assert t.count_difference(12) == "floor/v1/dc1/counts/12/difference"
@@ -29,6 +31,9 @@ def test_a_count_difference_topic_names_its_count() -> None:
         ("floor/v1/dc1/dev/hh-01/evt", TopicKind.EVT, "hh-01", None),
         ("floor/v1/dc1/dev/pk-02/status", TopicKind.STATUS, "pk-02", None),
         ("floor/v1/dc1/orders/in", TopicKind.ORDERS_IN, None, None),
+        ("floor/v1/dc1/orders/cancel", TopicKind.ORDERS_CANCEL, None, None),
+        ("floor/v1/dc1/orders/cancel/result", TopicKind.CANCEL_RESULT, None, None),
+        ("floor/v1/dc1/orders/cancel/status", TopicKind.ORDER_STATUS, None, "cancel"),
         ("floor/v1/dc1/orders/SO-9/status", TopicKind.ORDER_STATUS, None, "SO-9"),
         ("floor/v1/dc1/dlq", TopicKind.DLQ, None, None),
     ],
@@ -78,3 +83,4 @@ def test_hub_and_device_subscriptions() -> None:
     assert t.device_subscriptions("hh-01") == [t.ack("hh-01"), t.push("hh-01"), t.status("hh-01")]
     assert "floor/v1/dc1/dev/+/evt" in t.hub_subscriptions()
     assert t.orders_in in t.hub_subscriptions()
+    assert t.orders_cancel in t.hub_subscriptions()

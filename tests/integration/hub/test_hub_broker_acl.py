@@ -261,3 +261,45 @@ def test_the_hub_refuses_a_payload_naming_another_device_than_its_topic(
         agent.stop()
         store.close()
         hub.stop()
+
+
+def test_upstream_may_cancel_an_order_and_read_the_result_and_a_device_may_not(
+    site_broker: SiteBroker, demo_engine: Engine, db_url: str
+) -> None:
+    url = f"mqtt://hub-1:hub-secret@127.0.0.1:{site_broker.port}"
+    hub = Hub(db_url, url, HubSettings(allocate_every_s=0), engine=demo_engine).start(
+        wait_online=10
+    )
+    intake = Client(site_broker.port, "intake", "pw-in")
+    device = Client(site_broker.port, "hh-01", "pw-one")
+    try:
+        assert intake.subscribe("floor/v1/dc1/orders/cancel/result") == [False]
+        assert intake.subscribe("floor/v1/dc1/orders/+/status") == [False]
+        forged = {"v": 1, "order_id": "SO-100002", "reason": "not a device's call"}
+        assert not device.publish("floor/v1/dc1/orders/cancel", json.dumps(forged).encode())
+        asked = {"v": 1, "order_id": "SO-100001", "reason": "customer called", "request_id": "r1"}
+        assert intake.publish("floor/v1/dc1/orders/cancel", json.dumps(asked).encode())
+        deadline = time.monotonic() + 10
+        result_topic = "floor/v1/dc1/orders/cancel/result"
+        status_topic = "floor/v1/dc1/orders/SO-100001/status"
+
+        def got() -> dict[str, Any]:  # the last message of each topic
+            return {topic: json.loads(payload) for topic, payload in intake.received}
+
+        while time.monotonic() < deadline and (
+            result_topic not in got() or got()[status_topic]["state"] != "cancelled"
+        ):
+            time.sleep(0.05)
+        result = got()[result_topic]
+        assert (result["order_id"], result["request_id"], result["outcome"]) == (
+            "SO-100001",
+            "r1",
+            "cancelled",
+        )
+        assert got()[status_topic]["state"] == "cancelled"
+        states = run_transaction(demo_engine, hub_stats)["orders"]
+        assert states.get("cancelled") == 1  # SO-100002 untouched
+    finally:
+        device.stop()
+        intake.stop()
+        hub.stop()
