@@ -33,19 +33,38 @@ def read_quantity(
     Raises :class:`QuantityError` for a quantity that is zero or more than ``open_qty``,
     and :class:`InvalidBarcode` for text that is neither a quantity nor a floor code.
     """
-    body = text.strip()
-    if not body:
-        raise QuantityError("no quantity typed", hint="type how many you took, or scan the item")
-    if body.isdigit() and len(body) <= MAX_QTY_DIGITS and not machine_typed:
-        qty = int(body)
-        if qty <= 0:
+    entry = _typed(text, machine_typed, "type how many you took, or scan the item")
+    if isinstance(entry, QuantityEntry):
+        if entry.qty <= 0:
             raise QuantityError("the quantity must be at least 1")
-        if qty > open_qty:
+        if entry.qty > open_qty:
             raise QuantityError(
-                f"{qty} is more than the {open_qty} still open on this line",
+                f"{entry.qty} is more than the {open_qty} still open on this line",
                 hint="count again; put any extra back",
             )
-        return QuantityEntry(qty)
+    return entry
+
+
+def read_count(text: str, *, machine_typed: bool = False) -> QuantityEntry | ScannedCode:
+    """A counted quantity typed in (0 or more: a place may be empty), or the scan that landed
+    in the field by mistake (the same guard as :func:`read_quantity`).
+
+    Raises :class:`QuantityError` for a negative number.
+    """
+    body = text.strip()
+    if body.startswith("-") and body[1:].isdigit() and len(body) <= MAX_QTY_DIGITS + 1:
+        raise QuantityError(
+            f"a count cannot be negative ({body})", hint="type the units you found, 0 or more"
+        )
+    return _typed(body, machine_typed, "type how many you found, or scan the item")
+
+
+def _typed(text: str, machine_typed: bool, hint: str) -> QuantityEntry | ScannedCode:
+    body = text.strip()
+    if not body:
+        raise QuantityError("no quantity typed", hint=hint)
+    if body.isdigit() and len(body) <= MAX_QTY_DIGITS and not machine_typed:
+        return QuantityEntry(int(body))
     try:
         return classify(body)
     except InvalidBarcode as exc:

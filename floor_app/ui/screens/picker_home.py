@@ -1,5 +1,5 @@
-"""The picker's home: the pick tasks on this device; Enter (or a scan of a task's first
-location) starts the task in guided picking."""
+"""The picker's home: the pick tasks on this device, then its count tasks; Enter (or a scan
+of a task's first location) starts the task in guided picking, or the count."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 from floor_app.domain.codes import CodeKind, classify
 from floor_app.domain.errors import DomainError
 from floor_app.domain.picking import PickTask
+from floor_app.domain.stockwork import StockTask
+from floor_app.services.counting import CountingService
 from floor_app.store import StoreError
 from floor_app.ui.widgets.scan_input import ScanInput
 
@@ -32,6 +34,7 @@ class PickerHomeScreen(FloorScreen):
     def __init__(self) -> None:
         super().__init__()
         self._tasks: list[PickTask] = []
+        self._counts: dict[str, StockTask] = {}
 
     def compose(self) -> ComposeResult:
         yield self.header()
@@ -86,11 +89,22 @@ class PickerHomeScreen(FloorScreen):
                 self.tr(f"task_state.{task.state.value}"),
                 key=task.task_id,
             )
-        self.query_one("#empty", Static).update("" if self._tasks else self.tr("picker.none"))
+        self._counts = {t.task_id: t for t in CountingService(self.floor.ctx.store).open_counts()}
+        for count in self._counts.values():
+            table.add_row(
+                count.task_id,
+                self.tr("count.recount" if count.attempt > 1 else "count.count"),
+                count.sku or "*",
+                count.from_location,
+                self.tr(f"task_state.{count.state.value}"),
+                key=count.task_id,
+            )
+        empty = not self._tasks and not self._counts
+        self.query_one("#empty", Static).update(self.tr("picker.none") if empty else "")
 
     def action_start(self) -> None:
         table = self.query_one("#tasks", DataTable)
-        if not self._tasks or table.cursor_row < 0:
+        if table.row_count == 0 or table.cursor_row < 0:
             return
         row_key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
         if row_key.value:
@@ -102,8 +116,12 @@ class PickerHomeScreen(FloorScreen):
             self.open_task(event.row_key.value)
 
     def open_task(self, task_id: str, *, at_location: str | None = None) -> None:
-        """Start (or resume) ``task_id`` and walk it."""
+        """Start (or resume) ``task_id`` and walk it (or count it)."""
         from .pick import PickScreen
+
+        if task_id in self._counts:
+            self.open_count(task_id)
+            return
 
         try:
             task = self.floor.ctx.picking.start(task_id, self.floor.user_id).task
@@ -113,6 +131,19 @@ class PickerHomeScreen(FloorScreen):
             return
         self.floor.ctx.activity.task = task_id
         self.app.push_screen(PickScreen(task, at_location=at_location))
+
+    def open_count(self, task_id: str) -> None:
+        """Start (or resume) the count ``task_id``; a recount refuses its first counter."""
+        from .stock_count import StockCountScreen
+
+        try:
+            task = CountingService(self.floor.ctx.store).start(task_id, self.floor.user_id)
+        except (DomainError, StoreError) as exc:
+            self.flash_error(error_text(exc))
+            self.action_refresh()
+            return
+        self.floor.ctx.activity.task = task_id
+        self.app.push_screen(StockCountScreen(task))
 
     def handle_scan(self, text: str, source: str = "keyboard") -> None:
         """A scan of the first location of a task starts that task there."""
@@ -126,5 +157,9 @@ class PickerHomeScreen(FloorScreen):
                 nxt = task.next_line()
                 if nxt is not None and nxt.location == code.value:
                     self.open_task(task.task_id, at_location=code.value)
+                    return
+            for count in self._counts.values():
+                if count.from_location == code.value:
+                    self.open_count(count.task_id)
                     return
         self.flash_error(self.tr("picker.scan_first_stop", code=code.value))

@@ -1,0 +1,301 @@
+"""Counting a location, blind: the screen never shows what the hub expects.
+
+The counter scans the location, then the items: every item scan counts one (a GS1 count
+counts its quantity); a number typed in sets the count of the current item (0 when the
+place is empty; a barcode that lands in the field is taken as a scan, as when picking).
+Enter on the empty field confirms the count of the item: one ``stock.counted`` recorded
+with it. A count of one SKU is then done; a count of a whole location goes on with the next
+item until F10 says the location is done. F8 starts the current item again from zero.
+A recount refuses the user who counted first (see :mod:`floor_app.services.counting`).
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Digits, Footer, Input, Static
+
+from floor_app.domain.codes import CodeKind, ScannedCode
+from floor_app.domain.errors import DomainError
+from floor_app.domain.sku import Sku
+from floor_app.domain.stockwork import StockTask, StockTaskState
+from floor_app.services.counting import CountingService
+from floor_app.services.scanning import QuantityEntry, read_count
+from floor_app.store import StoreError
+from floor_app.ui.messages import SyncNotice
+from floor_app.ui.widgets.scan_input import ScanInput
+
+from .base import FloorScreen, error_text
+
+_DIGITS_OK = set(" 0123456789+-^x:ABCDEF")
+
+
+class StockCountScreen(FloorScreen):
+    """Counts one count task (see the module docstring)."""
+
+    BINDINGS = [
+        Binding("f8", "reset", "keys.recount_item", id="count.reset"),
+        Binding("f10", "location_done", "keys.location_done", id="count.done"),
+        Binding("escape", "back", "keys.back", id="count.back"),
+    ]
+
+    def __init__(self, task: StockTask) -> None:
+        super().__init__()
+        self.count_task = task
+        self._at_location = False
+        self._sku: Sku | None = None
+        self._tally = 0
+        self._stopped = False
+
+    @property
+    def service(self) -> CountingService:
+        return CountingService(self.floor.ctx.store)
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.header()
+        yield Static("", id="count-title", classes="title")
+        with Vertical(id="count-body"):
+            yield Digits("", id="loc-big")
+            yield Static("", id="loc-text", classes="loc")
+            yield Static("", id="item", classes="item")
+            yield Static("", id="desc", classes="item")
+            yield Static("", id="tally", classes="qty")
+        yield Static("", id="prompt", classes="prompt")
+        yield ScanInput(id="scan", placeholder=self.tr("count.placeholder"))
+        yield Static("", id="message", classes="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#scan", Input).focus()
+        self.show_state()
+
+    def show_state(self) -> None:
+        """Draw where the count is (never the expected quantity: counts are blind)."""
+        task = self.count_task
+        kind = "count.recount" if task.attempt > 1 else "count.count"
+        what = task.sku or self.tr("count.every_sku")
+        self.query_one("#count-title", Static).update(f"{task.task_id} · {self.tr(kind)} · {what}")
+        location = task.from_location
+        big = self.query_one("#loc-big", Digits)
+        text = self.query_one("#loc-text", Static)
+        fits = set(location) <= _DIGITS_OK and self.size.width >= 3 * len(location)
+        big.update(location if fits else "")
+        big.display = fits
+        text.update(location)
+        text.display = not fits
+        sku = self._sku
+        self.query_one("#item", Static).update(sku.sku if sku else "")
+        self.query_one("#desc", Static).update(sku.label(self.floor.tr.language) if sku else "")
+        self.query_one("#tally", Static).update(
+            self.tr("count.tally", counted=self._tally) if sku else ""
+        )
+        if not self._at_location:
+            prompt = self.tr("count.scan_location", location=location)
+        elif sku is None:
+            prompt = self.tr("count.scan_item" if task.sku else "count.scan_next")
+        else:
+            prompt = self.tr("count.confirm", counted=self._tally, sku=sku.sku)
+        self.query_one("#prompt", Static).update(prompt)
+
+    # -- scans -------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#scan")
+    def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()  # the field emptied itself on Enter
+        if text:
+            self.floor.ctx.activity.scanned(text)
+            self.handle_scan(text)
+        else:
+            self.confirm()
+
+    def handle_scan(self, text: str, source: str = "keyboard") -> None:
+        """A scan, or a typed count of the current item."""
+        if self._stopped:
+            return
+        try:
+            entry = read_count(text, machine_typed=source != "keyboard")
+        except DomainError as exc:
+            self.flash_error(error_text(exc))
+            return
+        if isinstance(entry, QuantityEntry):
+            self._typed(entry.qty)
+        else:
+            self._code(entry)
+
+    def _code(self, code: ScannedCode) -> None:
+        location = self.count_task.from_location
+        if code.kind is CodeKind.LOCATION:
+            if code.value != location:
+                self.flash_error(
+                    self.tr("count.wrong_location", scanned=code.value, location=location)
+                )
+            elif not self._at_location:
+                self._at_location = True
+                self.show_message("")
+                self.show_state()
+            else:
+                self.show_message(self.tr("count.already_here", location=location))
+            return
+        if code.kind is not CodeKind.PRODUCT:
+            self.flash_error(
+                self.tr("pick.not_now", kind=self.tr(f"kinds.{code.kind.value}"), code=code.value)
+            )
+            return
+        if not self._at_location:
+            self.flash_error(self.tr("count.location_first", location=location))
+            return
+        sku = self._identify(code.value)
+        if sku is None:
+            self.flash_error(self.tr("count.unknown_item", code=code.value.lstrip("0")))
+            return
+        if self.count_task.sku and sku.sku != self.count_task.sku:
+            self.flash_error(self.tr("count.other_sku", scanned=sku.sku, sku=self.count_task.sku))
+            return
+        if self._sku is not None and sku.sku != self._sku.sku:
+            self.flash_error(self.tr("count.confirm_first", counted=self._tally, sku=self._sku.sku))
+            return
+        if self._sku is None:
+            done = self.service.counted_skus(self.count_task.task_id)
+            if sku.sku in done:
+                self.flash_error(
+                    self.tr("count.already_counted", sku=sku.sku, counted=done[sku.sku])
+                )
+                return
+        self._sku = sku
+        self._tally += code.count or 1
+        self.show_message("")
+        self.show_state()
+
+    def _typed(self, qty: int) -> None:
+        if not self._at_location:
+            self.flash_error(
+                self.tr("count.location_first", location=self.count_task.from_location)
+            )
+            return
+        if self._sku is None:
+            if not self.count_task.sku:
+                self.flash_error(self.tr("count.item_first"))
+                return
+            sku = self._lookup(self.count_task.sku)
+            if sku is None:
+                self.flash_error(self.tr("count.item_first"))
+                return
+            self._sku = sku
+        self._tally = qty
+        self.show_message("")
+        self.show_state()
+
+    def _identify(self, gtin: str) -> Sku | None:
+        try:
+            with self.floor.ctx.store.unit_of_work() as uow:
+                return uow.catalogue.sku_by_gtin(gtin)
+        except DomainError:
+            return None
+
+    def _lookup(self, code: str) -> Sku | None:
+        try:
+            with self.floor.ctx.store.unit_of_work() as uow:
+                return uow.catalogue.sku(code)
+        except DomainError:
+            return None
+
+    # -- confirming --------------------------------------------------------------------------
+
+    def confirm(self) -> None:
+        """Record the count of the current item (Enter on the empty field)."""
+        if self._stopped:
+            return
+        if not self._at_location:
+            self.flash_error(
+                self.tr("count.location_first", location=self.count_task.from_location)
+            )
+            return
+        sku = self._sku
+        if sku is None:
+            key = "count.item_first" if self.count_task.sku else "count.item_or_done"
+            self.flash_error(self.tr(key))
+            return
+        try:
+            self.service.record(self.count_task.task_id, sku.sku, self._tally, self.floor.user_id)
+            self.count_task = self.service.task(self.count_task.task_id)
+        except (DomainError, StoreError) as exc:
+            self._failed(exc)
+            return
+        recorded = self.tr("count.recorded", counted=self._tally, sku=sku.sku)
+        self._sku, self._tally = None, 0
+        if self.count_task.state is StockTaskState.DONE:
+            self._leave(f"{recorded} · {self.tr('count.done', task=self.count_task.task_id)}")
+            return
+        self.show_message(recorded, error=False)
+        self.show_state()
+
+    def action_location_done(self) -> None:
+        """The whole location is counted: what was not counted is not there."""
+        if self._stopped:
+            return
+        if self.count_task.sku:
+            self.flash_error(self.tr("count.only_sku", sku=self.count_task.sku))
+            return
+        if not self._at_location:
+            self.flash_error(
+                self.tr("count.location_first", location=self.count_task.from_location)
+            )
+            return
+        if self._sku is not None:
+            self.flash_error(self.tr("count.confirm_first", counted=self._tally, sku=self._sku.sku))
+            return
+        try:
+            self.service.finish_location(self.count_task.task_id, self.floor.user_id)
+        except (DomainError, StoreError) as exc:
+            self._failed(exc)
+            return
+        self._leave(self.tr("count.done", task=self.count_task.task_id))
+
+    def action_reset(self) -> None:
+        """Count the current item again from zero."""
+        if self._sku is None:
+            return
+        self._tally = 0
+        self.show_message(self.tr("count.reset", sku=self._sku.sku))
+        self.show_state()
+
+    def action_back(self) -> None:
+        self.floor.ctx.activity.task = ""
+        self.app.pop_screen()
+
+    def _failed(self, exc: Exception) -> None:
+        try:
+            state = self.service.task(self.count_task.task_id).state
+        except (DomainError, StoreError):
+            state = None
+        if state is StockTaskState.CANCELLED:
+            self._stop(self.tr("count.cancelled_by_hub"))
+            return
+        self.flash_error(error_text(exc))
+
+    def _leave(self, message: str) -> None:
+        self.floor.ctx.activity.task = ""
+        self.app.pop_screen()
+        screen = self.app.screen
+        if isinstance(screen, FloorScreen):
+            screen.show_message(message)
+
+    # -- the hub -----------------------------------------------------------------------------
+
+    def sync_notice(self, message: SyncNotice) -> None:
+        if message.task_id == self.count_task.task_id and message.kind == "task_cancelled":
+            self._stop(message.reason or self.tr("count.cancelled_by_hub"))
+            return
+        super().sync_notice(message)
+
+    def _stop(self, reason: str) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.floor.error_bell()
+        self.show_message(reason, error=True)
+        self.query_one("#prompt", Static).update(self.tr("count.stopped"))

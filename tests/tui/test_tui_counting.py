@@ -1,0 +1,269 @@
+"""Blind counts end to end: count tasks pushed into a real store, opened from the picker's
+home, counted by scans and typed totals, each result one stock.counted in the outbox;
+a recount refuses its first counter; bad input changes nothing. Snapshots at 80x24 and
+40x16, English and Chinese."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXED_NOW, context_from_seed
+from fakes import FakeScanner
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from floor_app.context import AppContext
+from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
+from floor_app.services.counting import CountingService
+from floor_app.ui.app import FloorApp
+from floor_app.ui.screens.picker_home import PickerHomeScreen
+from floor_app.ui.screens.stock_count import StockCountScreen
+from sync.device.push_apply import PushApplier
+from sync.protocol import PushMessage, StockTaskAssigned, StockTaskModel
+
+pytestmark = pytest.mark.tui
+
+GTIN_1 = "4260123000011"  # SKU-00001, 70 units at A01-01-2A in the demo store
+GTIN_3 = "4260123000035"  # SKU-00003, at A01-01-1A
+PICK_TASKS = 6  # the demo store's pick tasks come first in the list
+
+
+def count_task(task_id: str, location: str, sku: str = "", **extra: Any) -> StockTask:
+    return StockTask(task_id, StockTaskKind.COUNT, sku, "", location, "", **extra)
+
+
+def push_counts(ctx: AppContext) -> None:
+    """The hub's pushes of three count tasks, through the device's real push path."""
+    applier = PushApplier(ctx.store)
+    tasks = [
+        count_task("ST-000001", "A01-01-2A", "SKU-00001"),
+        count_task("ST-000002", "A01-02-2A", "SKU-00002", attempt=2, not_user="alice"),
+        count_task("ST-000003", "A01-01-1A"),
+    ]
+    for cursor, task in enumerate(tasks, start=1):
+        item = StockTaskAssigned(task=StockTaskModel.from_domain(task))
+        assert applier.apply(PushMessage(device_id=ctx.store.device_id, cursor=cursor, item=item))
+
+
+@pytest.fixture
+def count_ctx(seeded_store: Path, tmp_path: Path) -> tuple[AppContext, FakeScanner]:
+    ctx = context_from_seed(seeded_store, tmp_path, bell=False)
+    push_counts(ctx)
+    scanner = FakeScanner("scanner")
+    scanner.start()
+    ctx.scanners.append(scanner)
+    return ctx, scanner
+
+
+def _text(app: FloorApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def _screen_text(app: FloorApp) -> str:
+    return " ".join(str(w.render()) for w in app.screen.query(Static))
+
+
+async def _login_and_open(pilot: Pilot[Any], badge: str, row: int) -> None:
+    await pilot.press(*badge, "enter")
+    await pilot.pause()
+    for _ in range(row):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def _type(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press(*text, "enter")
+    await pilot.pause()
+
+
+def counted_events(ctx: AppContext) -> list[dict[str, Any]]:
+    return [dict(r.payload) for r in ctx.store.pending() if r.type == "stock.counted"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 16)])
+def test_a_blind_count_by_scans_and_a_typed_total_is_one_event(
+    count_ctx: tuple[AppContext, FakeScanner], size: tuple[int, int]
+) -> None:
+    ctx, scanner = count_ctx
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=size) as pilot:
+            await _login_and_open(pilot, "B1001", PICK_TASKS)
+            assert isinstance(app.screen, StockCountScreen)
+            assert "Scan location A01-01-2A" in _text(app, "#prompt")
+            scanner.scan("A01-01-2A")
+            await pilot.pause()
+            for _ in range(3):
+                scanner.scan(GTIN_1)
+                await pilot.pause()
+            assert "Counted 3" in _text(app, "#tally")
+            await _type(pilot, "68")  # the total, typed
+            assert "Counted 68" in _text(app, "#tally")
+            assert "70" not in _screen_text(app)  # what the stock says is never shown
+            assert counted_events(ctx) == []  # nothing recorded before the confirmation
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, PickerHomeScreen)
+            assert "Count ST-000001 done" in _text(app, "#message")
+        (event,) = counted_events(ctx)
+        assert event == {
+            "task": "ST-000001",
+            "location": "A01-01-2A",
+            "sku": "SKU-00001",
+            "counted": 68,
+            "user": "alice",
+            "attempt": 1,
+        }
+        assert CountingService(ctx.store).task("ST-000001").state is StockTaskState.DONE
+
+    asyncio.run(scenario())
+
+
+def test_a_location_count_takes_each_item_then_location_done(
+    count_ctx: tuple[AppContext, FakeScanner],
+) -> None:
+    ctx, scanner = count_ctx
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _login_and_open(pilot, "B1001", PICK_TASKS + 2)
+            assert "every item" in _text(app, "#count-title")
+            await _type(pilot, "A01-01-1A")
+            await _type(pilot, GTIN_3)  # typed on the keyboard: a code, not 4 trillion units
+            scanner.scan(GTIN_3)
+            await pilot.pause()
+            assert "Counted 2" in _text(app, "#tally")
+            await pilot.press("f10")  # not yet: the item is not confirmed
+            await pilot.pause()
+            assert "Confirm 2 x SKU-00003 first" in _text(app, "#message")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert "Counted 2 x SKU-00003" in _text(app, "#message")
+            scanner.scan(GTIN_3)  # counted already in this task
+            await pilot.pause()
+            assert "SKU-00003 is already counted here (2)" in _text(app, "#message")
+            await pilot.press("f10")
+            await pilot.pause()
+            assert isinstance(app.screen, PickerHomeScreen)
+        assert [(e["sku"], e["counted"]) for e in counted_events(ctx)] == [
+            ("SKU-00003", 2),
+            ("", 0),
+        ]
+        assert CountingService(ctx.store).task("ST-000003").state is StockTaskState.DONE
+
+    asyncio.run(scenario())
+
+
+def test_a_recount_refuses_the_user_who_counted_first(
+    count_ctx: tuple[AppContext, FakeScanner],
+) -> None:
+    ctx, _ = count_ctx
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _login_and_open(pilot, "B1001", PICK_TASKS + 1)
+            assert isinstance(app.screen, PickerHomeScreen)
+            assert (
+                "you counted A01-02-2A first: this recount must be done by someone else"
+                in _text(app, "#message")
+            )
+        assert counted_events(ctx) == []
+        assert CountingService(ctx.store).task("ST-000002").state is StockTaskState.ASSIGNED
+
+    asyncio.run(scenario())
+
+
+def test_bad_counts_are_refused_with_the_reason_and_record_nothing(
+    count_ctx: tuple[AppContext, FakeScanner],
+) -> None:
+    ctx, _ = count_ctx
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _login_and_open(pilot, "B1001", PICK_TASKS)
+            await _type(pilot, "A01-01-9A")
+            assert "Wrong location: you scanned A01-01-9A" in _text(app, "#message")
+            await _type(pilot, GTIN_1)
+            assert "Scan location A01-01-2A first" in _text(app, "#message")
+            await _type(pilot, "A01-01-2A")
+            await _type(pilot, "-3")
+            assert "a count cannot be negative (-3)" in _text(app, "#message")
+            await _type(pilot, GTIN_3)
+            assert "This count is of SKU-00001, not SKU-00003" in _text(app, "#message")
+            assert isinstance(app.screen, StockCountScreen)
+            assert app.screen.query_one("#tally", Static).render() == ""
+        assert counted_events(ctx) == []
+        with pytest.raises(Exception, match="a count cannot be negative"):
+            CountingService(ctx.store).record("ST-000001", "SKU-00001", -1, "alice")
+        assert counted_events(ctx) == []
+
+    asyncio.run(scenario())
+
+
+def test_an_empty_place_is_counted_as_zero(count_ctx: tuple[AppContext, FakeScanner]) -> None:
+    ctx, _ = count_ctx
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(40, 16)) as pilot:
+            await _login_and_open(pilot, "B1001", PICK_TASKS)
+            await _type(pilot, "A01-01-2A")
+            await _type(pilot, "0")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, PickerHomeScreen)
+        assert [(e["sku"], e["counted"]) for e in counted_events(ctx)] == [("SKU-00001", 0)]
+
+    asyncio.run(scenario())
+
+
+# -- snapshots ------------------------------------------------------------------------------
+
+
+def _steps(badge: str, row: int, *typed: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, FloorApp)
+        await _login_and_open(pilot, badge, row)
+        for text in typed:
+            await _type(pilot, text)
+        for widget in app.screen.query(Input):
+            widget.cursor_blink = False
+        for h in app.screen.query("#status-header"):
+            h.refresh_status()  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    return run
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 16)], ids=["80x24", "40x16"])
+@pytest.mark.parametrize(
+    ("name", "badge", "language"), [("count", "B1001", "en"), ("count_zh", "B1002", "zh")]
+)
+def test_count_snapshot(
+    snap_compare: Any,
+    seeded_store: Path,
+    tmp_path: Path,
+    name: str,
+    badge: str,
+    language: str,
+    size: tuple[int, int],
+) -> None:
+    ctx = context_from_seed(seeded_store, tmp_path, bell=False)
+    ctx.clock = lambda: FIXED_NOW
+    push_counts(ctx)
+    app = FloorApp(ctx, language=language)
+    try:
+        steps = _steps(badge, PICK_TASKS, "A01-01-2A", GTIN_1, GTIN_1)
+        assert snap_compare(app, terminal_size=size, run_before=steps)
+    finally:
+        ctx.close()
