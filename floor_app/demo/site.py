@@ -18,6 +18,7 @@ from floor_app.domain.layout import Layout
 from floor_app.domain.location import Location, LocationKind, Side
 from floor_app.domain.order import Address, Order, OrderLine
 from floor_app.domain.packing import Carton
+from floor_app.domain.replenishment import PickFace
 from floor_app.domain.sku import Dimensions, Sku
 from floor_app.domain.users import Role, User, hash_pin
 
@@ -31,11 +32,15 @@ DEMO_PIN = "1234"
 
 @dataclass(frozen=True, slots=True)
 class StockRecord:
-    """Units of a SKU held at a location."""
+    """Units of a SKU held at a location, with their lot: ``expiry_days`` (from the day the
+    site is loaded; None: the item does not expire) and ``received_days_ago``."""
 
     location: str
     sku: str
     qty: int
+    lot: str = ""
+    expiry_days: int | None = None
+    received_days_ago: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,7 @@ class DemoSite:
     cartons: list[Carton]
     devices: list[DemoDevice]
     pick_faces: dict[str, str] = field(default_factory=dict)  # sku -> pick-face location
+    face_levels: list[PickFace] = field(default_factory=list)  # min/max of every pick face
 
     def order(self, order_id: str) -> Order:
         """The order with ``order_id``; raises :class:`NotFound`."""
@@ -209,13 +215,19 @@ def _orders(rng: random.Random, skus: list[Sku], count: int) -> list[Order]:
     return orders
 
 
+#: Every pick face is refilled below this many units not promised to orders ...
+FACE_MIN = 8
+#: ... up to its starting quantity plus this many.
+FACE_ROOM = 12
+
+
 def _place_stock(
     rng: random.Random,
     skus: list[Sku],
     locations: list[Location],
     orders: list[Order],
     layout: Layout,
-) -> tuple[dict[str, str], list[StockRecord]]:
+) -> tuple[dict[str, str], list[StockRecord], list[PickFace]]:
     demand: dict[str, int] = {}
     for order in orders:
         for line in order.lines:
@@ -228,14 +240,23 @@ def _place_stock(
     ranked = sorted(skus, key=lambda s: -demand.get(s.sku, 0))
     pick_faces: dict[str, str] = {}
     stock: list[StockRecord] = []
-    for sku, face in zip(ranked, faces, strict=False):
+    levels: list[PickFace] = []
+    for i, (sku, face) in enumerate(zip(ranked, faces, strict=False)):
         pick_faces[sku.sku] = face.code
         need = demand.get(sku.sku, 0)
-        stock.append(StockRecord(face.code, sku.sku, need + rng.randint(5, 40)))
+        qty = need + rng.randint(5, 40)
+        # one lot per SKU on the floor; every third SKU dates (food, cosmetics ...)
+        stock.append(StockRecord(face.code, sku.sku, qty, *_lot(sku.sku, i), 30))
+        levels.append(PickFace(face.code, sku.sku, FACE_MIN, qty + FACE_ROOM))
     reserves = [loc for loc in locations if loc.kind is LocationKind.RESERVE]
-    for sku, loc in zip(ranked, reserves, strict=False):
-        stock.append(StockRecord(loc.code, sku.sku, rng.randint(24, 120)))
-    return pick_faces, stock
+    for i, (sku, loc) in enumerate(zip(ranked, reserves, strict=False)):
+        stock.append(StockRecord(loc.code, sku.sku, rng.randint(24, 120), *_lot(sku.sku, i), 10))
+    return pick_faces, stock, levels
+
+
+def _lot(sku: str, rank: int) -> tuple[str, int | None]:
+    """The lot of a SKU's stock and its shelf life in days (None: it does not expire)."""
+    return f"L{sku[-5:]}-{1 + rank % 4}", (120 + (rank * 37) % 400 if rank % 3 == 0 else None)
 
 
 def _users() -> list[User]:
@@ -281,7 +302,7 @@ def build_demo_site(
     locations = _locations(layout)
     skus = _skus(rng, sku_count)
     orders = _orders(rng, skus, order_count)
-    pick_faces, stock = _place_stock(rng, skus, locations, orders, layout)
+    pick_faces, stock, levels = _place_stock(rng, skus, locations, orders, layout)
     return DemoSite(
         site=SITE,
         layout=layout,
@@ -293,4 +314,5 @@ def build_demo_site(
         cartons=_cartons(),
         devices=_devices(),
         pick_faces=pick_faces,
+        face_levels=levels,
     )

@@ -8,7 +8,8 @@ One pass (:func:`allocate`) runs several small transactions:
    rules (:mod:`sync.hub.carriers`; held with the reason when no service can take it),
    then every open unit is reserved, all or nothing (:mod:`sync.hub.stock`, never
    oversells); the order becomes ``allocated``. An order that cannot be reserved stays
-   ``validated`` and is tried again on the next pass.
+   ``validated`` and is tried again on the next pass. Pick faces the
+   reservation took below their minimum get a refill task (:mod:`sync.hub.replenishment`).
 2. **batch**: reserved orders become pick tasks (:mod:`sync.hub.task_building`), in waves.
 3. **expire** and **assign**: leases that ran out on unstarted tasks, or on tasks in
    progress whose device is not online, are taken back; open tasks are leased to pickers'
@@ -31,8 +32,9 @@ from .carriers import CarrierContext, choose_for_order, load_context
 from .database import run_transaction
 from .leases import assign_open_tasks, expire_leases
 from .outbound import Outbound, OutMessage, transact
+from .replenishment import Trigger, replenish
 from .repositories import ORDERS, OrderRecord, load_orders, save_orders
-from .stock import reserve_order
+from .stock import reservations_of, reserve_order
 from .stock_tasks import assign_open_stock_tasks, expire_stock_leases
 from .task_building import batch_orders
 
@@ -113,6 +115,14 @@ def reserve_one(
     if reasons:
         save_orders(conn, [rec], now=now)  # keeps the carrier choice just made
         return "waiting", reasons
+    taken = reservations_of(conn, [order_id]).get(order_id, [])
+    replenish(
+        conn,
+        [(location, sku) for _line, location, sku, _qty in taken],
+        Trigger("reservation", order_id),
+        now=now,
+        out=out,
+    )
     rec.change_source = "allocation"
     rec.order.transition(OrderState.ALLOCATED, "stock reserved")
     rec.external_version = rec.order.version

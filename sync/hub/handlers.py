@@ -40,6 +40,8 @@ from floor_app.domain.events import (
     ShortApproved,
     ShortReported,
     StockCounted,
+    StockMoved,
+    StockTaskClosed,
     TaskCompleted,
     TaskReassigned,
     TaskStarted,
@@ -76,6 +78,7 @@ from .repositories import (
 )
 from .rules import advance, fully_picked_clean, order_claim_refusal, task_claim_refusal
 from .stock import RESERVATIONS, Cause, StockChanges, Taken, add_reservations, reserve_units
+from .stock_moves import refill_after, stock_moved, stock_task_closed
 from .stock_tasks import StockTaskRecord, load_stock_tasks
 from .stock_tasks import push as push_stock_task
 from .stock_tasks import save as save_stock_tasks
@@ -554,7 +557,16 @@ class BatchWork:
             ],
         )
         rec.reserved[oline.line_no] = rec.reserved.get(oline.line_no, 0) + sum(t.qty for t in taken)
+        self.stock.touched.update((t.location, oline.sku) for t in taken)
         return taken
+
+    # -- facts: stock work (sync.hub.stock_moves) -------------------------------------------
+
+    def stock_moved(self, ev: StockMoved) -> Outcome:
+        return Outcome.applied(stock_moved(self, ev))
+
+    def stock_task_closed(self, ev: StockTaskClosed) -> Outcome:
+        return Outcome.applied(stock_task_closed(self, ev))
 
     # -- facts: packing and labels ---------------------------------------------------------
 
@@ -857,6 +869,7 @@ class BatchWork:
         save_tasks(conn, list(self.tasks.values()) + self.new_tasks, now=now)
         save_stock_tasks(conn, list(self.stock_tasks.values()) + self.new_stock_tasks, now=now)
         self.stock.flush(conn)
+        refill_after(self)
         insert_rows(conn, LABELS, list(self.label_inserts.values()))
         for job, values in self.label_updates.items():
             conn.execute(update(LABELS).where(LABELS.c.job_id == job).values(**values))
@@ -941,6 +954,8 @@ HANDLERS: dict[str, Handler] = {
     HoldReleased.TYPE: BatchWork.hold_released,
     ShortApproved.TYPE: BatchWork.short_approved,
     CarrierChanged.TYPE: BatchWork.carrier_changed,
+    StockMoved.TYPE: BatchWork.stock_moved,
+    StockTaskClosed.TYPE: BatchWork.stock_task_closed,
 }
 
 

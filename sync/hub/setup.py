@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from sqlalchemy import Connection, Engine, select, text
 
-from floor_app.demo import DemoSite, build_demo_site
+from floor_app.demo import DemoSite, StockRecord, build_demo_site
 from sync.protocol import (
     OrderIntake,
     RosterUpdate,
@@ -21,6 +22,7 @@ from .errors import HubError
 from .intake import take_order
 from .migrate import upgrade
 from .outbound import Outbound, OutMessage, transact
+from .pick_faces import save_faces
 from .site_data import (
     ORDERS_TABLE,
     add_cartons,
@@ -31,6 +33,7 @@ from .site_data import (
     get_meta,
     register_device,
     save_layout,
+    set_lots,
     set_meta,
 )
 
@@ -101,6 +104,8 @@ def load_demo(
         add_skus(conn, demo.skus)
         add_locations(conn, demo.locations)
         add_stock(conn, [(r.location, r.sku, r.qty) for r in demo.stock])
+        set_lots(conn, [_lot_of(r, now) for r in demo.stock])
+        save_faces(conn, demo.face_levels)
         add_users(conn, demo.users)
         add_cartons(conn, demo.cartons)
         store_rules(conn, demo_rules)
@@ -131,6 +136,13 @@ def load_demo(
     if result[0]:
         refresh_statistics(engine)
     return result
+
+
+def _lot_of(r: StockRecord, now: float) -> tuple[str, str, str, str, float]:
+    """A demo stock record's lot, expiry date and receipt time, counted from ``now``."""
+    day = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    expiry = "" if r.expiry_days is None else (day + dt.timedelta(r.expiry_days)).isoformat()
+    return r.location, r.sku, r.lot, expiry, now - r.received_days_ago * 86400.0
 
 
 def refresh_statistics(engine: Engine) -> None:

@@ -162,6 +162,17 @@ def add_stock(conn: Connection, records: Iterable[tuple[str, str, int]]) -> int:
     return len(rows)
 
 
+def set_lots(conn: Connection, records: Iterable[tuple[str, str, str, str, float | None]]) -> None:
+    """Give stock rows their (location, sku, lot, expiry ISO date or "", received_at)."""
+    for loc, sku, lot, expiry, received_at in records:
+        conn.execute(
+            update(STOCK)
+            .where(STOCK.c.location == loc)
+            .where(STOCK.c.sku == sku)
+            .values(lot=lot, expiry=expiry, received_at=received_at)
+        )
+
+
 def add_users(conn: Connection, users: Iterable[User]) -> int:
     """Insert users; how many."""
     rows = [

@@ -219,6 +219,9 @@ class StockChanges:
     reserved: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     consumed: dict[tuple[str, int, str], int] = field(default_factory=lambda: defaultdict(int))
     ledger: list[dict[str, object]] = field(default_factory=list)
+    #: every (location, SKU) changed by this transaction (kept across flushes: refills
+    #: look at them once the changes are written)
+    touched: set[tuple[str, str]] = field(default_factory=set)
     cause: Cause = field(default_factory=Cause)
     now: float = 0.0
 
@@ -227,6 +230,7 @@ class StockChanges:
         if not delta:
             return
         self.on_hand[(location, sku)] += delta
+        self.touched.add((location, sku))
         c = self.cause
         self.ledger.append(
             {
@@ -248,6 +252,7 @@ class StockChanges:
     def reserve(self, location: str, sku: str, delta: int) -> None:
         """Change the units reserved at ``location`` (never below zero when written)."""
         self.reserved[(location, sku)] += delta
+        self.touched.add((location, sku))
 
     def consume(self, order_id: str, line_no: int, location: str, qty: int) -> None:
         """A pick took ``qty`` reserved units of an order line at ``location``."""

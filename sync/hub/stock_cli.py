@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 from floor_app.domain.counting import CountFrequency, CountTolerance
@@ -19,6 +20,7 @@ from floor_app.domain.errors import DomainError
 
 from .counts import CountRefused, CountSettings, count_location, count_sku, create_due
 from .database import run_transaction
+from .pick_faces import load_faces, read_faces
 from .setup import open_database
 from .stock_check import check_stock
 
@@ -62,6 +64,16 @@ def register(subparsers: Any) -> argparse._SubParsersAction[argparse.ArgumentPar
     count.add_argument("--reason", default="", help="why (shown on the task)")
     add_count_args(count)
     count.set_defaults(func=_with_db(cmd_count))
+    faces = sub.add_parser(
+        "faces",
+        help="load pick faces with their min/max from a TOML file",
+        description="Add or change pick faces ([[face]] tables: location, sku, min, max) and "
+        "make the refills faces already below their minimum need. Every location and SKU is "
+        "checked first; a bad file changes nothing.",
+    )
+    faces.add_argument("file", type=Path, help="TOML file of [[face]] tables")
+    _db_args(faces)
+    faces.set_defaults(func=_with_db(cmd_faces))
     return cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub)
 
 
@@ -195,4 +207,15 @@ def cmd_count(args: argparse.Namespace, engine: Any) -> int:
         print(f"{t['task']} count {t['location']} {t['sku'] or '(every SKU)'}{extra}: {state}")
     if not tasks:
         print("nothing to count")
+    return 0
+
+
+def cmd_faces(args: argparse.Namespace, engine: Any) -> int:
+    faces = read_faces(args.file)  # a bad file fails before anything is written
+    report = run_transaction(engine, lambda conn: load_faces(conn, faces), what="pick faces")
+    if args.json:
+        print(json.dumps(report, sort_keys=True))
+    else:
+        refills = cast("list[str]", report["refills"])
+        print(f"{report['faces']} pick faces loaded; {len(refills)} refills made")
     return 0

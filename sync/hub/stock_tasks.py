@@ -52,6 +52,8 @@ class StockTaskRecord:
     lease_device: str | None = None
     lease_expires_at: float | None = None
     new: bool = False
+    #: the row as last read or written (:func:`save` skips a task that has not changed)
+    stored: dict[str, Any] | None = None
 
     @property
     def task_id(self) -> str:
@@ -113,7 +115,7 @@ def create(
 
 def _record(r: Any) -> StockTaskRecord:
     task = StockTask.from_record(r)
-    return StockTaskRecord(
+    rec = StockTaskRecord(
         task,
         origin=r.origin,
         origin_ref=r.origin_ref,
@@ -122,6 +124,8 @@ def _record(r: Any) -> StockTaskRecord:
         lease_device=r.lease_device,
         lease_expires_at=r.lease_expires_at,
     )
+    rec.stored = _values(rec)
+    return rec
 
 
 def load_stock_tasks(
@@ -159,42 +163,52 @@ def open_tasks(
     return [_record(r) for r in conn.execute(query.order_by(STOCK_TASKS.c.task_id))]
 
 
+def _values(rec: StockTaskRecord) -> dict[str, Any]:
+    t = rec.task
+    return {
+        "kind": t.kind.value,
+        "state": t.state.value,
+        "sku": t.sku,
+        "gtin": t.gtin,
+        "from_location": t.from_location,
+        "to_location": t.to_location,
+        "qty": t.qty,
+        "moved": t.moved,
+        "lot": t.lot,
+        "expiry": t.expiry,
+        "urgent": t.urgent,
+        "priority": rec.priority,
+        "reason": t.reason,
+        "origin": rec.origin,
+        "origin_ref": rec.origin_ref[:64],
+        "attempt": t.attempt,
+        "not_user": t.not_user,
+        "expected": rec.expected,
+        "assigned_to": t.assigned_to,
+        "lease_device": rec.lease_device,
+        "lease_expires_at": rec.lease_expires_at,
+        "version": t.version,
+    }
+
+
 def save(conn: Connection, records: Iterable[StockTaskRecord], *, now: float) -> None:
-    """Write new and changed stock tasks."""
+    """Write new and changed stock tasks (one left as it was read is not written)."""
     for rec in sorted(records, key=lambda r: r.task_id):
-        t = rec.task
-        values = {
-            "kind": t.kind.value,
-            "state": t.state.value,
-            "sku": t.sku,
-            "gtin": t.gtin,
-            "from_location": t.from_location,
-            "to_location": t.to_location,
-            "qty": t.qty,
-            "moved": t.moved,
-            "lot": t.lot,
-            "expiry": t.expiry,
-            "urgent": t.urgent,
-            "priority": rec.priority,
-            "reason": t.reason,
-            "origin": rec.origin,
-            "origin_ref": rec.origin_ref[:64],
-            "attempt": t.attempt,
-            "not_user": t.not_user,
-            "expected": rec.expected,
-            "assigned_to": t.assigned_to,
-            "lease_device": rec.lease_device,
-            "lease_expires_at": rec.lease_expires_at,
-            "version": t.version,
-            "updated_at": now,
-        }
+        values = _values(rec)
         if rec.new:
-            conn.execute(insert(STOCK_TASKS).values(task_id=t.task_id, created_at=now, **values))
-            rec.new = False
-        else:
             conn.execute(
-                update(STOCK_TASKS).where(STOCK_TASKS.c.task_id == t.task_id).values(**values)
+                insert(STOCK_TASKS).values(
+                    task_id=rec.task_id, created_at=now, updated_at=now, **values
+                )
             )
+            rec.new = False
+        elif values != rec.stored:
+            conn.execute(
+                update(STOCK_TASKS)
+                .where(STOCK_TASKS.c.task_id == rec.task_id)
+                .values(updated_at=now, **values)
+            )
+        rec.stored = values
 
 
 def push(out: Outbound, rec: StockTaskRecord, device_id: str) -> None:
