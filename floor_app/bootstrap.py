@@ -27,10 +27,11 @@ from floor_app import __version__
 from floor_app.context import AppContext, DevicePresenceSource, health_of
 from floor_app.demo import build_demo_site
 from floor_app.domain.users import Role
-from floor_app.services.demo_staging import stage_demo_packing
+from floor_app.services.demo_staging import stage_demo_packing, stage_demo_returns
 from floor_app.services.labels import LabelService, SpoolFolderPrinter
 from floor_app.services.packing import PackingService
 from floor_app.services.picking import PickingService
+from floor_app.services.returns import ReturnsService
 from floor_app.services.session import SessionService
 from floor_app.services.supervision import LocalSupervisorFeed
 from floor_app.settings import Settings
@@ -74,6 +75,7 @@ def build_context(
     if demo:
         load_demo(store, build_demo_site)
         stage_demo_packing(store)
+        stage_demo_returns(store)
     ctx = AppContext(
         settings=settings,
         store=store,
@@ -82,6 +84,7 @@ def build_context(
         demo=demo,
     )
     ctx.packing = PackingService(store, settings.device.station or "PACK-01")
+    ctx.returns = ReturnsService(store, settings.device.quarantine)
     _wire_devices(ctx, demo=demo)
     ctx.labels = LabelService(store, ctx.printer, path.parent / "spool" / "labels")
     ctx.supervisor = LocalSupervisorFeed(store, DevicePresenceSource(ctx), clock=ctx.clock)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from device_drivers.wedge import KeyboardWedgeScanner
     from floor_app.services.labels import LabelService
     from floor_app.services.packing import PackingService
+    from floor_app.services.returns import ReturnsService
     from floor_app.services.supervision import DevicePresence, SupervisorFeed
 
 
@@ -65,6 +66,7 @@ class AppContext:
     closers: list[Callable[[], None]] = field(default_factory=list)
     packing: PackingService | None = None
     labels: LabelService | None = None
+    returns: ReturnsService | None = None
     supervisor: SupervisorFeed | None = None
     scanners: list[ScanSource[Any]] = field(default_factory=list)
     printer: LabelPrinter | None = None

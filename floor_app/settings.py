@@ -58,6 +58,8 @@ class DeviceSettings(_Section):
     """Lock the device to one role (picker, packer or supervisor); empty allows any."""
     station: str = ""
     """Pack station location code (PACK-01 ...) for packing stations."""
+    quarantine: str = Field(default="QUAR-01", min_length=1, max_length=32)
+    """Quarantine location the returns desk sends damaged and wrong items to."""
 
 
 class StoreSettings(_Section):

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from .errors import DomainError, IllegalTransition, QuantityError
+from .order import Order, OrderState
 
 
 class StockTaskKind(StrEnum):
@@ -153,3 +154,64 @@ class StockTask:
                 f"{qty} is more than the {self.open_qty} still to move on {self.task_id}"
             )
         self.moved += qty
+
+
+# -- returns ------------------------------------------------------------------------------
+
+#: Order states whose packed units may come back (the parcel left packing).
+RETURNABLE_STATES = frozenset({OrderState.PACKED, OrderState.LABELLED, OrderState.SHIPPED})
+#: Location kinds resaleable units go back to.
+STORAGE_KINDS = frozenset({"pick", "reserve"})
+QUARANTINE_KIND = "quarantine"
+
+
+def shipped_units(order: Order) -> dict[str, int]:
+    """SKU -> units that left in the order's parcel (packed)."""
+    out: dict[str, int] = {}
+    for line in order.lines:
+        if line.packed > 0:
+            out[line.sku] = out.get(line.sku, 0) + line.packed
+    return out
+
+
+def parcel_refusal(order: Order) -> str | None:
+    """Why nothing of ``order`` can come back (None: its parcel left packing)."""
+    if order.state not in RETURNABLE_STATES:
+        return (
+            f"order {order.order_id} is {order.state.value}: only a parcel that left packing "
+            "can come back; give it to a supervisor"
+        )
+    return None
+
+
+def return_refusal(order: Order, sku: str, qty: int, returned_before: int) -> str | None:
+    """Why ``qty`` units of ``sku`` cannot be received back on ``order`` (None: they can),
+    ``returned_before`` units of it having come back already."""
+    if qty <= 0:
+        return f"a return needs a positive quantity, got {qty}"
+    refusal = parcel_refusal(order)
+    if refusal:
+        return refusal
+    shipped = shipped_units(order).get(sku, 0)
+    if shipped <= 0:
+        return (
+            f"{sku} was not shipped on order {order.order_id}: set the item aside for a supervisor"
+        )
+    if returned_before + qty > shipped:
+        return (
+            f"{shipped} x {sku} were shipped on order {order.order_id} and {returned_before} "
+            f"came back already: {qty} more is more than was sent"
+        )
+    return None
+
+
+def place_refusal(grade: ReturnGrade, location: str, kind: str | None) -> str | None:
+    """Why a unit of ``grade`` cannot go to ``location`` of ``kind`` (None when the location
+    does not exist); None when it can."""
+    if kind is None:
+        return f"location {location} does not exist on this site"
+    if grade is ReturnGrade.RESALEABLE and kind not in STORAGE_KINDS:
+        return f"{location} is a {kind} location: resaleable units go to a storage location"
+    if grade is not ReturnGrade.RESALEABLE and kind != QUARANTINE_KIND:
+        return f"{location} is not a quarantine location: {grade.value} units go to quarantine"
+    return None

@@ -1,8 +1,11 @@
-"""Demo mode only: a few orders already picked into totes, so the packer has work at once.
+"""Demo mode only: a few orders already picked into totes, so the packer has work at once,
+and a few already shipped, so the returns desk has parcels to receive.
 
 Without a hub nothing would ever reach the pack station in a fresh demo. The first six
 orders the demo left unallocated are marked picked by a finished task ``PT-0900`` into
-totes ``T0901`` to ``T0906`` (the hub would send exactly this). Runs once per store.
+totes ``T0901`` to ``T0906`` (the hub would send exactly this). The next two are shipped,
+packed at this station with a confirmed label (their tracking numbers are what a returned
+parcel shows). Runs once per store.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from floor_app.domain.order import OrderState
+from floor_app.domain.packing import LabelJob, LabelState, tracking_number
 from floor_app.domain.picking import PickLine, PickTask, TaskState, Tote
 from floor_app.store import Store
 from floor_app.store.tables import StockRow
@@ -17,6 +21,8 @@ from floor_app.store.tables import StockRow
 STAGED = "demo_packing_staged"
 DEMO_PACK_TASK = "PT-0900"
 DEMO_ORDERS = 6
+RETURNS_STAGED = "demo_returns_staged"
+DEMO_SHIPPED = 2
 
 
 def stage_demo_packing(store: Store) -> list[str]:
@@ -71,3 +77,39 @@ def stage_demo_packing(store: Store) -> list[str]:
         uow.meta.set(STAGED, "1")
         uow.commit()
     return candidates
+
+
+def stage_demo_returns(store: Store) -> list[str]:
+    """Ship the demo's parcels for the returns desk once; their order ids (empty when done)."""
+    if store.meta(RETURNS_STAGED) == "1":
+        return []
+    with store.unit_of_work() as uow:
+        shipped = uow.orders.by_state(OrderState.RECEIVED)[:DEMO_SHIPPED]
+        for order_id in shipped:
+            order = uow.orders.get(order_id)
+            for line in order.lines:
+                line.picked = line.packed = line.qty
+            for state in (
+                OrderState.VALIDATED,
+                OrderState.ALLOCATED,
+                OrderState.PICKING,
+                OrderState.PICKED,
+                OrderState.PACKING,
+                OrderState.PACKED,
+                OrderState.LABELLED,
+                OrderState.SHIPPED,
+            ):
+                order.transition(state, "demo")
+            uow.orders.save(order)
+            uow.packs.save_label(
+                LabelJob(
+                    f"DEMO-{order_id}",
+                    order_id,
+                    tracking_number(order_id),
+                    order.carrier or "demo",
+                    LabelState.CONFIRMED,
+                )
+            )
+        uow.meta.set(RETURNS_STAGED, "1")
+        uow.commit()
+    return shipped

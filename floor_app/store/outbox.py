@@ -164,3 +164,13 @@ def all_records(session: Session) -> list[OutboxRecord]:
     return [
         OutboxRecord.from_row(r) for r in session.scalars(select(OutboxRow).order_by(OutboxRow.seq))
     ]
+
+
+def payloads(session: Session, event_type: str, order_id: str) -> list[dict[str, Any]]:
+    """Payloads of this device's events of ``event_type`` about ``order_id``, oldest first."""
+    q = (
+        select(OutboxRow.payload)
+        .where(OutboxRow.type == event_type, OutboxRow.order_id == order_id)
+        .order_by(OutboxRow.seq)
+    )
+    return [json.loads(p) for p in session.scalars(q)]

@@ -144,6 +144,20 @@ class CatalogueRepository:
         row.qty = max(0, row.qty + delta)
         return row.qty
 
+    def holding(self, sku: str) -> list[tuple[str, str]]:
+        """(location, kind) of the locations holding ``sku``, pick faces first."""
+        q = (
+            select(StockRow.location, LocationRow.kind)
+            .join(LocationRow, LocationRow.code == StockRow.location)
+            .where(StockRow.sku == sku, StockRow.qty > 0)
+            .order_by((LocationRow.kind != "pick"), StockRow.location)
+        )
+        return [(str(a), str(b)) for a, b in self.s.execute(q)]
+
+    def location_kind(self, code: str) -> str | None:
+        """The kind of location ``code`` (None when there is no such location)."""
+        return self.s.scalar(select(LocationRow.kind).where(LocationRow.code == code))
+
     def counts(self) -> dict[str, int]:
         return {
             "skus": self.s.scalar(select(func.count()).select_from(SkuRow)) or 0,
@@ -417,6 +431,15 @@ class PackRepository:
         )
         row = self.s.scalar(q)
         return m.pack_from_row(row) if row else None
+
+    def order_for_tracking(self, tracking: str) -> str | None:
+        """The order whose label (not voided) carries ``tracking``, if this device made it."""
+        q = (
+            select(LabelJobRow.order_id)
+            .where(LabelJobRow.tracking == tracking, LabelJobRow.state != "voided")
+            .limit(1)
+        )
+        return self.s.scalar(q)
 
     def labels_in(self, *states: str) -> list[LabelJob]:
         """Label jobs in ``states`` (all when none), oldest first."""

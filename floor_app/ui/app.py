@@ -137,6 +137,10 @@ class FloorApp(App[int]):
                     )
                 )
             )
+        if hasattr(sync, "on_event_rejected"):  # an event failed the hub's checks
+            sync.on_event_rejected(
+                lambda r: self.post_message(SyncNotice("rejected", str(getattr(r, "reason", ""))))
+            )
         if hasattr(sync, "on_push_applied"):
             sync.on_push_applied(self._push_applied)
         if hasattr(sync, "on_online_changed"):

@@ -40,7 +40,7 @@ class SyncNotice(Message):
         self, kind: str, reason: str, *, task_id: str | None = None, order_id: str | None = None
     ) -> None:
         super().__init__()
-        self.kind = kind  # "refused", "task_cancelled", "online", "offline"
+        self.kind = kind  # "refused", "rejected", "task_cancelled", "online", "offline"
         self.reason = reason
         self.task_id = task_id
         self.order_id = order_id

@@ -23,9 +23,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from floor_app.domain.codes import TRACKING_RE
 from floor_app.domain.events import ReturnReceived
-from floor_app.domain.location import LocationKind
-from floor_app.domain.order import OrderState
-from floor_app.domain.stockwork import ReturnGrade, StockReason
+from floor_app.domain.stockwork import ReturnGrade, StockReason, place_refusal, return_refusal
 from sync.protocol import OrderStatus
 
 from .outbound import Outbound
@@ -36,11 +34,6 @@ from .tables import LocationRow, OrderRow, ReturnReceiptRow, table_of
 RECEIPTS = table_of(ReturnReceiptRow)
 LOCATIONS = table_of(LocationRow)
 ORDERS = table_of(OrderRow)
-
-#: Orders that left packing: their packed units may come back.
-RETURNABLE = frozenset({OrderState.PACKED, OrderState.LABELLED, OrderState.SHIPPED})
-#: Where resaleable units may go.
-STORAGE_KINDS = frozenset({LocationKind.PICK.value, LocationKind.RESERVE.value})
 
 
 class ReturnRefused(Exception):
@@ -88,34 +81,15 @@ def _check(conn: Connection, rec: OrderRecord | None, ev: ReturnReceived) -> Ret
             f"order {ev.order} is not known to the hub: check the order id or tracking number "
             "on the parcel and receive it again; nothing was put to stock"
         )
-    order = rec.order
-    if order.state not in RETURNABLE:
-        raise ReturnRefused(
-            f"order {rec.order_id} is {order.state.value}: only a parcel that left packing "
-            "can come back; give it to a supervisor"
-        )
-    shipped = sum(ln.packed for ln in order.lines if ln.sku == ev.sku)
-    if not any(ln.sku == ev.sku for ln in order.lines) or shipped <= 0:
-        raise ReturnRefused(
-            f"{ev.sku} was not shipped on order {rec.order_id}: set the item aside for a supervisor"
-        )
-    before = returned_units(conn, rec.order_id, ev.sku)
-    if before + ev.qty > shipped:
-        raise ReturnRefused(
-            f"{shipped} x {ev.sku} were shipped on order {rec.order_id} and {before} came "
-            f"back already: {ev.qty} more is more than was sent"
-        )
-    kind = conn.execute(select(LOCATIONS.c.kind).where(LOCATIONS.c.code == ev.to_location)).scalar()
-    if kind is None:
-        raise ReturnRefused(f"location {ev.to_location} does not exist on this site")
-    if grade is ReturnGrade.RESALEABLE and kind not in STORAGE_KINDS:
-        raise ReturnRefused(
-            f"{ev.to_location} is a {kind} location: resaleable units go to a storage location"
-        )
-    if grade is not ReturnGrade.RESALEABLE and kind != LocationKind.QUARANTINE.value:
-        raise ReturnRefused(
-            f"{ev.to_location} is not a quarantine location: {grade.value} units go to quarantine"
-        )
+    refusal = return_refusal(
+        rec.order, ev.sku, ev.qty, returned_units(conn, rec.order_id, ev.sku)
+    ) or place_refusal(
+        grade,
+        ev.to_location,
+        conn.execute(select(LOCATIONS.c.kind).where(LOCATIONS.c.code == ev.to_location)).scalar(),
+    )
+    if refusal:
+        raise ReturnRefused(refusal)
     return grade
 
 

@@ -38,6 +38,12 @@ def _steps(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
             if key == "FREEZE":
                 _freeze(app.ctx)
                 continue
+            if key == "PARCEL":  # the tracking number of a parcel the demo shipped
+                with app.ctx.store.unit_of_work() as uow:
+                    tracking = uow.packs.labels_in("confirmed")[0].tracking
+                await pilot.press(*tracking)
+                await pilot.pause()
+                continue
             await pilot.press(*key) if len(key) > 1 and key.isupper() else await pilot.press(key)
             await pilot.pause()
         for widget in app.screen.query(Input):
@@ -57,6 +63,8 @@ SCREENS = {
     "pick_zh": ("zh", ("B1002", "enter", "FREEZE", "enter")),
     "packer": ("en", ("B2001", "enter", "T0901", "enter", "FREEZE")),
     "supervisor": ("en", ("B3001", "enter", "FREEZE", "4")),
+    "returns": ("en", ("B2001", "enter", "f5", "PARCEL", "enter", "FREEZE")),
+    "returns_zh": ("zh", ("B2002", "enter", "f5", "PARCEL", "enter", "FREEZE")),
 }
 
 
@@ -73,7 +81,9 @@ def test_screen_snapshot(
     expanded: list[str] = []
     for key in keys:
         expanded.extend(
-            list(key) if key[:1].isupper() and len(key) > 1 and key != "FREEZE" else [key]
+            list(key)
+            if key[:1].isupper() and len(key) > 1 and key not in ("FREEZE", "PARCEL")
+            else [key]
         )
     app = FloorApp(ctx, language=language)
     try:

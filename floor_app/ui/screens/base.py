@@ -94,6 +94,8 @@ class FloorScreen(Screen[None]):
         """The hub said something the user must see."""
         if message.kind == "refused":
             self.flash_error(self.tr("sync.refused", reason=message.reason))
+        elif message.kind == "rejected":
+            self.flash_error(self.tr("sync.rejected", reason=message.reason))
 
     # -- showing -----------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ lines; a carton scan (``CTN-…``) changes the suggested carton; the scale's rea
 typed weight in grams) is checked against items plus carton tare; the label prints
 itself and is scanned back to confirm. F4 holds the order (a missing item), F6 reprints
 with a reason, F7 asks for a supervisor's badge to accept a weight outside tolerance,
-F8 reads the scale again, Esc leaves the parcel for later.
+F8 reads the scale again, Esc leaves the parcel for later. F5 opens the returns desk
+(:mod:`floor_app.ui.screens.returns`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import FloorScreen, error_text
 from .pack_dialogs import BadgeScreen, ReasonScreen
+from .returns import ReturnsScreen
 
 MAX_WEIGHT_DIGITS = 6
 
@@ -35,6 +37,7 @@ class PackerHomeScreen(FloorScreen):
 
     BINDINGS = [
         Binding("f4", "hold", "keys.hold", id="pack.hold"),
+        Binding("f5", "returns", "keys.returns", id="pack.returns"),
         Binding("f6", "reprint", "keys.reprint", id="pack.reprint"),
         Binding("f7", "override", "keys.override", id="pack.override"),
         Binding("f8", "read_scale", "keys.scale", id="pack.scale"),
@@ -355,6 +358,10 @@ class PackerHomeScreen(FloorScreen):
             ReasonScreen(self.tr("packer.hold_title"), self.tr("hold.reasons").split("|")),
             reason,
         )
+
+    def action_returns(self) -> None:
+        """Open the returns desk (the parcel in hand stays as it is)."""
+        self.app.push_screen(ReturnsScreen())
 
     def action_leave(self) -> None:
         """Set the parcel aside (it resumes when its tote or order is scanned again)."""
