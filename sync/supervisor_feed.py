@@ -17,7 +17,10 @@ that adds what the broker knows to what the supervisor device's own store knows:
   units picked and the per-person figures only the local outbox knows.
 * **exceptions**, the pickers and the **decisions** (approve short, release hold, reassign)
   are :class:`LocalSupervisorFeed`'s: each decision is one unit of work that records a
-  claim in this device's outbox, which the sync agent sends to the hub.
+  claim in this device's outbox, which the sync agent sends to the hub. The exceptions also
+  list every retained ``counts/{count}/difference`` (:class:`CountDifference`: stock an
+  accepted count adjusted) until it comes back acknowledged; acknowledging one records a
+  ``count.acknowledged`` fact the same way.
 
 One thread owns the feed's own paho client (never the sync agent's): MQTT 5, a clean
 session (the retained topics are re-read on every connection), TCP_NODELAY, its own
@@ -51,6 +54,7 @@ from floor_app.services.supervision import (
     BACKLOG_STATES,
     THROUGHPUT_WINDOW_S,
     Clock,
+    CountDifferenceSeen,
     DevicePresence,
     LocalSupervisorFeed,
     StageBacklog,
@@ -60,7 +64,14 @@ from floor_app.store import Store
 from floor_app.store.tables import OrderRow
 from sync.device.backoff import Backoff
 from sync.device.settings import BrokerAddress
-from sync.protocol import DeviceStatus, OrderStatus, ProtocolError, Topics, decode
+from sync.protocol import (
+    CountDifference,
+    DeviceStatus,
+    OrderStatus,
+    ProtocolError,
+    Topics,
+    decode,
+)
 from sync.protocol.topics import TopicError, TopicKind, check_level
 
 log = logging.getLogger("floor.sync.supervisor_feed")
@@ -108,6 +119,7 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
         self._lock = threading.Lock()
         self._statuses: dict[str, DeviceStatus] = {}
         self._orders: dict[str, OrderStatus] = {}
+        self._counts: dict[int, CountDifference] = {}
         self._reached: dict[tuple[str, str], float] = {}  # (order, stage) -> when
         self._bad: collections.Counter[str] = collections.Counter()
         self._events: collections.deque[tuple[Any, ...]] = collections.deque()
@@ -383,7 +395,11 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
         assert self._client is not None
         base = self.topics.base
         options = SubscribeOptions(qos=1)
-        topics = [(f"{base}/dev/+/status", options), (f"{base}/orders/+/status", options)]
+        topics = [
+            (f"{base}/dev/+/status", options),
+            (f"{base}/orders/+/status", options),
+            (f"{base}/counts/+/difference", options),
+        ]
         rc, mid = self._client.subscribe(topics)
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             self._drop(f"cannot subscribe ({rc})")
@@ -401,6 +417,8 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
                 self.apply_status(ref.device_id, decode(DeviceStatus, payload))
             elif ref.kind is TopicKind.ORDER_STATUS and ref.order_id is not None:
                 self.apply_order(ref.order_id, decode(OrderStatus, payload))
+            elif ref.kind is TopicKind.COUNT_DIFFERENCE and ref.count_id is not None:
+                self.apply_count_difference(ref.count_id, decode(CountDifference, payload))
             else:
                 self._count("unexpected_topic")
         except ProtocolError as exc:
@@ -439,3 +457,30 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
             if stage is not None:
                 self._reached.setdefault((status.order_id, stage), status.at)
             return True
+
+    def apply_count_difference(self, topic_count: str, diff: CountDifference) -> bool:
+        """Take one count difference (new, or republished acknowledged); False if refused."""
+        if str(diff.count_id) != topic_count:
+            self._count("count_mismatch")
+            return False
+        with self._lock:
+            known = self._counts.get(diff.count_id)
+            if known is not None and known.acknowledged_by and not diff.acknowledged_by:
+                return False  # an acknowledgement is never undone
+            self._counts[diff.count_id] = diff
+            return True
+
+    def count_difference(self, count_id: int) -> CountDifference | None:
+        """The newest message of one count difference, if any arrived."""
+        with self._lock:
+            return self._counts.get(count_id)
+
+    def count_differences(self) -> list[CountDifferenceSeen]:
+        with self._lock:
+            waiting = [d for d in self._counts.values() if not d.acknowledged_by]
+        return [
+            CountDifferenceSeen(
+                d.count_id, d.location, d.sku, d.expected, d.counted, d.user, d.reason, d.at
+            )
+            for d in sorted(waiting, key=lambda d: d.count_id)
+        ]

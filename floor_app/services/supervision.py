@@ -7,9 +7,11 @@ are meant to exist:
   the exceptions of the orders and tasks it holds, throughput from its outbox, and the
   orders waiting per stage. Demo mode uses it (there is no broker).
 * an MQTT-backed feed (``sync/supervisor_feed.py``) subscribes to every device's retained
-  ``dev/{device}/status`` topic (presence with epochs and the health heartbeat) and the
-  order status stream; it answers :meth:`SupervisorFeed.devices` from those and the rest
-  from the store the hub keeps in sync.
+  ``dev/{device}/status`` topic (presence with epochs and the health heartbeat), the
+  order status stream and the hub's count differences; it answers
+  :meth:`SupervisorFeed.devices` from those and the rest from the store the hub keeps in
+  sync. Count differences (stock adjusted by an accepted count) reach the exceptions only
+  through it: the hub publishes them, no device store holds them.
 
 Actions are claims: each one changes the local copy and records a claim event in the
 outbox in one unit of work, carrying the version it was based on, so the hub can refuse
@@ -28,7 +30,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from floor_app.domain.errors import DomainError
-from floor_app.domain.events import DomainEvent, HoldReleased, ShortApproved, TaskReassigned
+from floor_app.domain.events import (
+    CountAcknowledged,
+    DomainEvent,
+    HoldReleased,
+    ShortApproved,
+    TaskReassigned,
+)
 from floor_app.domain.order import STAGES, OrderState
 from floor_app.domain.picking import TaskState
 from floor_app.domain.users import Role
@@ -67,8 +75,8 @@ class FloorException:
     """An exception waiting for a decision; ``actions`` are what may be done about it."""
 
     key: str
-    kind: str  # "short", "held", "stalled"
-    subject: str  # the order or task id
+    kind: str  # "short", "held", "stalled", "count"
+    subject: str  # the order or task id (a count: "location SKU")
     summary: str
     age_s: float
     actions: tuple[str, ...]
@@ -127,6 +135,36 @@ class SupervisorFeed(abc.ABC):
     def reassign_task(self, task_id: str, to_user: str, by: str) -> None:
         """Give a task to another picker (claim)."""
 
+    @abc.abstractmethod
+    def acknowledge_count(self, count_id: int, by: str) -> None:
+        """A count difference was seen: it leaves the exceptions (a fact for the hub)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CountDifferenceSeen:
+    """An accepted count that changed stock, as the hub published it."""
+
+    count_id: int
+    location: str
+    sku: str
+    expected: int
+    counted: int
+    user: str
+    reason: str
+    at: float
+
+    def exception(self, now: float) -> FloorException:
+        """The difference as a row of the exceptions queue."""
+        diff = self.counted - self.expected
+        return FloorException(
+            f"count:{self.count_id}",
+            "count",
+            f"{self.location} {self.sku}",
+            f"{self.expected} → {self.counted} ({diff:+d}) {self.user}: {self.reason}",
+            max(0.0, now - self.at),
+            ("acknowledge",),
+        )
+
 
 #: The flow stages the bottleneck view shows, plus the two side tracks.
 BACKLOG_STATES: tuple[OrderState, ...] = (
@@ -158,6 +196,8 @@ class LocalSupervisorFeed(SupervisorFeed):
         self._own = own
         self.clock = clock
         self.stalled_after_s = stalled_after_s
+        #: count ids acknowledged here (hidden until the hub publishes them acknowledged)
+        self.acknowledged: set[int] = set()
 
     def devices(self) -> list[DevicePresence]:
         return [self._own()]
@@ -204,8 +244,17 @@ class LocalSupervisorFeed(SupervisorFeed):
                             ("reassign",),
                         )
                     )
+        out += [
+            d.exception(now)
+            for d in self.count_differences()
+            if d.count_id not in self.acknowledged
+        ]
         out.sort(key=lambda e: -e.age_s)
         return out
+
+    def count_differences(self) -> list[CountDifferenceSeen]:
+        """Count differences not yet acknowledged (none without the hub's feed)."""
+        return []
 
     @staticmethod
     def _updated(uow: object, order_id: str, now: float) -> float:
@@ -297,6 +346,12 @@ class LocalSupervisorFeed(SupervisorFeed):
                 uow, TaskReassigned(task=task_id, to_user=to_user, user=by, task_version=seen), None
             )
             uow.commit()
+
+    def acknowledge_count(self, count_id: int, by: str) -> None:
+        with self.store.unit_of_work() as uow:
+            uow.emit(CountAcknowledged(count_id=count_id, user=by))
+            uow.commit()
+        self.acknowledged.add(count_id)
 
     @staticmethod
     def _emit(uow: object, event: DomainEvent, version: int | None) -> None:

@@ -18,7 +18,7 @@ from floor_app.services.supervision import DevicePresence, StageBacklog
 from floor_app.settings import load_settings
 from floor_app.store import Store
 from sync.device.settings import parse_broker_url
-from sync.protocol import DeviceStatus, Health, OrderStatus, Topics, encode
+from sync.protocol import CountDifference, DeviceStatus, Health, OrderStatus, Topics, encode
 from sync.supervisor_feed import FeedSettings, MqttSupervisorFeed
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
@@ -162,6 +162,56 @@ def test_devices_with_health_and_the_newer_epoch_wins(
             )
             pk = row(late, "pk-02")
             assert pk is not None and pk.outbox_depth == 7
+        finally:
+            late.stop()
+    finally:
+        pub.close()
+        feed.stop()
+
+
+def test_count_differences_are_exceptions_until_acknowledged(
+    broker: MosquittoBroker, store: Store
+) -> None:
+    feed = start_feed(broker, store)
+    pub = Publisher(broker)
+    now = time.time()
+    diff = CountDifference(
+        count_id=7,
+        task_id="ST-000002",
+        location="A01-01-2A",
+        sku="SKU-00001",
+        expected=43,
+        counted=37,
+        user="bob",
+        reason="recount by bob (37) after a first count by alice",
+        at=now - 60,
+    )
+    try:
+        pub.retain(TOPICS.count_difference(7), encode(diff))
+        pub.retain(TOPICS.count_difference(8), encode(diff))  # names another count: refused
+        assert feed.wait(lambda f: any(e.kind == "count" for e in f.exceptions()), 10)
+        (seen,) = [e for e in feed.exceptions() if e.kind == "count"]
+        assert (seen.key, seen.subject, seen.actions) == (
+            "count:7",
+            "A01-01-2A SKU-00001",
+            ("acknowledge",),
+        )
+        assert seen.summary == "43 → 37 (-6) bob: recount by bob (37) after a first count by alice"
+        assert seen.age_s >= 60
+        assert feed.wait(lambda f: f.bad_input.get("count_mismatch") == 1, 10)
+
+        feed.acknowledge_count(7, "grace")
+        assert [e for e in feed.exceptions() if e.kind == "count"] == []
+        (event,) = [r for r in store.pending() if r.type == "count.acknowledged"]
+        assert event.payload == {"count_id": 7, "user": "grace"}
+
+        # the hub publishes it acknowledged: a feed that connects later never shows it
+        acked = diff.model_copy(update={"acknowledged_by": "grace"})
+        pub.retain(TOPICS.count_difference(7), encode(acked))
+        late = start_feed(broker, store)
+        try:
+            assert late.wait(lambda f: f.count_difference(7) == acked, 10)
+            assert [e for e in late.exceptions() if e.kind == "count"] == []
         finally:
             late.stop()
     finally:

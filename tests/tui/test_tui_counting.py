@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from conftest import FIXED_NOW, context_from_seed
 from fakes import FakeScanner
+from sqlalchemy import text
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from floor_app.context import AppContext
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
@@ -23,7 +24,9 @@ from floor_app.ui.app import FloorApp
 from floor_app.ui.screens.picker_home import PickerHomeScreen
 from floor_app.ui.screens.stock_count import StockCountScreen
 from sync.device.push_apply import PushApplier
-from sync.protocol import PushMessage, StockTaskAssigned, StockTaskModel
+from sync.device.settings import parse_broker_url
+from sync.protocol import CountDifference, PushMessage, StockTaskAssigned, StockTaskModel
+from sync.supervisor_feed import FeedSettings, MqttSupervisorFeed
 
 pytestmark = pytest.mark.tui
 
@@ -234,8 +237,8 @@ def _steps(badge: str, row: int, *typed: str) -> Callable[[Pilot[Any]], Awaitabl
         app = pilot.app
         assert isinstance(app, FloorApp)
         await _login_and_open(pilot, badge, row)
-        for text in typed:
-            await _type(pilot, text)
+        for entry in typed:
+            await _type(pilot, entry)
         for widget in app.screen.query(Input):
             widget.cursor_blink = False
         for h in app.screen.query("#status-header"):
@@ -264,6 +267,108 @@ def test_count_snapshot(
     app = FloorApp(ctx, language=language)
     try:
         steps = _steps(badge, PICK_TASKS, "A01-01-2A", GTIN_1, GTIN_1)
+        assert snap_compare(app, terminal_size=size, run_before=steps)
+    finally:
+        ctx.close()
+
+
+# -- the supervisor -------------------------------------------------------------------------
+
+
+def supervisor_with_difference(ctx: AppContext) -> MqttSupervisorFeed:
+    """The supervisor's MQTT feed (not connected) holding one difference the hub published."""
+    assert ctx.supervisor is not None
+    feed = MqttSupervisorFeed(
+        ctx.store,
+        ctx.supervisor._own,  # type: ignore[attr-defined]
+        FeedSettings(broker=parse_broker_url("mqtt://127.0.0.1:1"), site="dc1"),
+        clock=ctx.clock,
+    )
+    diff = CountDifference(
+        count_id=7,
+        task_id="ST-000002",
+        location="A01-01-2A",
+        sku="SKU-00001",
+        expected=70,
+        counted=64,
+        user="sam",
+        reason="recount by sam (64) after a first count by alice",
+        at=FIXED_NOW - 300,
+    )
+    assert feed.apply_count_difference("7", diff)
+    ctx.supervisor = feed
+    return feed
+
+
+def test_the_supervisor_sees_a_count_difference_and_acknowledges_it(
+    seeded_store: Path, tmp_path: Path
+) -> None:
+    ctx = context_from_seed(seeded_store, tmp_path, bell=False)
+    ctx.clock = lambda: FIXED_NOW
+    supervisor_with_difference(ctx)
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"B3001", "enter")
+            await pilot.pause()
+            await pilot.press("2")
+            await pilot.pause()
+            table = app.screen.query_one("#exceptions", DataTable)
+            rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+            count_rows = [r for r in rows if r[0] == "count"]
+            assert count_rows == [
+                [
+                    "count",
+                    "A01-01-2A SKU-00001",
+                    "70 → 64 (-6) sam: recount by sam (64) after a first count by alice",
+                    "5m",
+                ]
+            ]
+            table.move_cursor(row=rows.index(count_rows[0]))
+            await pilot.press("k")
+            await pilot.pause()
+            assert "Count difference at A01-01-2A SKU-00001 acknowledged" in _text(app, "#message")
+            rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+            assert not [r for r in rows if r[0] == "count"]
+        (event,) = [r for r in ctx.store.pending() if r.type == "count.acknowledged"]
+        assert event.payload == {"count_id": 7, "user": "grace"}
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 16)], ids=["80x24", "40x16"])
+@pytest.mark.parametrize(("badge", "language"), [("B3001", "en"), ("B3002", "zh")])
+def test_supervisor_count_difference_snapshot(
+    snap_compare: Any,
+    seeded_store: Path,
+    tmp_path: Path,
+    badge: str,
+    language: str,
+    size: tuple[int, int],
+) -> None:
+    ctx = context_from_seed(seeded_store, tmp_path, bell=False)
+    ctx.clock = lambda: FIXED_NOW
+    supervisor_with_difference(ctx)
+    app = FloorApp(ctx, language=language)
+
+    async def steps(pilot: Pilot[Any]) -> None:
+        with ctx.store.engine.begin() as conn:
+            conn.execute(text("UPDATE orders SET updated_at = :t"), {"t": FIXED_NOW - 1800})
+        await pilot.press(*badge, "enter")
+        await pilot.pause()
+        with ctx.store.engine.begin() as conn:
+            conn.execute(text("UPDATE outbox SET created_at = :t"), {"t": FIXED_NOW - 42})
+        await pilot.press("2")
+        await pilot.pause()
+        for h in app.screen.query("#status-header"):
+            h.refresh_status()  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    try:
         assert snap_compare(app, terminal_size=size, run_before=steps)
     finally:
         ctx.close()

@@ -2,7 +2,8 @@
 
 Keys 1-4 switch the view (it fits a 40x16 handheld that way). In the exceptions view
 ``a`` approves a short, ``r`` releases a hold and ``t`` gives a stalled task to another
-picker; each decision is a claim the hub may refuse as stale (the reason is shown).
+picker; each decision is a claim the hub may refuse as stale (the reason is shown). ``k``
+acknowledges a count difference (stock an accepted count adjusted).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class SupervisorHomeScreen(FloorScreen):
         Binding("a", "approve", "keys.approve", id="sup.approve"),
         Binding("r", "release", "keys.release", id="sup.release"),
         Binding("t", "reassign", "keys.reassign", id="sup.reassign"),
+        Binding("k", "acknowledge", "keys.acknowledge", id="sup.acknowledge"),
         Binding("ctrl+l", "app.logout", "keys.logout", id="app.logout"),
     ]
 
@@ -222,6 +224,17 @@ class SupervisorHomeScreen(FloorScreen):
             self.flash_error(error_text(err))
             return
         self._done(self.tr("supervisor.released", order=exc.subject))
+
+    def action_acknowledge(self) -> None:
+        exc = self._act("acknowledge")
+        if exc is None:
+            return
+        try:
+            self.feed.acknowledge_count(int(exc.key.split(":", 1)[1]), self.floor.user_id)
+        except (DomainError, StoreError) as err:
+            self.flash_error(error_text(err))
+            return
+        self._done(self.tr("supervisor.acknowledged", subject=exc.subject))
 
     def action_reassign(self) -> None:
         exc = self._act("reassign")
