@@ -833,7 +833,15 @@ class SyncAgent:
             self._note("push.dropped_held")
             self._mqtt_ack(mid, qos)  # it comes again by cursor
             return
-        self._held[message.cursor] = _Held(message, self._conn, mid if qos else None)
+        if message.cursor == self._cursor + 1:
+            # the next one: acknowledged to the broker only once it is in the store
+            self._held[message.cursor] = _Held(message, self._conn, mid if qos else None)
+        else:
+            # behind a gap: acknowledged now, so that held messages never fill the broker's
+            # window of unacknowledged messages (the gap's fill and the acks must still get
+            # through). Lost in a crash, it comes again by cursor on the next resync.
+            self._mqtt_ack(mid, qos)
+            self._held[message.cursor] = _Held(message, self._conn, None)
         self._apply_held()
 
     def _apply_held(self) -> None:
