@@ -153,15 +153,30 @@ def test_each_connection_has_a_higher_epoch_and_a_stale_will_is_overwritten(
         stale = DeviceStatus(
             device_id="hh-01", state="offline", epoch=first, reason="connection lost"
         )
-        hub.send_raw(Topics("dc1").status("hh-01"), encode(stale), retain=True)
+        # wait until the hub has seen the online status of this connection, so that the
+        # stale will below lands after it (and is seen after it)
         assert hub.wait_for(
             lambda: any(
                 s is not None and s.state == "online" and s.epoch == epoch
-                for _, s, _ in hub.statuses[-3:]
+                for _, s, _ in hub.statuses
             ),
             10,
         )
-        assert agent.status().counters.get("status.stale_will_overwritten") == 1
+        seen = len(hub.statuses)
+        hub.send_raw(Topics("dc1").status("hh-01"), encode(stale), retain=True)
+
+        # the agent answers the stale will with its own online status again
+        def answered() -> bool:
+            after = [s for _, s, _ in hub.statuses[seen:] if s is not None]
+            stale_at = next((i for i, s in enumerate(after) if s.epoch == first), None)
+            return stale_at is not None and any(
+                s.state == "online" and s.epoch == epoch for s in after[stale_at + 1 :]
+            )
+
+        assert hub.wait_for(answered, 10)
+        assert hub.wait_for(
+            lambda: agent.status().counters.get("status.stale_will_overwritten") == 1, 5
+        )
     finally:
         agent.stop()
     # The shutdown status reaches the subscriber after stop() returns: wait for it.
