@@ -1,7 +1,8 @@
 """Compensating work as put-away stock tasks (SQLite and PostgreSQL): a cancelled order's
 picked units go back from the tote or the parcel to where they were picked, leased and
 pushed to a device like any other stock task; a parcel packed after the cancellation
-moves the tasks to the parcel instead of doubling them."""
+moves the tasks to the parcel instead of doubling them; doing the put-aways on the leased
+devices restores the stock, and the stock check reconciles."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import json
 from typing import Any
 
 import pytest
-from hub_builders import SITE, apply, envelope, pick, start_task
+from hub_builders import SITE, apply, envelope, inbox_seqs, pick, start_task, stock
 from sqlalchemy import Engine, select
 
-from floor_app.domain.events import LabelConfirmed, LabelPrinted, PackCompleted
+from floor_app.domain.events import LabelConfirmed, LabelPrinted, PackCompleted, StockMoved
 from sync.hub import allocate, cancel_order, transact
 from sync.hub.stock_check import check_stock
 from sync.hub.tables import StockTaskRow, table_of
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.integration
 TOPICS = Topics(SITE)
 PUTAWAYS = table_of(StockTaskRow)
 ORDER = "SO-100003"
+Picked = tuple[str, Any, list[Any], int]
 
 
 def putaways(engine: Engine) -> list[Any]:
@@ -34,9 +36,14 @@ def putaways(engine: Engine) -> list[Any]:
         )
 
 
-def picked(engine: Engine) -> tuple[str, Any, list[Any], int]:
-    """Start SO-100003's task and pick every line of it: (device, task, lines, next seq)."""
+def picked(engine: Engine, before: dict[tuple[str, str], int] | None = None) -> Picked:
+    """Start SO-100003's task and pick every line of it: (device, task, lines, next seq);
+    ``before`` gets the on-hand of each line's place before the picks."""
     device, task, lines, seq = start_task(engine, ORDER)
+    if before is not None:
+        before.update(
+            {(ln.location, ln.sku): stock(engine, ln.location, ln.sku)[0] for ln in lines}
+        )
     events = [
         envelope(
             device,
@@ -141,3 +148,33 @@ def test_cancelling_a_labelled_order_puts_its_units_away_from_the_parcel(
         (ln.sku, ln.qty, ln.location) for ln in lines
     )
     assert {r.from_location for r in made} == {"parcel at PACK-02"}
+
+
+def test_doing_the_putaways_puts_the_units_back_and_the_stock_reconciles(
+    demo_engine: Engine,
+) -> None:
+    before: dict[tuple[str, str], int] = {}
+    picked(demo_engine, before)
+    assert all(stock(demo_engine, *place)[0] < qty for place, qty in before.items())
+    cancel(demo_engine)
+    allocate(demo_engine, SITE)
+    for rec in putaways(demo_engine):
+        device = rec.lease_device
+        seq = max(inbox_seqs(demo_engine, device), default=0) + 1
+        moved = StockMoved(
+            task=rec.task_id,
+            sku=rec.sku,
+            from_location=rec.from_location,
+            to_location=rec.to_location,
+            qty=rec.qty,
+            reason="putaway",
+            user="alice",
+        )
+        result = apply(demo_engine, device, [envelope(device, seq, moved)])
+        assert result.outcomes[0][1].kind == "applied", result.outcomes
+    assert {r.state for r in putaways(demo_engine)} == {"done"}
+    after = {place: stock(demo_engine, *place)[0] for place in before}
+    assert after == before
+    with demo_engine.connect() as conn:
+        found = check_stock(conn)
+    assert found["ok"] is True, found
