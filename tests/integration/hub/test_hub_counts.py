@@ -390,3 +390,11 @@ def test_floor_hub_stock_count_creates_counts_and_refuses_unknown_locations(
     ]
     negative = run("--due", "--count-tolerance-units", "-1")
     assert negative.returncode == 2 and "count tolerance cannot be negative" in negative.stderr
+    hub = subprocess.run(
+        [sys.executable, "-m", "sync.hub", "run", "--db", db_url, "--count-a-days", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert hub.returncode == 2 and "count frequencies must be positive days" in hub.stderr
