@@ -8,7 +8,15 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from floor_app.domain.events import DomainEvent, PickConfirmed, TaskStarted
+from floor_app.domain.events import (
+    DomainEvent,
+    LabelConfirmed,
+    LabelPrinted,
+    PackCompleted,
+    PickConfirmed,
+    TaskCompleted,
+    TaskStarted,
+)
 from sync.hub import ApplyResult, allocate, apply_batch, run_transaction
 from sync.hub.batch_reader import Record
 from sync.hub.tables import (
@@ -24,6 +32,8 @@ from sync.hub.tables import (
 from sync.protocol import EventEnvelope
 
 SITE = "dc1"
+#: The tracking number :func:`ship` labels a parcel with.
+TRACKING = "1Z999AA10123456784"
 
 
 def envelope(
@@ -193,3 +203,54 @@ def reservation_problems(engine: Engine) -> list[str]:
             if r.reserved > r.qty - r.picked - r.short:
                 problems.append(f"{r.order_id}/{r.line_no}: {r.reserved} reserved, more than open")
     return problems
+
+
+def pick_every_line(
+    engine: Engine, order_id: str, before: dict[tuple[str, str], int] | None = None
+) -> tuple[str, Any, list[Any], int]:
+    """Start ``order_id``'s task and pick every line of it: (device, task, its lines, next
+    seq); ``before`` gets the on-hand of each line's place before the picks."""
+    device, task, lines, seq = start_task(engine, order_id)
+    if before is not None:
+        before.update(
+            {(ln.location, ln.sku): stock(engine, ln.location, ln.sku)[0] for ln in lines}
+        )
+    events = [
+        envelope(
+            device,
+            seq + i,
+            pick(
+                order_id,
+                ln.sku,
+                task=task.task_id,
+                line=ln.line_id,
+                qty=ln.qty,
+                location=ln.location,
+                tote=ln.tote_position,
+            ),
+        )
+        for i, ln in enumerate(lines)
+    ]
+    assert {o.kind for _s, o in apply(engine, device, events).outcomes} == {"applied"}
+    return device, task, lines, seq + len(lines)
+
+
+def ship(engine: Engine, order_id: str = "SO-100003") -> list[Any]:
+    """Pick, pack and label ``order_id`` (at PACK-01, tracking :data:`TRACKING`) through
+    real events; its order lines."""
+    device, task, _lines, seq = pick_every_line(engine, order_id)
+    done = apply(
+        engine, device, [envelope(device, seq, TaskCompleted(task=task.task_id, user="alice"))]
+    )
+    assert done.outcomes[0][1].kind == "applied"
+    packer = [
+        PackCompleted(order=order_id, station="PACK-01", carton="CTN-M", weight_g=900, user="ben"),
+        LabelPrinted(job="J-1", order=order_id, tracking=TRACKING, carrier="ups", user="ben"),
+        LabelConfirmed(job="J-1", order=order_id, tracking=TRACKING, user="ben"),
+    ]
+    done = apply(engine, "pk-01", [envelope("pk-01", i + 1, e) for i, e in enumerate(packer)])
+    assert {o.kind for _s, o in done.outcomes} == {"applied"}
+    assert order_row(engine, order_id).state == "labelled"
+    with engine.connect() as conn:
+        order_lines = table_of(OrderLineRow)
+        return list(conn.execute(select(order_lines).where(order_lines.c.order_id == order_id)))

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from hub_builders import SITE, apply, envelope, inbox_seqs, pick, start_task, stock
+from hub_builders import SITE, apply, envelope, inbox_seqs, pick_every_line, stock
 from sqlalchemy import Engine, select
 
 from floor_app.domain.events import LabelConfirmed, LabelPrinted, PackCompleted, StockMoved
@@ -37,31 +37,8 @@ def putaways(engine: Engine) -> list[Any]:
 
 
 def picked(engine: Engine, before: dict[tuple[str, str], int] | None = None) -> Picked:
-    """Start SO-100003's task and pick every line of it: (device, task, lines, next seq);
-    ``before`` gets the on-hand of each line's place before the picks."""
-    device, task, lines, seq = start_task(engine, ORDER)
-    if before is not None:
-        before.update(
-            {(ln.location, ln.sku): stock(engine, ln.location, ln.sku)[0] for ln in lines}
-        )
-    events = [
-        envelope(
-            device,
-            seq + i,
-            pick(
-                ORDER,
-                ln.sku,
-                task=task.task_id,
-                line=ln.line_id,
-                qty=ln.qty,
-                location=ln.location,
-                tote=ln.tote_position,
-            ),
-        )
-        for i, ln in enumerate(lines)
-    ]
-    assert {o.kind for _s, o in apply(engine, device, events).outcomes} == {"applied"}
-    return device, task, lines, seq + len(lines)
+    """Start SO-100003's task and pick every line of it: (device, task, lines, next seq)."""
+    return pick_every_line(engine, ORDER, before)
 
 
 def cancel(engine: Engine) -> dict[str, Any]:

@@ -8,21 +8,13 @@ import json
 from typing import Any
 
 import pytest
-from hub_builders import SITE, apply, envelope, order_row, pick, start_task, stock
+from hub_builders import SITE, TRACKING, apply, envelope, order_row, ship, start_task, stock
 from sqlalchemy import Engine, select
 
-from floor_app.domain.events import (
-    DomainEvent,
-    LabelConfirmed,
-    LabelPrinted,
-    PackCompleted,
-    ReturnReceived,
-    TaskCompleted,
-)
+from floor_app.domain.events import DomainEvent, ReturnReceived
 from sync.hub.stock import reserve_units
 from sync.hub.stock_check import check_stock
 from sync.hub.tables import (
-    OrderLineRow,
     ReturnReceiptRow,
     StockLedgerRow,
     StockRow,
@@ -36,9 +28,7 @@ TOPICS = Topics(SITE)
 STOCK = table_of(StockRow)
 LEDGER = table_of(StockLedgerRow)
 RECEIPTS = table_of(ReturnReceiptRow)
-LINES = table_of(OrderLineRow)
 ORDER = "SO-100003"
-TRACKING = "1Z999AA10123456784"
 DESK = "pk-02"
 
 
@@ -58,41 +48,6 @@ class Desk:
         result = apply(self.engine, DESK, records)
         self.messages = result.messages
         return [(o.kind, o.note) for _seq, o in result.outcomes]
-
-
-def ship(engine: Engine, order_id: str = ORDER) -> list[Any]:
-    """Pick, pack and label ``order_id`` through real events; its order lines."""
-    device, task, lines, seq = start_task(engine, order_id)
-    events = [
-        envelope(
-            device,
-            seq + i,
-            pick(
-                order_id,
-                ln.sku,
-                task=task.task_id,
-                line=ln.line_id,
-                qty=ln.qty,
-                location=ln.location,
-                tote=ln.tote_position,
-            ),
-        )
-        for i, ln in enumerate(lines)
-    ]
-    events.append(
-        envelope(device, seq + len(lines), TaskCompleted(task=task.task_id, user="alice"))
-    )
-    assert {o.kind for _s, o in apply(engine, device, events).outcomes} == {"applied"}
-    packer = [
-        PackCompleted(order=order_id, station="PACK-01", carton="CTN-M", weight_g=900, user="ben"),
-        LabelPrinted(job="J-1", order=order_id, tracking=TRACKING, carrier="ups", user="ben"),
-        LabelConfirmed(job="J-1", order=order_id, tracking=TRACKING, user="ben"),
-    ]
-    done = apply(engine, "pk-01", [envelope("pk-01", i + 1, e) for i, e in enumerate(packer)])
-    assert {o.kind for _s, o in done.outcomes} == {"applied"}
-    assert order_row(engine, order_id).state == "labelled"
-    with engine.connect() as conn:
-        return list(conn.execute(select(LINES).where(LINES.c.order_id == order_id)))
 
 
 def returned(
