@@ -82,7 +82,7 @@ class ShippingLabel:
 
     @property
     def qr_payload(self) -> str:
-        """The QR code's text: ``tracking|order|carrier|postcode|country``.
+        """The QR code's text: ``tracking|order|carrier|postcode|country|service``.
 
         The tracking number comes first so anything that reads the QR code finds it at once.
         """
@@ -92,6 +92,7 @@ class ShippingLabel:
             self.carrier,
             self.ship_to.postcode,
             self.ship_to.country,
+            self.service,
         )
         return "|".join(f.replace("|", "/") for f in fields)
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import date
 
+from floor_app.carrier_rules import DEMO_RULES, read_rules
+from floor_app.domain.carriers import Shipment, estimate_parcel, given_choice
 from floor_app.domain.errors import NotFound
 from floor_app.domain.gtin import with_check_digit
 from floor_app.domain.layout import Layout
@@ -293,6 +296,22 @@ def _devices() -> list[DemoDevice]:
     ]
 
 
+#: The day demo parcels are quoted for (no demo order has a promised date).
+DEMO_SHIP_DATE = date(2026, 11, 25)
+
+
+def _quote_carriers(orders: list[Order], skus: list[Sku], cartons: list[Carton]) -> None:
+    """Each order keeps the service it came with, quoted with the demo's carrier rules (so
+    a packer can change it, as with the hub's choice)."""
+    rules = read_rules(DEMO_RULES).to_domain()
+    by_code = {s.sku: s for s in skus}
+    for order in orders:
+        weight, dims = estimate_parcel([(by_code[ln.sku], ln.qty) for ln in order.lines], cartons)
+        address = order.ship_to
+        shipment = Shipment(weight, dims, address.country, address.postcode, DEMO_SHIP_DATE)
+        order.set_carrier(given_choice(rules, shipment, order.carrier, order.service))
+
+
 def build_demo_site(
     seed: int = DEFAULT_SEED, *, sku_count: int = 500, order_count: int = 200
 ) -> DemoSite:
@@ -303,6 +322,8 @@ def build_demo_site(
     skus = _skus(rng, sku_count)
     orders = _orders(rng, skus, order_count)
     pick_faces, stock, levels = _place_stock(rng, skus, locations, orders, layout)
+    cartons = _cartons()
+    _quote_carriers(orders, skus, cartons)
     return DemoSite(
         site=SITE,
         layout=layout,
@@ -311,7 +332,7 @@ def build_demo_site(
         stock=stock,
         orders=orders,
         users=_users(),
-        cartons=_cartons(),
+        cartons=cartons,
         devices=_devices(),
         pick_faces=pick_faces,
         face_levels=levels,

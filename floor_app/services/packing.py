@@ -3,18 +3,21 @@
 Each call is one unit of work. The order moves picked -> packing when a session opens and
 packing -> packed when the weight is accepted (:class:`PackCompleted`, a fact); a missing
 or damaged item puts it on hold (:class:`OrderHeld`, a claim carrying the order version
-the station saw). Labels are :mod:`floor_app.services.labels`.
+the station saw). The packer may change the carrier service to another one the hub quoted
+as fitting, with a reason (:class:`CarrierChanged`, a claim). Labels are
+:mod:`floor_app.services.labels`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from floor_app.domain.carriers import Quote, changed_choice
 from floor_app.domain.codes import CodeKind, classify
 from floor_app.domain.errors import DomainError, NotFound
-from floor_app.domain.events import OrderHeld, PackCompleted
+from floor_app.domain.events import CarrierChanged, OrderHeld, PackCompleted
 from floor_app.domain.order import Order, OrderState
-from floor_app.domain.packing import Carton, LabelJob, PackSession, PackState
+from floor_app.domain.packing import Carton, LabelJob, LabelState, PackSession, PackState
 from floor_app.domain.sku import Sku
 from floor_app.domain.users import Role
 from floor_app.store import Store, UnitOfWork
@@ -66,6 +69,17 @@ class PackView:
         """Items plus the carton's tare."""
         carton = self.carton
         return self.items_weight_g + (carton.tare_g if carton else 0)
+
+    @property
+    def carrier_options(self) -> tuple[Quote, ...]:
+        """The other services the packer may change to (quoted by the hub as fitting)."""
+        choice = self.order.carrier_choice
+        if choice is None:
+            return ()
+        current = (self.order.carrier.lower(), self.order.service.lower())
+        return tuple(
+            q for q in choice.fitting() if (q.carrier.lower(), q.service.lower()) != current
+        )
 
     @property
     def label(self) -> LabelJob | None:
@@ -299,6 +313,53 @@ class PackingService:
             uow.packs.save_session(session)
             uow.emit(
                 OrderHeld(order=order.order_id, reason=reason, user=user, order_version=seen),
+                order_version=seen,
+            )
+            view = self._view(uow, session, order)
+            uow.commit()
+        return view
+
+    # -- carrier -----------------------------------------------------------------------------
+
+    def change_carrier(
+        self, session_id: str, carrier: str, service: str, reason: str, user: str
+    ) -> PackView:
+        """Ship with another service the hub quoted as fitting (:class:`CarrierChanged`).
+
+        A label not yet printed is voided (the next one names the new service); a printed
+        one stays until the caller reprints it.
+        """
+        with self.store.unit_of_work() as uow:
+            session = uow.packs.get_session(session_id)
+            if session.state in (PackState.PACKED, PackState.HELD):
+                raise DomainError(f"the parcel is already {session.state}")
+            order = uow.orders.get(session.order_id)
+            if order.carrier_choice is None:
+                raise DomainError(
+                    f"order {order.order_id} has no carrier services to choose from",
+                    hint="the hub sends them with the order; ship with the one shown",
+                )
+            if (carrier.lower(), service.lower()) == (order.carrier.lower(), order.service.lower()):
+                raise DomainError(f"the parcel already goes with {carrier} {service}")
+            choice = changed_choice(
+                order.carrier_choice, carrier, service, user=user, reason=reason
+            )
+            seen = order.version
+            order.set_carrier(choice)
+            uow.orders.save(order)
+            for job in uow.packs.labels_for(order.order_id):
+                if job.state in (LabelState.QUEUED, LabelState.FAILED):
+                    job.state = LabelState.VOIDED
+                    uow.packs.save_label(job)
+            uow.emit(
+                CarrierChanged(
+                    order=order.order_id,
+                    carrier=choice.carrier,
+                    service=choice.service,
+                    reason=reason.strip(),
+                    user=user,
+                    order_version=seen,
+                ),
                 order_version=seen,
             )
             view = self._view(uow, session, order)

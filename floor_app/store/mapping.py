@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from floor_app.domain.carriers import CarrierChoice
 from floor_app.domain.location import Location, LocationKind, Side
 from floor_app.domain.order import Address, Order, OrderLine, OrderState
 from floor_app.domain.packing import Carton, LabelJob, LabelState, PackSession, PackState
@@ -168,6 +169,10 @@ def order_from_rows(row: OrderRow, lines: list[OrderLineRow]) -> Order:
         held_from=OrderState(row.held_from) if row.held_from else None,
         hold_reason=row.hold_reason,
         channel=row.channel,
+        promised_date=row.promised_date,
+        carrier_choice=CarrierChoice.from_dict(json.loads(row.carrier_choice))
+        if row.carrier_choice
+        else None,
     )
 
 
@@ -178,6 +183,9 @@ def apply_order(row: OrderRow, order: Order, now: float) -> None:
     row.carrier = order.carrier
     row.service = order.service
     row.channel = order.channel
+    row.promised_date = order.promised_date
+    choice = order.carrier_choice
+    row.carrier_choice = json.dumps(choice.to_dict(), ensure_ascii=False) if choice else ""
     row.ship_to = address_to_json(order.ship_to)
     row.held_from = order.held_from.value if order.held_from else None
     row.hold_reason = order.hold_reason

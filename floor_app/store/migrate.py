@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 #: The newest revision in ``migrations/versions``.
-HEAD = "0002"
+HEAD = "0003"
 
 
 def alembic_config(url: str = "sqlite://") -> Config:

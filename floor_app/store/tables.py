@@ -104,6 +104,9 @@ class OrderRow(Base):
     carrier: Mapped[str] = mapped_column(String(32), default="")
     service: Mapped[str] = mapped_column(String(32), default="")
     channel: Mapped[str] = mapped_column(String(32), default="")
+    promised_date: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    #: How carrier and service were chosen, with the quotes (JSON; "" when not known).
+    carrier_choice: Mapped[str] = mapped_column(Text, default="", server_default="")
     ship_to: Mapped[str] = mapped_column(Text)
     held_from: Mapped[str | None] = mapped_column(String(16))
     hold_reason: Mapped[str] = mapped_column(Text, default="")

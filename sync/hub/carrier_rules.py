@@ -1,182 +1,38 @@
-"""The carrier rules of a site: ``carriers.toml`` validated with pydantic, kept in the hub
-database (``hub_meta``) so every worker chooses with the same rules.
-
-The file::
-
-    currency = "EUR"
-
-    [[zones]]                    # a country, or only some of its postcodes
-    zone = "GB"
-    country = "GB"
-
-    [[zones]]
-    zone = "GB-REMOTE"
-    country = "GB"
-    postcodes = ["IV", "HS", "KW", "ZE"]   # prefixes; the longest match wins
-
-    [[services]]
-    carrier = "Royal Mail"
-    service = "standard"
-    max_weight_g = 20000
-    max_dims_mm = [610, 460, 460]
-    rates = [
-      { zone = "GB", transit_days = 3, prices = [[2000, 3.95], [20000, 9.50]] },
-    ]
-
-``prices`` are ``[up to grams, price]`` bands in ascending weight. A bad file is one
-:class:`CarrierRulesError` naming the file and every problem; nothing is stored.
+"""The carrier rules of a site in the hub database (``hub_meta``), so every worker chooses
+with the same rules: ``floor-hub carriers FILE`` stores a validated ``carriers.toml``
+(:mod:`floor_app.carrier_rules` describes the file); a bad file changes nothing.
 """
 
 from __future__ import annotations
 
 import json
-import tomllib
-from importlib import resources
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import Connection
 
-from floor_app.domain.carriers import CarrierRules, CarrierService, Rate, ZoneRule
+from floor_app import carrier_rules
+from floor_app.carrier_rules import DEMO_RULES, RulesFile
+from floor_app.domain.carriers import CarrierRules
 
 from .errors import HubError
 from .site_data import get_meta, set_meta
 
+__all__ = ["DEMO_RULES", "RULES_KEY", "CarrierRulesError", "RulesFile", "read_rules"]
+
 #: The ``hub_meta`` key holding the rules (JSON of :class:`RulesFile`).
 RULES_KEY = "carrier_rules"
-
-#: The demo site's rules (loaded by ``floor-hub --demo``).
-DEMO_RULES = Path(str(resources.files("floor_app.demo").joinpath("carriers.toml")))
 
 
 class CarrierRulesError(HubError):
     """A carrier rules file cannot be used; the reason names the file and each problem."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Name = Annotated[str, Field(min_length=1, max_length=32)]
-
-
-class ZoneModel(_Model):
-    """``[[zones]]``: a country (ISO 3166 two letters), or some of its postcodes."""
-
-    zone: Name
-    country: str = Field(pattern=r"^[A-Za-z]{2}$")
-    postcodes: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
-
-
-class RateModel(_Model):
-    """One zone of a service: transit days and ``[up to grams, price]`` bands."""
-
-    zone: Name
-    transit_days: int = Field(ge=0, le=60)
-    prices: list[tuple[Annotated[int, Field(gt=0)], Annotated[float, Field(ge=0)]]] = Field(
-        min_length=1
-    )
-
-    @model_validator(mode="after")
-    def _ascending(self) -> RateModel:
-        weights = [w for w, _ in self.prices]
-        if weights != sorted(set(weights)):
-            raise ValueError(f"zone {self.zone}: price bands must go up in weight, got {weights}")
-        return self
-
-
-class ServiceModel(_Model):
-    """``[[services]]``: a carrier's service with its limits and rates per zone."""
-
-    carrier: Name
-    service: Name
-    max_weight_g: int = Field(gt=0)
-    max_dims_mm: tuple[
-        Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]
-    ]
-    rates: list[RateModel] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _zones_once(self) -> ServiceModel:
-        zones = [r.zone for r in self.rates]
-        twice = sorted({z for z in zones if zones.count(z) > 1})
-        if twice:
-            raise ValueError(f"{self.carrier} {self.service}: zone {', '.join(twice)} rated twice")
-        return self
-
-
-class RulesFile(_Model):
-    """A whole ``carriers.toml``."""
-
-    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
-    zones: list[ZoneModel] = Field(min_length=1)
-    services: list[ServiceModel] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> RulesFile:
-        problems: list[str] = []
-        known = {z.zone for z in self.zones}
-        names = [(s.carrier.lower(), s.service.lower()) for s in self.services]
-        for s in self.services:
-            if names.count((s.carrier.lower(), s.service.lower())) > 1:
-                problems.append(f"service {s.carrier} {s.service} is defined twice")
-            for r in s.rates:
-                if r.zone not in known:
-                    problems.append(
-                        f"service {s.carrier} {s.service} rates zone {r.zone}, "
-                        "which no [[zones]] defines"
-                    )
-        if problems:
-            raise ValueError("; ".join(dict.fromkeys(problems)))
-        return self
-
-    def to_domain(self) -> CarrierRules:
-        """The rules as :mod:`floor_app.domain.carriers` objects."""
-        return CarrierRules(
-            zones=tuple(
-                ZoneRule(z.zone, z.country.upper(), tuple(z.postcodes)) for z in self.zones
-            ),
-            services=tuple(
-                CarrierService(
-                    s.carrier,
-                    s.service,
-                    s.max_weight_g,
-                    s.max_dims_mm,
-                    tuple(
-                        Rate(r.zone, r.transit_days, tuple((w, p) for w, p in r.prices))
-                        for r in s.rates
-                    ),
-                )
-                for s in self.services
-            ),
-            currency=self.currency,
-        )
-
-
-def _problems(exc: ValidationError) -> str:
-    out = []
-    for err in exc.errors()[:20]:
-        where = ".".join(str(p) for p in err["loc"]) or "file"
-        out.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
-    return "; ".join(out)
-
-
 def read_rules(path: Path) -> RulesFile:
     """Read and validate a carriers.toml (raises :class:`CarrierRulesError`)."""
-    hint = "fix the file and load it again; the rules in use did not change"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CarrierRulesError(
-            f"cannot read carrier rules {path}: {exc.strerror}", hint=hint
-        ) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CarrierRulesError(f"{path} is not valid TOML: {exc}", hint=hint) from None
-    try:
-        return RulesFile.model_validate(data)
-    except ValidationError as exc:
-        raise CarrierRulesError(f"{path}: {_problems(exc)}", hint=hint) from None
+        return carrier_rules.read_rules(path)
+    except carrier_rules.CarrierRulesError as exc:
+        raise CarrierRulesError(exc.reason, hint=exc.hint) from None
 
 
 def store_rules(conn: Connection, rules: RulesFile) -> None:

@@ -9,7 +9,7 @@ import pytest
 from conftest import context_from_seed
 from fakes import FakePrinter, FakeScale, FakeScanner
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from floor_app.context import AppContext
 from floor_app.domain.order import OrderState
@@ -180,6 +180,84 @@ def test_missing_item_holds_the_order_and_reprint_needs_a_reason(station: Statio
         assert held.kind == "claim" and "Item missing" in held.payload["reason"]
         reprint = [r for r in ctx.store.pending() if r.type == "label.printed"][-1]
         assert reprint.payload["reprint_reason"] == "Smudged"
+
+    asyncio.run(scenario())
+    ctx.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 16)])
+def test_the_packer_changes_the_carrier_with_a_reason_and_the_label_follows(
+    station: Station, size: tuple[int, int]
+) -> None:
+    ctx = station.ctx
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press(*"B2001", "enter")
+            await pilot.pause()
+            station.scanner.scan("T0901")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, PackerHomeScreen) and screen.view is not None
+            view = screen.view
+            order = view.order
+            assert order.carrier_choice is not None
+            shown = _text(app, "#carrier")
+            assert (
+                f"{order.carrier} {order.service}" in shown and order.carrier_choice.rule in shown
+            )
+            seen = order.version
+            target = view.carrier_options[0]
+            await pilot.press("f3")
+            await pilot.pause()
+            await pilot.press("escape")  # changed their mind: nothing happens
+            await pilot.pause()
+            assert all(r.type != "order.carrier_changed" for r in ctx.store.pending())
+            await pilot.press("f3", "1", "2")  # the first service that fits; customer asked
+            await pilot.pause()
+            assert f"Ships with {target.name} now" in _text(app, "#message")
+            assert target.name in _text(app, "#carrier")
+            assert "changed by ben: Customer asked" in _text(app, "#carrier")
+            station.scale.grams = screen.view.expected_weight_g
+            await _verify_all(pilot, station, app)
+            await _settle(pilot, app)
+            assert len(station.printer.jobs) == 1
+            qr = f"|{order.order_id}|{target.carrier}|"
+            assert qr.encode() in station.printer.jobs[0].data
+            assert f"|{target.service}^FS".encode() in station.printer.jobs[0].data
+            assert target.name in _text(app, "#label-preview")
+            # once printed, a change prints the label again, naming the new service
+            back = next(q for q in screen.view.carrier_options if q.name != target.name)
+            await pilot.press("f3")
+            await pilot.pause()
+            options = app.screen.query_one("#reasons", OptionList)
+            texts = [
+                str(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+            ]
+            number = next(i for i, text in enumerate(texts, 1) if back.name in text)
+            await pilot.press(str(number), "1")  # parcel heavier or bigger
+            await _settle(pilot, app)
+            assert len(station.printer.jobs) == 2
+            assert f"|{order.order_id}|{back.carrier}|".encode() in station.printer.jobs[1].data
+        with ctx.store.unit_of_work() as uow:
+            stored = uow.orders.get(order.order_id)
+            jobs = uow.packs.labels_for(order.order_id)
+        assert (stored.carrier, stored.service) == (back.carrier, back.service)
+        assert stored.carrier_choice is not None and stored.carrier_choice.chosen_by == "ben"
+        assert [j.state for j in jobs] == [LabelState.VOIDED, LabelState.PRINTED]
+        changes = [r for r in ctx.store.pending() if r.type == "order.carrier_changed"]
+        # each claim carries the version the station saw (weighing moved the order on)
+        assert stored.version > seen
+        assert [(r.kind, r.order_version) for r in changes] == [
+            ("claim", seen),
+            ("claim", stored.version),
+        ]
+        assert [r.payload["service"] for r in changes] == [target.service, back.service]
+        assert changes[0].payload["reason"] == "Customer asked"
+        reprint = [r for r in ctx.store.pending() if r.type == "label.printed"][-1]
+        assert reprint.payload["carrier"] == back.carrier
+        assert reprint.payload["reprint_reason"] == "carrier changed: Parcel heavier or bigger"
 
     asyncio.run(scenario())
     ctx.close()

@@ -43,7 +43,7 @@ def test_label_for_an_order() -> None:
         "CN",
     ]
     assert label.routing == "CN 200120"
-    assert label.qr_payload == f"{label.tracking}|SO-100042|SF Express|200120|CN"
+    assert label.qr_payload == f"{label.tracking}|SO-100042|SF Express|200120|CN|express"
 
 
 def test_carrier_and_tracking_can_be_given() -> None:
@@ -53,7 +53,7 @@ def test_carrier_and_tracking_can_be_given() -> None:
 
 def test_a_bar_in_a_field_does_not_split_the_qr_record() -> None:
     label = ShippingLabel.for_order(order(carrier="A|B"))
-    assert label.qr_payload.count("|") == 4
+    assert label.qr_payload.count("|") == 5
 
 
 @pytest.mark.parametrize(

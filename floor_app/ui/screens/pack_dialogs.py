@@ -19,8 +19,8 @@ class ReasonScreen(FloorDialog):
 
     BINDINGS = [Binding("escape", "cancel", "Esc", id="reason.cancel")]
 
-    def __init__(self, title: str, reasons: list[str]) -> None:
-        super().__init__(id="reason")
+    def __init__(self, title: str, reasons: list[str], *, dialog_id: str = "reason") -> None:
+        super().__init__(id=dialog_id)
         self.title_text = title
         self.reasons = reasons
 

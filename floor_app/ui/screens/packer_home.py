@@ -3,9 +3,11 @@
 Every step is driven by scans: a tote or order opens the parcel; item scans verify the
 lines; a carton scan (``CTN-…``) changes the suggested carton; the scale's reading (or a
 typed weight in grams) is checked against items plus carton tare; the label prints
-itself and is scanned back to confirm. F4 holds the order (a missing item), F6 reprints
-with a reason, F7 asks for a supervisor's badge to accept a weight outside tolerance,
-F8 reads the scale again, Esc leaves the parcel for later. F5 opens the returns desk
+itself and is scanned back to confirm. The carrier service the hub chose is shown with its
+cost and why; F3 changes it to another service quoted as fitting, with a reason (a label
+already printed is printed again). F4 holds the order (a missing item), F6 reprints with a
+reason, F7 asks for a supervisor's badge to accept a weight outside tolerance, F8 reads
+the scale again, Esc leaves the parcel for later. F5 opens the returns desk
 (:mod:`floor_app.ui.screens.returns`).
 """
 
@@ -36,6 +38,7 @@ class PackerHomeScreen(FloorScreen):
     """One parcel at a time (see the module docstring)."""
 
     BINDINGS = [
+        Binding("f3", "carrier", "keys.carrier", id="pack.carrier"),
         Binding("f4", "hold", "keys.hold", id="pack.hold"),
         Binding("f5", "returns", "keys.returns", id="pack.returns"),
         Binding("f6", "reprint", "keys.reprint", id="pack.reprint"),
@@ -68,6 +71,7 @@ class PackerHomeScreen(FloorScreen):
         table: DataTable[str] = DataTable(id="lines", cursor_type="none", show_cursor=False)
         yield table
         yield Static("", id="parcel", classes="item")
+        yield Static("", id="carrier", classes="hint")
         yield Static("", id="label-preview", classes="preview")
         if self.floor.ctx.demo:
             yield Static(self.tr("packer.demo_idle"), id="demo", classes="hint")
@@ -92,6 +96,7 @@ class PackerHomeScreen(FloorScreen):
         parcel = self.query_one("#parcel", Static)
         preview = self.query_one("#label-preview", Static)
         prompt = self.query_one("#prompt", Static)
+        self.query_one("#carrier", Static).update(self._carrier_text(view))
         if view is None:
             prompt.update(self.tr("packer.prompt"))
             parcel.update("")
@@ -132,6 +137,17 @@ class PackerHomeScreen(FloorScreen):
             prompt.update(self.tr("packer.scan_label", tracking=label.tracking))
             self._demo(self.tr("packer.demo_label", tracking=label.tracking))
         preview.update(self._preview(label) if label is not None else "")
+
+    def _carrier_text(self, view: PackView | None) -> str:
+        if view is None or not view.order.carrier:
+            return ""
+        order = view.order
+        choice = order.carrier_choice
+        name = f"{order.carrier} {order.service}".strip()
+        if choice is None:
+            return self.tr("packer.carrier", name=name)
+        cost = f"{choice.cost:.2f}" if choice.cost is not None else "-"
+        return self.tr("packer.carrier_why", name=name, cost=cost, why=choice.rule)
 
     def _demo(self, text: str) -> None:
         for demo in self.query("#demo").results(Static):
@@ -327,6 +343,64 @@ class PackerHomeScreen(FloorScreen):
             ReasonScreen(self.tr("packer.reprint_title"), self.tr("reprint.reasons").split("|")),
             reason,
         )
+
+    # -- carrier -------------------------------------------------------------------------------
+
+    def action_carrier(self) -> None:
+        """Choose another carrier service that fits, then say why."""
+        view = self.view
+        if view is None:
+            self.flash_error(self.tr("packer.nothing_open"))
+            return
+        options = view.carrier_options
+        if not options:
+            self.flash_error(self.tr("packer.no_carriers"))
+            return
+        labels = [
+            self.tr(
+                "packer.carrier_option",
+                name=q.name,
+                cost=f"{q.cost:.2f}" if q.cost is not None else "-",
+                days=q.transit_days if q.transit_days is not None else "?",
+                late=self.tr("packer.late") if q.late else "",
+            ).strip()
+            for q in options
+        ]
+
+        def chosen(text: str | None) -> None:
+            if text:
+                quote = options[labels.index(text)]
+                self.app.push_screen(
+                    ReasonScreen(
+                        self.tr("packer.carrier_reason_title", name=quote.name),
+                        self.tr("carrier.reasons").split("|"),
+                    ),
+                    lambda reason: self._change_carrier(quote.carrier, quote.service, reason),
+                )
+
+        self.app.push_screen(
+            ReasonScreen(self.tr("packer.carrier_title"), labels, dialog_id="carrier-choice"),
+            chosen,
+        )
+
+    def _change_carrier(self, carrier: str, service: str, reason: str | None) -> None:
+        if not reason or self.view is None:
+            return
+        label = self.view.label
+        printed = label is not None and label.state in (LabelState.PRINTED, LabelState.CONFIRMED)
+        try:
+            self.view = self.packing.change_carrier(
+                self.view.session.session_id, carrier, service, reason, self.floor.user_id
+            )
+        except (DomainError, StoreError) as exc:
+            self.flash_error(error_text(exc))
+            return
+        self.show_view()
+        self.show_message(self.tr("packer.carrier_set", name=f"{carrier} {service}"))
+        if self.view.session.state in (PackState.LABELLING, PackState.CONFIRMING):
+            self.print_label(
+                reprint_reason=self.tr("packer.carrier_reprint", reason=reason) if printed else ""
+            )
 
     # -- holding and leaving -----------------------------------------------------------------
 
