@@ -20,7 +20,10 @@ that adds what the broker knows to what the supervisor device's own store knows:
   claim in this device's outbox, which the sync agent sends to the hub. The exceptions also
   list every retained ``counts/{count}/difference`` (:class:`CountDifference`: stock an
   accepted count adjusted) until it comes back acknowledged; acknowledging one records a
-  ``count.acknowledged`` fact the same way.
+  ``count.acknowledged`` fact the same way; and every order the hub published as held that
+  this device does not hold (an order the hub held itself, e.g. no carrier service for its
+  destination), with the hub's reason: releasing it records ``order.released`` with the
+  version of that status.
 
 One thread owns the feed's own paho client (never the sync agent's): MQTT 5, a clean
 session (the retained topics are re-read on every connection), TCP_NODELAY, its own
@@ -49,6 +52,8 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy import select
 
+from floor_app.domain.errors import DomainError
+from floor_app.domain.events import HoldReleased
 from floor_app.domain.order import OrderState
 from floor_app.services.supervision import (
     BACKLOG_STATES,
@@ -56,6 +61,7 @@ from floor_app.services.supervision import (
     Clock,
     CountDifferenceSeen,
     DevicePresence,
+    FloorException,
     LocalSupervisorFeed,
     StageBacklog,
     Throughput,
@@ -207,6 +213,48 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
             oldest_unsent_age_s=health.oldest_unsent_age_s,
             health=dict(health.devices),
         )
+
+    def exceptions(self) -> list[FloorException]:
+        out = super().exceptions()
+        now = self.clock()
+        with self._lock:
+            held = [o for o in self._orders.values() if o.state == OrderState.HELD.value]
+        if not held:
+            return out
+        with self.store.read() as session:
+            ids = [o.order_id for o in held]
+            local = set(
+                session.scalars(select(OrderRow.order_id).where(OrderRow.order_id.in_(ids)))
+            )
+        out += [
+            FloorException(
+                f"held:{o.order_id}",
+                "held",
+                o.order_id,
+                o.reason or "held",
+                max(0.0, now - o.at),
+                ("release",),
+            )
+            for o in held
+            if o.order_id not in local
+        ]
+        out.sort(key=lambda e: -e.age_s)
+        return out
+
+    def release_hold(self, order_id: str, by: str) -> None:
+        with self.store.read() as session:
+            here = session.get(OrderRow, order_id) is not None
+        if here:
+            super().release_hold(order_id, by)
+            return
+        with self._lock:
+            status = self._orders.get(order_id)
+        if status is None or status.state != OrderState.HELD.value:
+            raise DomainError(f"order {order_id} is not held")
+        with self.store.unit_of_work() as uow:
+            event = HoldReleased(order=order_id, user=by, order_version=status.version)
+            uow.emit(event, order_version=status.version)
+            uow.commit()
 
     def bottlenecks(self) -> list[StageBacklog]:
         now = self.clock()

@@ -13,6 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from support.mosquitto import MosquittoBroker, require_mosquitto
 
 from floor_app.bootstrap import build_context
+from floor_app.domain.errors import DomainError
 from floor_app.domain.order import OrderState
 from floor_app.services.supervision import DevicePresence, StageBacklog
 from floor_app.settings import load_settings
@@ -214,6 +215,41 @@ def test_count_differences_are_exceptions_until_acknowledged(
             assert [e for e in late.exceptions() if e.kind == "count"] == []
         finally:
             late.stop()
+    finally:
+        pub.close()
+        feed.stop()
+
+
+def test_an_order_the_hub_held_is_an_exception_the_supervisor_can_release(
+    broker: MosquittoBroker, store: Store
+) -> None:
+    feed = start_feed(broker, store)
+    pub = Publisher(broker)
+    reason = (
+        "no carrier service for destination FR 75001: no zone of the carrier rules covers it: "
+        "add a zone for FR to carriers.toml and load it (floor-hub carriers FILE), then "
+        "release the order"
+    )
+    held = OrderStatus(
+        order_id="SO-FR1", state=OrderState.HELD, version=3, at=time.time() - 30, reason=reason
+    )
+    try:
+        pub.retain(TOPICS.order_status("SO-FR1"), encode(held))
+        assert feed.wait(lambda f: any(e.subject == "SO-FR1" for e in f.exceptions()), 10)
+        (seen,) = [e for e in feed.exceptions() if e.subject == "SO-FR1"]
+        assert (seen.key, seen.kind, seen.summary, seen.actions) == (
+            "held:SO-FR1",
+            "held",
+            reason,
+            ("release",),
+        )
+        assert seen.age_s >= 30
+        feed.release_hold("SO-FR1", "grace")
+        (event,) = [r for r in store.pending() if r.type == "order.released"]
+        assert (event.kind, event.order_version) == ("claim", 3)
+        assert event.payload == {"order": "SO-FR1", "user": "grace", "order_version": 3}
+        with pytest.raises(DomainError, match="order SO-NONE is not held"):
+            feed.release_hold("SO-NONE", "grace")
     finally:
         pub.close()
         feed.stop()
