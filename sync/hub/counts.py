@@ -58,7 +58,7 @@ from floor_app.domain.counting import (
 )
 from floor_app.domain.events import CountAcknowledged, StockCounted
 from floor_app.domain.stockwork import StockReason, StockTaskKind, StockTaskState
-from sync.protocol import CountDifference
+from sync.protocol import CountDifference, StockTaskCancelled
 
 from .errors import HubError
 from .outbound import Outbound
@@ -382,13 +382,31 @@ def apply_count(work: BatchWork, ev: StockCounted) -> Outcome:
         )
         notes = [_one(work, rec, sku, 0, ev.user) for sku in missing]
         done = True
+    _take_over(work, rec)
+    if task.state is StockTaskState.ASSIGNED:
+        task.move_to(StockTaskState.IN_PROGRESS)  # counting started: no lease expiry
+    task.assigned_to = ev.user
     if done:
-        if task.state is StockTaskState.OPEN:
-            task.move_to(StockTaskState.ASSIGNED)
         task.move_to(StockTaskState.DONE)
-        task.assigned_to = ev.user
         rec.lease_expires_at = None
     return Outcome.applied("; ".join(n for n in notes if n))
+
+
+def _take_over(work: BatchWork, rec: StockTaskRecord) -> None:
+    """The counting device holds the task now; another device it was leased to is told."""
+    task = rec.task
+    if task.state is StockTaskState.OPEN:
+        task.move_to(StockTaskState.ASSIGNED)
+    previous = rec.lease_device
+    if previous and previous != work.device_id:
+        work.out.push(
+            previous,
+            StockTaskCancelled(
+                task_id=task.task_id, reason=f"counted on device {work.device_id} meanwhile"
+            ),
+        )
+    rec.lease_device = work.device_id
+    rec.lease_expires_at = work.now + work.settings.lease_s
 
 
 def _one(work: BatchWork, rec: StockTaskRecord, sku: str, counted: int, user: str) -> str:

@@ -49,6 +49,10 @@ class StockCountScreen(FloorScreen):
         self._tally = 0
         self._stopped = False
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F10 is only for counts of a whole location (hidden for a count of one SKU)."""
+        return not (action == "location_done" and self.count_task.sku)
+
     @property
     def service(self) -> CountingService:
         return CountingService(self.floor.ctx.store)
@@ -236,9 +240,6 @@ class StockCountScreen(FloorScreen):
     def action_location_done(self) -> None:
         """The whole location is counted: what was not counted is not there."""
         if self._stopped:
-            return
-        if self.count_task.sku:
-            self.flash_error(self.tr("count.only_sku", sku=self.count_task.sku))
             return
         if not self._at_location:
             self.flash_error(

@@ -32,8 +32,10 @@ from sync.hub.counts import (
     count_sku,
     create_due,
 )
+from sync.hub.outbound import Outbound
 from sync.hub.stock import set_baseline
 from sync.hub.stock_check import check_stock
+from sync.hub.stock_tasks import expire_stock_leases
 from sync.hub.tables import StockCountRow, StockLedgerRow, StockTaskRow, table_of
 from sync.protocol import CountDifference, Topics, decode
 
@@ -350,7 +352,13 @@ def test_a_location_count_takes_each_sku_found_and_zero_for_those_not_found(
     hh = Device(demo_engine, "hh-01", "alice", tolerance=CountTolerance(units=5))
     first = hh.count(task_id, location, PLACE[1], held)
     assert outcome(first)[0] == "applied"
-    assert task_row(demo_engine, task_id).state != "done"  # the location is not done yet
+    row = task_row(demo_engine, task_id)  # the location is not done yet: hh-01 holds it
+    assert (row.state, row.lease_device) == ("in_progress", "hh-01")
+    expired = run_transaction(
+        demo_engine,
+        lambda c: expire_stock_leases(c, Outbound(TOPICS), time.time() + 10 * DAY_S),
+    )
+    assert task_id not in expired
     done = hh.count(task_id, location, "", 0)
     assert outcome(done)[0] == "applied"
     assert stock(demo_engine, location, other)[0] == 0
@@ -360,6 +368,31 @@ def test_a_location_count_takes_each_sku_found_and_zero_for_those_not_found(
     ]
     assert task_row(demo_engine, task_id).state == "done"
     check_ok(demo_engine)
+
+
+def test_a_count_leased_elsewhere_is_taken_over_by_the_device_that_counted(
+    demo_engine: Engine,
+) -> None:
+    held = stock(demo_engine, *PLACE)[0]
+    task_id = create(demo_engine, *PLACE)
+    Device(demo_engine, "hh-01", "alice")
+    report = allocate(demo_engine, SITE)
+    holder = report.assigned[task_id]
+    other = "hh-02" if holder != "hh-02" else "hh-03"
+    result = Device(demo_engine, other, "bob").count(task_id, *PLACE, held)
+    assert outcome(result)[0] == "applied"
+    told = [
+        json.loads(m.payload)["item"] for m in result.messages if m.topic == TOPICS.push(holder)
+    ]
+    assert told == [
+        {
+            "kind": "stock_task.cancelled",
+            "task_id": task_id,
+            "reason": f"counted on device {other} meanwhile",
+        }
+    ]
+    row = task_row(demo_engine, task_id)
+    assert (row.state, row.lease_device, row.assigned_to) == ("done", other, "bob")
 
 
 def test_floor_hub_stock_count_creates_counts_and_refuses_unknown_locations(
