@@ -30,7 +30,6 @@ database (:mod:`sync.hub.carrier_rules`); the demo site's are :data:`DEMO_RULES`
 from __future__ import annotations
 
 import tomllib
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from floor_app.domain.carriers import CarrierRules, CarrierService, Rate, ZoneRule
 
 #: The demo site's rules (``floor-hub --demo`` loads them; demo orders are quoted with them).
-DEMO_RULES = Path(str(resources.files("floor_app.demo").joinpath("carriers.toml")))
+#: (found next to this module: importing ``floor_app.demo`` here would be circular, as the
+#: demo site imports this module)
+DEMO_RULES = Path(__file__).resolve().parent / "demo" / "carriers.toml"
 
 
 class CarrierRulesError(Exception):
