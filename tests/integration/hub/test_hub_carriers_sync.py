@@ -8,10 +8,8 @@ reconnect applies nothing twice."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import test_hub_mqtt
@@ -20,7 +18,7 @@ from hub_builders import SITE, order_row
 from sqlalchemy import Engine, select
 from support.mosquitto import MosquittoBroker
 from support.mqtt_peer import fast_settings
-from test_hub_mqtt import Observer, start_hub
+from test_hub_mqtt import Reasons, go_online
 
 from floor_app.domain.events import CarrierChanged
 from floor_app.store import Store
@@ -75,22 +73,15 @@ def test_carrier_changes_recorded_offline_are_applied_once_and_the_stale_one_ref
             uow.emit(change, order_version=version)
         uow.commit()
     last = store.outbox_stats()[2]
-    refused: list[str] = []
-    got_refusal = threading.Event()
-
-    def on_refused(r: Any) -> None:
-        refused.append(str(r.reason))
-        got_refusal.set()
-
-    observer = Observer(broker)
-    hub = start_hub(demo_engine, db_url, broker, allocate_every_s=0)
-    agent = SyncAgent(store, fast_settings(broker.url))
-    agent.on_claim_refused(on_refused)
+    refused = Reasons()
+    observer, hub, agent = go_online(demo_engine, db_url, broker, store)
+    agent.on_claim_refused(refused)
     try:
         agent.start()
         assert agent.wait_acked(last, 30), agent.status()
-        assert got_refusal.wait(10)
-        assert len(refused) == 1 and "changed since this device saw it" in refused[0]
+        assert refused.arrived.wait(10)
+        assert len(refused.items) == 1
+        assert "changed since this device saw it" in refused.items[0]
         row = order_row(demo_engine, ORDER)
         assert (row.carrier, row.service) == (target["carrier"], target["service"])
         expected = [

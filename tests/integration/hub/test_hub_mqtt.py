@@ -100,6 +100,28 @@ def start_hub(engine: Engine, db_url: str, broker: MosquittoBroker, **settings: 
     )
 
 
+class Reasons:
+    """Listener collecting the reasons the hub sent a device (refusals or rejections)."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.arrived = threading.Event()
+
+    def __call__(self, message: Any) -> None:
+        self.items.append(str(message.reason))
+        self.arrived.set()
+
+
+def go_online(
+    engine: Engine, db_url: str, broker: MosquittoBroker, store: Store
+) -> tuple[Observer, Hub, SyncAgent]:
+    """An observer of every topic, the hub (no allocation passes) and the device's sync
+    agent, not yet started so that listeners can be added first."""
+    observer = Observer(broker)
+    hub = start_hub(engine, db_url, broker, allocate_every_s=0)
+    return observer, hub, SyncAgent(store, fast_settings(broker.url))
+
+
 def test_device_events_are_applied_once_and_acked_after_commit(
     demo_engine: Engine, db_url: str, broker: MosquittoBroker, observer: Observer, tmp_path: Path
 ) -> None:

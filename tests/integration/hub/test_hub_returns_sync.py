@@ -7,9 +7,7 @@ nothing twice."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 import test_hub_mqtt
@@ -18,7 +16,7 @@ from hub_builders import TRACKING, ship, stock
 from sqlalchemy import Engine, func, select
 from support.mosquitto import MosquittoBroker
 from support.mqtt_peer import fast_settings
-from test_hub_mqtt import Observer, start_hub
+from test_hub_mqtt import Reasons, go_online
 
 from floor_app.domain.stockwork import ReturnGrade
 from floor_app.services.returns import ReturnsService
@@ -59,23 +57,15 @@ def test_returns_recorded_offline_are_applied_once_and_the_unknown_one_rejected(
     stranger = desk.open("SO-999999")
     desk.put(stranger, line.sku, ReturnGrade.WRONG_ITEM, "QUAR-01", "ben")
     last = store.outbox_stats()[2]
-    rejected: list[str] = []
-    got_rejection = threading.Event()
-
-    def on_rejected(r: Any) -> None:
-        rejected.append(str(r.reason))
-        got_rejection.set()
-
-    observer = Observer(broker)
-    hub = start_hub(demo_engine, db_url, broker, allocate_every_s=0)
-    agent = SyncAgent(store, fast_settings(broker.url))
-    agent.on_event_rejected(on_rejected)
+    rejected = Reasons()
+    observer, hub, agent = go_online(demo_engine, db_url, broker, store)
+    agent.on_event_rejected(rejected)
     try:
         agent.start()
         assert agent.wait_acked(last, 30), agent.status()
-        assert got_rejection.wait(10)
-        assert len(rejected) == 1
-        assert "order SO-999999 is not known to the hub" in rejected[0]
+        assert rejected.arrived.wait(10)
+        assert len(rejected.items) == 1
+        assert "order SO-999999 is not known to the hub" in rejected.items[0]
         status_topic = "floor/v1/dc1/orders/SO-100003/status"
         units = 2 if line.qty > 1 else 1
         assert observer.wait(
