@@ -25,6 +25,7 @@ class CountOutcome(StrEnum):
     MATCH = "match"  # counted what the hub held: a new baseline, no change
     ADJUSTED = "adjusted"  # accepted with a difference: stock set to the count
     RECOUNT = "recount"  # too far off on a first count: another user counts again
+    DEFERRED = "deferred"  # fewer than picks still to come here: count again after them
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +53,19 @@ class CountTolerance:
         return diff <= self.units or diff * 100.0 <= self.percent * max(expected, 0)
 
 
-def decide(tolerance: CountTolerance, expected: int, counted: int, attempt: int) -> CountOutcome:
-    """The outcome of a count: a recount only for a first count out of tolerance."""
+def decide(
+    tolerance: CountTolerance, expected: int, counted: int, attempt: int, reserved: int = 0
+) -> CountOutcome:
+    """The outcome of a count: a recount only for a first count out of tolerance.
+
+    A count below the units ``reserved`` for picks not yet made at the place is deferred:
+    those picks will report the missing units short, and a shortage takes them off stock,
+    so accepting the count now would take them off twice.
+    """
     if counted < 0:
         raise DomainError(f"a count cannot be negative ({counted})", hint="enter 0 or more")
+    if counted < reserved:
+        return CountOutcome.DEFERRED
     if counted == expected:
         return CountOutcome.MATCH
     if attempt <= 1 and not tolerance.allows(expected, counted):

@@ -152,12 +152,13 @@ def new_count(
     attempt: int = 1,
     not_user: str = "",
     pending: Iterable[StockTaskRecord] = (),
+    follow_up: bool = False,
 ) -> tuple[StockTaskRecord, bool]:
     """A count of ``location`` (one SKU, or every SKU with ``sku=""``): (task, created).
 
     An open count already covering the place is returned instead (``created`` False), except
-    for a recount, which is always new. Raises :class:`CountRefused` for a location or SKU
-    the site does not have.
+    for a ``follow_up`` of a count being applied (a recount, a deferred count), which is
+    always new. Raises :class:`CountRefused` for a location or SKU the site does not have.
     """
     if not location_exists(conn, location):
         raise CountRefused(
@@ -166,7 +167,7 @@ def new_count(
         )
     if sku and not sku_exists(conn, sku):
         raise CountRefused(f"SKU {sku!r} is not known to the hub: check the SKU code")
-    if attempt == 1:
+    if not follow_up:
         existing = _covering(conn, location, sku, pending)
         if existing is not None:
             return existing, False
@@ -414,7 +415,13 @@ def _one(work: BatchWork, rec: StockTaskRecord, sku: str, counted: int, user: st
     conn, task = work.conn, rec.task
     location = task.from_location
     expected = held(conn, location, sku)
-    outcome = decide(work.settings.counts.tolerance, expected, counted, task.attempt)
+    reserved = int(
+        conn.execute(
+            select(STOCK.c.reserved).where(STOCK.c.location == location).where(STOCK.c.sku == sku)
+        ).scalar()
+        or 0
+    )
+    outcome = decide(work.settings.counts.tolerance, expected, counted, task.attempt, reserved)
     count_id = conn.execute(
         insert(COUNTS)
         .values(
@@ -432,6 +439,24 @@ def _one(work: BatchWork, rec: StockTaskRecord, sku: str, counted: int, user: st
         )
         .returning(COUNTS.c.id)
     ).scalar_one()
+    if outcome is CountOutcome.DEFERRED:
+        later, _ = new_count(
+            conn,
+            location,
+            sku,
+            origin="deferred",
+            origin_ref=task.task_id,
+            reason=f"{reserved} promised to picks not yet made here: count after them",
+            attempt=task.attempt,
+            not_user=task.not_user,
+            follow_up=True,
+        )
+        work.new_stock_tasks.append(later)
+        return (
+            f"{sku}: counted {counted}, but {reserved} are promised to picks not yet made "
+            f"here (their shortages take the missing units off): stock unchanged, "
+            f"{later.task_id} counts again"
+        )
     if outcome is CountOutcome.RECOUNT:
         recount, _ = new_count(
             conn,
@@ -443,6 +468,7 @@ def _one(work: BatchWork, rec: StockTaskRecord, sku: str, counted: int, user: st
             urgent=True,
             attempt=task.attempt + 1,
             not_user=user,
+            follow_up=True,
         )
         work.new_stock_tasks.append(recount)
         return (

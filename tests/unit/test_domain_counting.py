@@ -56,6 +56,14 @@ def test_outcome_first_count_out_of_tolerance_is_a_recount_a_recount_is_accepted
         decide(exact, 10, -1, attempt=1)
 
 
+def test_a_count_below_the_units_still_to_be_picked_is_deferred() -> None:
+    loose = CountTolerance(units=100)
+    assert decide(loose, 10, 4, attempt=1, reserved=5) is CountOutcome.DEFERRED
+    assert decide(loose, 10, 4, attempt=2, reserved=5) is CountOutcome.DEFERRED
+    assert decide(loose, 10, 5, attempt=1, reserved=5) is CountOutcome.ADJUSTED
+    assert decide(CountTolerance(), 5, 5, attempt=1, reserved=5) is CountOutcome.MATCH
+
+
 def test_abc_classes_by_share_of_the_movement() -> None:
     freq = CountFrequency(a_share=0.8, b_share=0.95)
     movement = {"S1": 700, "S2": 150, "S3": 100, "S4": 40, "S5": 10}

@@ -36,7 +36,7 @@ from sync.hub.outbound import Outbound
 from sync.hub.stock import set_baseline
 from sync.hub.stock_check import check_stock
 from sync.hub.stock_tasks import expire_stock_leases
-from sync.hub.tables import StockCountRow, StockLedgerRow, StockTaskRow, table_of
+from sync.hub.tables import StockCountRow, StockLedgerRow, StockRow, StockTaskRow, table_of
 from sync.protocol import CountDifference, Topics, decode
 
 pytestmark = pytest.mark.integration
@@ -45,6 +45,7 @@ TOPICS = Topics(SITE)
 TASKS = table_of(StockTaskRow)
 COUNTS = table_of(StockCountRow)
 LEDGER = table_of(StockLedgerRow)
+STOCK = table_of(StockRow)
 PLACE = ("A01-01-2A", "SKU-00001")
 
 
@@ -315,6 +316,30 @@ def test_picks_applied_before_the_count_are_in_what_it_is_compared_with(
     assert [o.kind for _, o in result.outcomes] == ["applied"] * 3
     assert count_rows(demo_engine)[0].outcome == "match"
     assert stock(demo_engine, *PLACE)[0] == held - 4
+    check_ok(demo_engine)
+
+
+def test_a_count_below_the_picks_still_to_come_is_deferred_and_stock_stays_true(
+    demo_engine: Engine,
+) -> None:
+    allocate(demo_engine, SITE)
+    with demo_engine.connect() as conn:
+        place = conn.execute(
+            select(STOCK.c.location, STOCK.c.sku, STOCK.c.qty, STOCK.c.reserved)
+            .where(STOCK.c.reserved > 1)
+            .order_by(STOCK.c.location, STOCK.c.sku)
+            .limit(1)
+        ).one()
+    task_id = create(demo_engine, place.location, place.sku)
+    hh = Device(demo_engine, "hh-01", "alice", tolerance=CountTolerance(units=1000))
+    result = hh.count(task_id, place.location, place.sku, place.reserved - 1)
+    kind, note = outcome(result)
+    assert kind == "applied" and "promised to picks not yet made here" in note
+    assert stock(demo_engine, place.location, place.sku) == (place.qty, place.reserved)
+    assert count_rows(demo_engine)[0].outcome == "deferred"
+    (later,) = open_counts(demo_engine)
+    assert (later.origin, later.origin_ref, later.attempt) == ("deferred", task_id, 1)
+    assert task_row(demo_engine, task_id).state == "done"
     check_ok(demo_engine)
 
 
