@@ -11,6 +11,7 @@
     floor-hub allocate [--db URL]
     floor-hub stock check [--db URL] [--json]
     floor-hub stock count --location L [--sku S] | --sku S | --due [--json]
+    floor-hub stock counts [--limit N] [--json]
     floor-hub carriers [FILE] [--db URL] [--json]
     floor-hub provision | revoke | broker-cert | crl | devices   (sync.provisioning)
 

@@ -548,12 +548,7 @@ def acknowledge(work: BatchWork, ev: CountAcknowledged) -> Outcome:
     return Outcome.applied(f"acknowledged by {ev.user}")
 
 
-def differences(conn: Connection, *, limit: int = 200) -> list[dict[str, Any]]:
-    """The newest accepted counts that changed stock (``floor-hub stock counts``)."""
-    rows = conn.execute(
-        select(COUNTS)
-        .where(COUNTS.c.outcome.in_((CountOutcome.ADJUSTED.value, CountOutcome.RECOUNT.value)))
-        .order_by(COUNTS.c.id.desc())
-        .limit(limit)
-    ).mappings()
+def results(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest count results, newest first (``floor-hub stock counts``)."""
+    rows = conn.execute(select(COUNTS).order_by(COUNTS.c.id.desc()).limit(limit)).mappings()
     return [dict(r) for r in rows]

@@ -18,7 +18,7 @@ from typing import Any, cast
 from floor_app.domain.counting import CountFrequency, CountTolerance
 from floor_app.domain.errors import DomainError
 
-from .counts import CountRefused, CountSettings, count_location, count_sku, create_due
+from .counts import CountRefused, CountSettings, count_location, count_sku, create_due, results
 from .database import run_transaction
 from .pick_faces import load_faces, read_faces
 from .setup import open_database
@@ -64,6 +64,16 @@ def register(subparsers: Any) -> argparse._SubParsersAction[argparse.ArgumentPar
     count.add_argument("--reason", default="", help="why (shown on the task)")
     add_count_args(count)
     count.set_defaults(func=_with_db(cmd_count))
+    listed = sub.add_parser(
+        "counts",
+        help="the newest count results: expected, counted and what the hub decided",
+        description="List the newest count results, newest first: the place, what the hub "
+        "held when the count was applied, what was counted, by whom, and the outcome (match, "
+        "adjusted, recount, deferred).",
+    )
+    _db_args(listed)
+    listed.add_argument("--limit", type=int, default=50, help="how many (default %(default)s)")
+    listed.set_defaults(func=_with_db(cmd_counts))
     faces = sub.add_parser(
         "faces",
         help="load pick faces with their min/max from a TOML file",
@@ -218,4 +228,26 @@ def cmd_faces(args: argparse.Namespace, engine: Any) -> int:
     else:
         refills = cast("list[str]", report["refills"])
         print(f"{report['faces']} pick faces loaded; {len(refills)} refills made")
+    return 0
+
+
+def cmd_counts(args: argparse.Namespace, engine: Any) -> int:
+    if args.limit < 1:
+        print(
+            f"floor-hub stock counts: --limit must be 1 or more, not {args.limit}", file=sys.stderr
+        )
+        return 2
+    rows = run_transaction(engine, lambda c: results(c, limit=args.limit), what="counts")
+    if args.json:
+        print(json.dumps({"counts": rows}, sort_keys=True, ensure_ascii=False))
+        return 0
+    for r in rows:
+        diff = r["counted"] - r["expected"]
+        print(
+            f"#{r['id']} {r['task_id']} {r['location']} {r['sku']}: held {r['expected']}, "
+            f"counted {r['counted']} ({diff:+d}) by {r['user']} (attempt {r['attempt']}): "
+            f"{r['outcome']}"
+        )
+    if not rows:
+        print("no counts yet")
     return 0

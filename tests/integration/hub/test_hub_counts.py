@@ -446,6 +446,24 @@ def test_floor_hub_stock_count_creates_counts_and_refuses_unknown_locations(
         ("A01-01-2A", True),
         ("A01-01-4A", True),
     ]
+    (task,) = [t["task"] for t in tasks if t["location"] == "A01-01-2A"]
+    held = stock(demo_engine, "A01-01-2A", "SKU-00001")[0]
+    Device(demo_engine, "hh-01", "alice").count(task, "A01-01-2A", "SKU-00001", held + 2)
+    listed = subprocess.run(
+        [sys.executable, "-m", "sync.hub", "stock", "counts", "--db", db_url, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    (result,) = json.loads(listed.stdout)["counts"]
+    assert (result["expected"], result["counted"], result["outcome"], result["user"]) == (
+        held,
+        held + 2,
+        "recount",
+        "alice",
+    )
     negative = run("--due", "--count-tolerance-units", "-1")
     assert negative.returncode == 2 and "count tolerance cannot be negative" in negative.stderr
     hub = subprocess.run(
