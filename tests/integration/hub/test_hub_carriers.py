@@ -5,6 +5,9 @@ held with the reason when no rule covers the destination, changed by a packer's 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -345,3 +348,31 @@ def test_the_demo_site_has_carrier_rules(demo_engine: Engine) -> None:
     assert stored is not None
     assert {s["carrier"] for s in json.loads(stored)["services"]} >= {"DHL", "Royal Mail"}
     assert date(2026, 11, 23).weekday() == 0  # MONDAY above is a Monday
+
+
+def test_floor_hub_carriers_as_a_process_loads_rules_and_allocation_holds_what_they_miss(
+    demo_engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "sync.hub", *args, "--db", db_url],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    loaded = hub("carriers", str(rules_file(tmp_path)))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "2 zones, 3 services" in loaded.stdout
+    bad = hub("carriers", str(rules_file(tmp_path, "zones = [", name="bad.toml")))
+    assert bad.returncode == 2 and "is not valid TOML" in bad.stderr
+    intake(demo_engine, "SO-FR1", "FR", "75001")
+    allocated = hub("allocate")
+    assert allocated.returncode == 0, allocated.stderr
+    held = json.loads(allocated.stdout)["held"]
+    assert list(held) == ["SO-FR1"] and "FR 75001" in held["SO-FR1"]
+    stats = hub("stats", "--json")
+    assert json.loads(stats.stdout)["carriers"]["held_no_service"] == 1
