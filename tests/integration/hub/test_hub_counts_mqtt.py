@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from support.mosquitto import MosquittoBroker, require_mosquitto
 from support.mqtt_peer import fast_settings
 
-from floor_app.domain.counting import CountTolerance
+from floor_app.domain.counting import CountFrequency, CountTolerance
 from floor_app.domain.stockwork import StockTaskKind
 from floor_app.services.counting import CountingService
 from floor_app.store import Store
@@ -30,7 +30,7 @@ from sync.hub import Hub, HubSettings, run_transaction
 from sync.hub.counts import CountSettings, count_location
 from sync.hub.handlers import HandlerSettings
 from sync.hub.stock_check import check_stock
-from sync.hub.tables import InboxRow, StockCountRow, table_of
+from sync.hub.tables import InboxRow, StockCountRow, StockTaskRow, table_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 
@@ -168,4 +168,30 @@ def test_an_accepted_difference_is_retained_for_the_supervisors(
     finally:
         agent.stop()
         store.close()
+        hub.stop()
+
+
+def test_the_running_hub_creates_the_counts_due_and_leases_them(
+    demo_engine: Engine, db_url: str, broker: MosquittoBroker
+) -> None:
+    counts = CountSettings(
+        frequency=CountFrequency(a_days=1e-9, b_days=1e-9, c_days=1e-9),
+        due_limit=3,
+        due_every_s=3600.0,
+    )
+    settings = HubSettings(site=SITE, allocate_every_s=0.2, handlers=HandlerSettings(counts=counts))
+    hub = Hub(db_url, broker.url, settings, engine=demo_engine).start(wait_online=10)
+    tasks = table_of(StockTaskRow)
+
+    def abc_counts() -> list[Any]:
+        with demo_engine.connect() as conn:
+            return conn.execute(
+                select(tasks).where(tasks.c.kind == "count").where(tasks.c.origin == "abc")
+            ).all()
+
+    try:
+        assert wait(lambda: len(abc_counts()) == 3 and all(r.lease_device for r in abc_counts()))
+        time.sleep(1.0)  # the next pass is an hour away: still three
+        assert len(abc_counts()) == 3
+    finally:
         hub.stop()
