@@ -151,7 +151,7 @@ class FloorApp(App[int]):
     def _push_applied(self, message: Any) -> None:
         item = getattr(message, "item", None)
         task_id = getattr(item, "task_id", None)
-        if type(item).__name__ == "TaskCancelled" and task_id:
+        if type(item).__name__ in ("TaskCancelled", "StockTaskCancelled") and task_id:
             reason = str(getattr(item, "reason", ""))
             self.post_message(SyncNotice("task_cancelled", reason, task_id=task_id))
 

@@ -6,16 +6,16 @@ a recount refuses its first counter; bad input changes nothing. Snapshots at 80x
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import FIXED_NOW, context_from_seed
 from fakes import FakeScanner
+from pilot_steps import login_and_open, screen_text, snapshot_steps, text_of, type_scan
 from sqlalchemy import text
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from floor_app.context import AppContext
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
@@ -62,28 +62,6 @@ def count_ctx(seeded_store: Path, tmp_path: Path) -> tuple[AppContext, FakeScann
     return ctx, scanner
 
 
-def _text(app: FloorApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
-def _screen_text(app: FloorApp) -> str:
-    return " ".join(str(w.render()) for w in app.screen.query(Static))
-
-
-async def _login_and_open(pilot: Pilot[Any], badge: str, row: int) -> None:
-    await pilot.press(*badge, "enter")
-    await pilot.pause()
-    for _ in range(row):
-        await pilot.press("down")
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-async def _type(pilot: Pilot[Any], text: str) -> None:
-    await pilot.press(*text, "enter")
-    await pilot.pause()
-
-
 def counted_events(ctx: AppContext) -> list[dict[str, Any]]:
     return [dict(r.payload) for r in ctx.store.pending() if r.type == "stock.counted"]
 
@@ -97,23 +75,23 @@ def test_a_blind_count_by_scans_and_a_typed_total_is_one_event(
     async def scenario() -> None:
         app = FloorApp(ctx)
         async with app.run_test(size=size) as pilot:
-            await _login_and_open(pilot, "B1001", PICK_TASKS)
+            await login_and_open(pilot, "B1001", PICK_TASKS)
             assert isinstance(app.screen, StockCountScreen)
-            assert "Scan location A01-01-2A" in _text(app, "#prompt")
+            assert "Scan location A01-01-2A" in text_of(app, "#prompt")
             scanner.scan("A01-01-2A")
             await pilot.pause()
             for _ in range(3):
                 scanner.scan(GTIN_1)
                 await pilot.pause()
-            assert "Counted 3" in _text(app, "#tally")
-            await _type(pilot, "68")  # the total, typed
-            assert "Counted 68" in _text(app, "#tally")
-            assert "70" not in _screen_text(app)  # what the stock says is never shown
+            assert "Counted 3" in text_of(app, "#tally")
+            await type_scan(pilot, "68")  # the total, typed
+            assert "Counted 68" in text_of(app, "#tally")
+            assert "70" not in screen_text(app)  # what the stock says is never shown
             assert counted_events(ctx) == []  # nothing recorded before the confirmation
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, PickerHomeScreen)
-            assert "Count ST-000001 done" in _text(app, "#message")
+            assert "Count ST-000001 done" in text_of(app, "#message")
         (event,) = counted_events(ctx)
         assert event == {
             "task": "ST-000001",
@@ -136,22 +114,22 @@ def test_a_location_count_takes_each_item_then_location_done(
     async def scenario() -> None:
         app = FloorApp(ctx)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _login_and_open(pilot, "B1001", PICK_TASKS + 2)
-            assert "every item" in _text(app, "#count-title")
-            await _type(pilot, "A01-01-1A")
-            await _type(pilot, GTIN_3)  # typed on the keyboard: a code, not 4 trillion units
+            await login_and_open(pilot, "B1001", PICK_TASKS + 2)
+            assert "every item" in text_of(app, "#count-title")
+            await type_scan(pilot, "A01-01-1A")
+            await type_scan(pilot, GTIN_3)  # typed on the keyboard: a code, not 4 trillion units
             scanner.scan(GTIN_3)
             await pilot.pause()
-            assert "Counted 2" in _text(app, "#tally")
+            assert "Counted 2" in text_of(app, "#tally")
             await pilot.press("f10")  # not yet: the item is not confirmed
             await pilot.pause()
-            assert "Confirm 2 x SKU-00003 first" in _text(app, "#message")
+            assert "Confirm 2 x SKU-00003 first" in text_of(app, "#message")
             await pilot.press("enter")
             await pilot.pause()
-            assert "Counted 2 x SKU-00003" in _text(app, "#message")
+            assert "Counted 2 x SKU-00003" in text_of(app, "#message")
             scanner.scan(GTIN_3)  # counted already in this task
             await pilot.pause()
-            assert "SKU-00003 is already counted here (2)" in _text(app, "#message")
+            assert "SKU-00003 is already counted here (2)" in text_of(app, "#message")
             await pilot.press("f10")
             await pilot.pause()
             assert isinstance(app.screen, PickerHomeScreen)
@@ -172,11 +150,11 @@ def test_a_recount_refuses_the_user_who_counted_first(
     async def scenario() -> None:
         app = FloorApp(ctx)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _login_and_open(pilot, "B1001", PICK_TASKS + 1)
+            await login_and_open(pilot, "B1001", PICK_TASKS + 1)
             assert isinstance(app.screen, PickerHomeScreen)
             assert (
                 "you counted A01-02-2A first: this recount must be done by someone else"
-                in _text(app, "#message")
+                in text_of(app, "#message")
             )
         assert counted_events(ctx) == []
         assert CountingService(ctx.store).task("ST-000002").state is StockTaskState.ASSIGNED
@@ -192,16 +170,16 @@ def test_bad_counts_are_refused_with_the_reason_and_record_nothing(
     async def scenario() -> None:
         app = FloorApp(ctx)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _login_and_open(pilot, "B1001", PICK_TASKS)
-            await _type(pilot, "A01-01-9A")
-            assert "Wrong location: you scanned A01-01-9A" in _text(app, "#message")
-            await _type(pilot, GTIN_1)
-            assert "Scan location A01-01-2A first" in _text(app, "#message")
-            await _type(pilot, "A01-01-2A")
-            await _type(pilot, "-3")
-            assert "a count cannot be negative (-3)" in _text(app, "#message")
-            await _type(pilot, GTIN_3)
-            assert "This count is of SKU-00001, not SKU-00003" in _text(app, "#message")
+            await login_and_open(pilot, "B1001", PICK_TASKS)
+            await type_scan(pilot, "A01-01-9A")
+            assert "Wrong location: you scanned A01-01-9A" in text_of(app, "#message")
+            await type_scan(pilot, GTIN_1)
+            assert "Scan location A01-01-2A first" in text_of(app, "#message")
+            await type_scan(pilot, "A01-01-2A")
+            await type_scan(pilot, "-3")
+            assert "a count cannot be negative (-3)" in text_of(app, "#message")
+            await type_scan(pilot, GTIN_3)
+            assert "This count is of SKU-00001, not SKU-00003" in text_of(app, "#message")
             assert isinstance(app.screen, StockCountScreen)
             assert app.screen.query_one("#tally", Static).render() == ""
         assert counted_events(ctx) == []
@@ -218,9 +196,9 @@ def test_an_empty_place_is_counted_as_zero(count_ctx: tuple[AppContext, FakeScan
     async def scenario() -> None:
         app = FloorApp(ctx)
         async with app.run_test(size=(40, 16)) as pilot:
-            await _login_and_open(pilot, "B1001", PICK_TASKS)
-            await _type(pilot, "A01-01-2A")
-            await _type(pilot, "0")
+            await login_and_open(pilot, "B1001", PICK_TASKS)
+            await type_scan(pilot, "A01-01-2A")
+            await type_scan(pilot, "0")
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, PickerHomeScreen)
@@ -230,22 +208,6 @@ def test_an_empty_place_is_counted_as_zero(count_ctx: tuple[AppContext, FakeScan
 
 
 # -- snapshots ------------------------------------------------------------------------------
-
-
-def _steps(badge: str, row: int, *typed: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
-    async def run(pilot: Pilot[Any]) -> None:
-        app = pilot.app
-        assert isinstance(app, FloorApp)
-        await _login_and_open(pilot, badge, row)
-        for entry in typed:
-            await _type(pilot, entry)
-        for widget in app.screen.query(Input):
-            widget.cursor_blink = False
-        for h in app.screen.query("#status-header"):
-            h.refresh_status()  # type: ignore[attr-defined]
-        await pilot.pause()
-
-    return run
 
 
 @pytest.mark.parametrize("size", [(80, 24), (40, 16)], ids=["80x24", "40x16"])
@@ -266,7 +228,7 @@ def test_count_snapshot(
     push_counts(ctx)
     app = FloorApp(ctx, language=language)
     try:
-        steps = _steps(badge, PICK_TASKS, "A01-01-2A", GTIN_1, GTIN_1)
+        steps = snapshot_steps(badge, PICK_TASKS, "A01-01-2A", GTIN_1, GTIN_1)
         assert snap_compare(app, terminal_size=size, run_before=steps)
     finally:
         ctx.close()
@@ -328,7 +290,8 @@ def test_the_supervisor_sees_a_count_difference_and_acknowledges_it(
             table.move_cursor(row=rows.index(count_rows[0]))
             await pilot.press("k")
             await pilot.pause()
-            assert "Count difference at A01-01-2A SKU-00001 acknowledged" in _text(app, "#message")
+            acknowledged = "Count difference at A01-01-2A SKU-00001 acknowledged"
+            assert acknowledged in text_of(app, "#message")
             rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
             assert not [r for r in rows if r[0] == "count"]
         (event,) = [r for r in ctx.store.pending() if r.type == "count.acknowledged"]

@@ -1,5 +1,6 @@
-"""The picker's home: the pick tasks on this device, then its count tasks; Enter (or a scan
-of a task's first location) starts the task in guided picking, or the count."""
+"""The picker's home: the pick tasks on this device, then its refills and put-aways (urgent
+first), then its count tasks; Enter (or a scan of a task's first place) starts the task in
+guided picking, the move or the count."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from floor_app.domain.errors import DomainError
 from floor_app.domain.picking import PickTask
 from floor_app.domain.stockwork import StockTask
 from floor_app.services.counting import CountingService
+from floor_app.services.stock_moves import MoveService
 from floor_app.store import StoreError
 from floor_app.ui.widgets.scan_input import ScanInput
 
@@ -35,6 +37,7 @@ class PickerHomeScreen(FloorScreen):
         super().__init__()
         self._tasks: list[PickTask] = []
         self._counts: dict[str, StockTask] = {}
+        self._moves: dict[str, StockTask] = {}
 
     def compose(self) -> ComposeResult:
         yield self.header()
@@ -89,6 +92,17 @@ class PickerHomeScreen(FloorScreen):
                 self.tr(f"task_state.{task.state.value}"),
                 key=task.task_id,
             )
+        self._moves = {t.task_id: t for t in MoveService(self.floor.ctx.store).open_moves()}
+        for move in self._moves.values():
+            urgent = f"{self.tr('move.urgent')} " if move.urgent else ""
+            table.add_row(
+                move.task_id,
+                f"{urgent}{self.tr(f'move.{move.kind.value}')}",
+                f"{move.open_qty} x {move.sku}",
+                move.from_location,
+                self.tr(f"task_state.{move.state.value}"),
+                key=move.task_id,
+            )
         self._counts = {t.task_id: t for t in CountingService(self.floor.ctx.store).open_counts()}
         for count in self._counts.values():
             table.add_row(
@@ -99,7 +113,7 @@ class PickerHomeScreen(FloorScreen):
                 self.tr(f"task_state.{count.state.value}"),
                 key=count.task_id,
             )
-        empty = not self._tasks and not self._counts
+        empty = not self._tasks and not self._counts and not self._moves
         self.query_one("#empty", Static).update(self.tr("picker.none") if empty else "")
 
     def action_start(self) -> None:
@@ -121,6 +135,9 @@ class PickerHomeScreen(FloorScreen):
 
         if task_id in self._counts:
             self.open_count(task_id)
+            return
+        if task_id in self._moves:
+            self.open_move(task_id)
             return
 
         try:
@@ -145,8 +162,22 @@ class PickerHomeScreen(FloorScreen):
         self.floor.ctx.activity.task = task_id
         self.app.push_screen(StockCountScreen(task))
 
+    def open_move(self, task_id: str, *, at_source: bool = False) -> None:
+        """Start (or resume) the refill or put-away ``task_id`` (at its source when the
+        source was just scanned)."""
+        from .stock_move import StockMoveScreen
+
+        try:
+            task = MoveService(self.floor.ctx.store).start(task_id, self.floor.user_id)
+        except (DomainError, StoreError) as exc:
+            self.flash_error(error_text(exc))
+            self.action_refresh()
+            return
+        self.floor.ctx.activity.task = task_id
+        self.app.push_screen(StockMoveScreen(task, at_source=at_source))
+
     def handle_scan(self, text: str, source: str = "keyboard") -> None:
-        """A scan of the first location of a task starts that task there."""
+        """A scan of the first place of a task starts that task there."""
         try:
             code = classify(text)
         except DomainError as exc:
@@ -158,6 +189,11 @@ class PickerHomeScreen(FloorScreen):
                 if nxt is not None and nxt.location == code.value:
                     self.open_task(task.task_id, at_location=code.value)
                     return
+        for move in self._moves.values():
+            if MoveService.source_refusal(move, code, text) is None:
+                self.open_move(move.task_id, at_source=True)
+                return
+        if code.kind is CodeKind.LOCATION:
             for count in self._counts.values():
                 if count.from_location == code.value:
                     self.open_count(count.task_id)

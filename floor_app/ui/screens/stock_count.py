@@ -24,15 +24,13 @@ from floor_app.domain.stockwork import StockTask, StockTaskState
 from floor_app.services.counting import CountingService
 from floor_app.services.scanning import QuantityEntry, read_count
 from floor_app.store import StoreError
-from floor_app.ui.messages import SyncNotice
 from floor_app.ui.widgets.scan_input import ScanInput
 
-from .base import FloorScreen, error_text
+from .base import error_text
+from .stock_base import StockTaskScreen
 
-_DIGITS_OK = set(" 0123456789+-^x:ABCDEF")
 
-
-class StockCountScreen(FloorScreen):
+class StockCountScreen(StockTaskScreen):
     """Counts one count task (see the module docstring)."""
 
     BINDINGS = [
@@ -41,13 +39,23 @@ class StockCountScreen(FloorScreen):
         Binding("escape", "back", "keys.back", id="count.back"),
     ]
 
+    CANCELLED_KEY = "count.cancelled_by_hub"
+
     def __init__(self, task: StockTask) -> None:
-        super().__init__()
-        self.count_task = task
+        super().__init__(task)
         self._at_location = False
         self._sku: Sku | None = None
         self._tally = 0
-        self._stopped = False
+
+    @property
+    def count_task(self) -> StockTask:
+        return self.stock_task
+
+    def current_state(self) -> StockTaskState:
+        return self.service.task(self.stock_task.task_id).state
+
+    def stopped_prompt(self) -> str:
+        return self.tr("count.stopped")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """F10 is only for counts of a whole location (hidden for a count of one SKU)."""
@@ -84,13 +92,7 @@ class StockCountScreen(FloorScreen):
         what = task.sku or self.tr("count.every_sku")
         self.query_one("#count-title", Static).update(f"{task.task_id} · {self.tr(kind)} · {what}")
         location = task.from_location
-        big = self.query_one("#loc-big", Digits)
-        text = self.query_one("#loc-text", Static)
-        fits = set(location) <= _DIGITS_OK and self.size.width >= 3 * len(location)
-        big.update(location if fits else "")
-        big.display = fits
-        text.update(location)
-        text.display = not fits
+        self.show_place(location)
         sku = self._sku
         self.query_one("#item", Static).update(sku.sku if sku else "")
         self.query_one("#desc", Static).update(sku.label(self.floor.tr.language) if sku else "")
@@ -225,14 +227,14 @@ class StockCountScreen(FloorScreen):
             return
         try:
             self.service.record(self.count_task.task_id, sku.sku, self._tally, self.floor.user_id)
-            self.count_task = self.service.task(self.count_task.task_id)
+            self.stock_task = self.service.task(self.count_task.task_id)
         except (DomainError, StoreError) as exc:
-            self._failed(exc)
+            self.failed(exc)
             return
         recorded = self.tr("count.recorded", counted=self._tally, sku=sku.sku)
         self._sku, self._tally = None, 0
         if self.count_task.state is StockTaskState.DONE:
-            self._leave(f"{recorded} · {self.tr('count.done', task=self.count_task.task_id)}")
+            self.leave(f"{recorded} · {self.tr('count.done', task=self.count_task.task_id)}")
             return
         self.show_message(recorded, error=False)
         self.show_state()
@@ -252,9 +254,9 @@ class StockCountScreen(FloorScreen):
         try:
             self.service.finish_location(self.count_task.task_id, self.floor.user_id)
         except (DomainError, StoreError) as exc:
-            self._failed(exc)
+            self.failed(exc)
             return
-        self._leave(self.tr("count.done", task=self.count_task.task_id))
+        self.leave(self.tr("count.done", task=self.count_task.task_id))
 
     def action_reset(self) -> None:
         """Count the current item again from zero."""
@@ -267,36 +269,3 @@ class StockCountScreen(FloorScreen):
     def action_back(self) -> None:
         self.floor.ctx.activity.task = ""
         self.app.pop_screen()
-
-    def _failed(self, exc: Exception) -> None:
-        try:
-            state = self.service.task(self.count_task.task_id).state
-        except (DomainError, StoreError):
-            state = None
-        if state is StockTaskState.CANCELLED:
-            self._stop(self.tr("count.cancelled_by_hub"))
-            return
-        self.flash_error(error_text(exc))
-
-    def _leave(self, message: str) -> None:
-        self.floor.ctx.activity.task = ""
-        self.app.pop_screen()
-        screen = self.app.screen
-        if isinstance(screen, FloorScreen):
-            screen.show_message(message)
-
-    # -- the hub -----------------------------------------------------------------------------
-
-    def sync_notice(self, message: SyncNotice) -> None:
-        if message.task_id == self.count_task.task_id and message.kind == "task_cancelled":
-            self._stop(message.reason or self.tr("count.cancelled_by_hub"))
-            return
-        super().sync_notice(message)
-
-    def _stop(self, reason: str) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        self.floor.error_bell()
-        self.show_message(reason, error=True)
-        self.query_one("#prompt", Static).update(self.tr("count.stopped"))

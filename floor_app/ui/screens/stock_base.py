@@ -1,0 +1,86 @@
+"""What the screens of stock work share (counts, refills, put-aways): the next place shown
+large, going back to the task list with a message, and a task the hub cancels or refuses
+stopping the screen with the reason."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.widgets import Digits, Static
+
+from floor_app.domain.errors import DomainError
+from floor_app.domain.stockwork import StockTask, StockTaskState
+from floor_app.store import StoreError
+from floor_app.ui.messages import SyncNotice
+
+from .base import FloorScreen, error_text
+
+_DIGITS_OK = set(" 0123456789+-^x:ABCDEF")
+
+
+class StockTaskScreen(FloorScreen):
+    """A screen working one stock task (``stock_task``).
+
+    Subclasses name their texts (``CANCELLED_KEY``), load the task's current state
+    (:meth:`current_state`) and say what to do once stopped (:meth:`stopped_prompt`).
+    """
+
+    CANCELLED_KEY: ClassVar[str]
+
+    def __init__(self, task: StockTask) -> None:
+        super().__init__()
+        self.stock_task = task
+        self._stopped = False
+
+    def current_state(self) -> StockTaskState:
+        """The task's state as the store has it now."""
+        raise NotImplementedError
+
+    def stopped_prompt(self) -> str:
+        """The prompt once the hub stopped the task."""
+        raise NotImplementedError
+
+    def show_place(self, place: str) -> None:
+        """Show ``place`` large (as digits when it fits, else as reversed text)."""
+        big = self.query_one("#loc-big", Digits)
+        text = self.query_one("#loc-text", Static)
+        fits = set(place) <= _DIGITS_OK and self.size.width >= 3 * len(place)
+        big.update(place if fits else "")
+        big.display = fits
+        text.update(place)
+        text.display = not fits
+
+    def leave(self, message: str) -> None:
+        """Back to the task list, showing ``message`` there."""
+        self.floor.ctx.activity.task = ""
+        self.app.pop_screen()
+        screen = self.app.screen
+        if isinstance(screen, FloorScreen):
+            screen.show_message(message)
+
+    def failed(self, exc: Exception) -> None:
+        """Recording failed: a task cancelled meanwhile stops the screen, anything else is
+        shown with its reason."""
+        try:
+            state: StockTaskState | None = self.current_state()
+        except (DomainError, StoreError):
+            state = None
+        if state is StockTaskState.CANCELLED:
+            self.stop(self.tr(self.CANCELLED_KEY))
+            return
+        self.flash_error(error_text(exc))
+
+    def sync_notice(self, message: SyncNotice) -> None:
+        if message.task_id == self.stock_task.task_id and message.kind == "task_cancelled":
+            self.stop(message.reason or self.tr(self.CANCELLED_KEY))
+            return
+        super().sync_notice(message)
+
+    def stop(self, reason: str) -> None:
+        """The hub took the task away: say why and what to do; nothing more is recorded."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.floor.error_bell()
+        self.show_message(reason, error=True)
+        self.query_one("#prompt", Static).update(self.stopped_prompt())
