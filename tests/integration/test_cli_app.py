@@ -54,12 +54,21 @@ def test_unusable_store_exits_with_reason(tmp_path: Path) -> None:
 
 
 def test_shipped_configs_are_valid() -> None:
+    """Every shipped file loads with the reader it is made for: the device's settings, or
+    the hub's pick faces (floor-hub stock faces)."""
     from floor_app.settings import load_settings
+    from sync.hub.pick_faces import read_faces
 
+    checked = []
     for path in sorted((ROOT / "config").rglob("*.toml")):
         if path.name == "broken.toml" or "broker" in path.parts:
             continue
-        load_settings(path)
+        if path.name == "pick_faces.toml":
+            assert read_faces(path)
+        else:
+            load_settings(path)
+        checked.append(path.name)
+    assert {"defaults.toml", "demo.toml", "pick_faces.toml"} <= set(checked)
 
 
 def test_version() -> None:
