@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 
 from floor_app.domain.replenishment import PickFace, StockLot, choose_source
 from floor_app.domain.stockwork import StockTaskKind, StockTaskState
@@ -64,20 +64,34 @@ class Trigger:
     ref: str = ""
 
 
-def faces(conn: Connection, places: Iterable[Place], *, lock: bool = False) -> list[PickFace]:
-    """The pick faces among ``places`` (location, SKU), sorted (locked with ``lock``)."""
-    keys = sorted(set(places))
-    out: list[PickFace] = []
-    for start in range(0, len(keys), 400):
-        chunk = keys[start : start + 400]
+def _chunks(keys: list[Any], size: int = 400) -> Iterable[list[Any]]:
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
+def faces(
+    conn: Connection, places: Iterable[Place], *, lock: bool = False
+) -> list[tuple[PickFace, StockLot]]:
+    """The pick faces among ``places`` (location, SKU), sorted, each with what it holds now
+    (nothing when it has no stock row); the faces locked with ``lock``."""
+    out: list[tuple[PickFace, StockLot]] = []
+    for chunk in _chunks(sorted(set(places))):
         query = (
-            select(PICK_FACES)
+            select(PICK_FACES, STOCK.c.qty, STOCK.c.reserved, STOCK.c.lot, STOCK.c.expiry)
+            .add_columns(STOCK.c.received_at)
+            .outerjoin(
+                STOCK,
+                (STOCK.c.location == PICK_FACES.c.location) & (STOCK.c.sku == PICK_FACES.c.sku),
+            )
             .where(tuple_(PICK_FACES.c.location, PICK_FACES.c.sku).in_(chunk))
             .order_by(PICK_FACES.c.location, PICK_FACES.c.sku)
         )
         if lock:
-            query = query.with_for_update()
-        out += [PickFace(r.location, r.sku, r.min_qty, r.max_qty) for r in conn.execute(query)]
+            query = query.with_for_update(of=PICK_FACES)
+        for r in conn.execute(query):
+            face = PickFace(r.location, r.sku, r.min_qty, r.max_qty)
+            held = _lot(r) if r.qty is not None else StockLot(r.location, r.sku, 0)
+            out.append((face, held))
     return out
 
 
@@ -93,38 +107,36 @@ def _lot(r: Any) -> StockLot:
     )
 
 
-def face_stock(conn: Connection, location: str, sku: str) -> StockLot:
-    """What the face holds now (nothing when it has no stock row)."""
-    row = conn.execute(
-        select(STOCK).where(and_(STOCK.c.location == location, STOCK.c.sku == sku))
-    ).first()
-    return _lot(row) if row is not None else StockLot(location, sku, 0)
+def reserves_stock(conn: Connection, skus: Iterable[str]) -> dict[str, list[StockLot]]:
+    """SKU -> its stock at reserve locations (by location)."""
+    out: dict[str, list[StockLot]] = {}
+    for chunk in _chunks(sorted(set(skus))):
+        rows = conn.execute(
+            select(STOCK)
+            .join(LOCATIONS, LOCATIONS.c.code == STOCK.c.location)
+            .where(STOCK.c.sku.in_(chunk))
+            .where(LOCATIONS.c.kind == "reserve")
+            .order_by(STOCK.c.sku, STOCK.c.location)
+        )
+        for r in rows:
+            out.setdefault(str(r.sku), []).append(_lot(r))
+    return out
 
 
-def reserve_stock(conn: Connection, sku: str) -> list[StockLot]:
-    """The SKU's stock at reserve locations."""
-    rows = conn.execute(
-        select(STOCK)
-        .join(LOCATIONS, LOCATIONS.c.code == STOCK.c.location)
-        .where(STOCK.c.sku == sku)
-        .where(LOCATIONS.c.kind == "reserve")
-        .order_by(STOCK.c.location)
-    )
-    return [_lot(r) for r in rows]
-
-
-def open_refills(conn: Connection, face: PickFace) -> list[str]:
-    """Ids of the open replenishment tasks of ``face``."""
-    return list(
-        conn.execute(
-            select(STOCK_TASKS.c.task_id)
+def faces_open_refills(conn: Connection, found: Iterable[PickFace]) -> dict[Place, list[str]]:
+    """(location, SKU) -> ids of the open replenishment tasks of each face of ``found``."""
+    out: dict[Place, list[str]] = {}
+    for chunk in _chunks(sorted({(f.location, f.sku) for f in found})):
+        rows = conn.execute(
+            select(STOCK_TASKS.c.task_id, STOCK_TASKS.c.to_location, STOCK_TASKS.c.sku)
             .where(STOCK_TASKS.c.kind == StockTaskKind.REPLENISH.value)
             .where(STOCK_TASKS.c.state.in_(OPEN_STATES))
-            .where(STOCK_TASKS.c.sku == face.sku)
-            .where(STOCK_TASKS.c.to_location == face.location)
+            .where(tuple_(STOCK_TASKS.c.to_location, STOCK_TASKS.c.sku).in_(chunk))
             .order_by(STOCK_TASKS.c.task_id)
-        ).scalars()
-    )
+        )
+        for r in rows:
+            out.setdefault((str(r.to_location), str(r.sku)), []).append(str(r.task_id))
+    return out
 
 
 def _make_urgent(
@@ -168,23 +180,33 @@ def replenish(
     ``urgent`` are faces a picker found empty: refilled up to max, urgently.
     """
     urgent_places = set(urgent)
-    found = faces(conn, set(places) | urgent_places, lock=True)
-    if not found:
-        return []
-    today = today_of(now)
-    made: list[StockTaskRecord] = []
-    gtin_of = gtins(conn, [f.sku for f in found])
-    for face in found:
+    needy: list[tuple[PickFace, bool, StockLot]] = []
+    for face, held in faces(conn, set(places) | urgent_places, lock=True):
         is_urgent = (face.location, face.sku) in urgent_places
-        open_ids = open_refills(conn, face)
-        if open_ids:
-            if is_urgent:
-                made += _make_urgent(conn, open_ids, out, _why(face, None, urgent=True), now)
-            continue
-        held = face_stock(conn, face.location, face.sku)
         if is_urgent:  # the picker found it empty: whatever the hub thought it held
             held = StockLot(face.location, face.sku, 0, 0)
-        source = choose_source(face, held, reserve_stock(conn, face.sku), today=today)
+        if is_urgent or face.needs_refill(held.on_hand, held.reserved):
+            needy.append((face, is_urgent, held))
+    if not needy:
+        return []
+    made: list[StockTaskRecord] = []
+    refilling = faces_open_refills(conn, [face for face, _u, _h in needy])
+    if refilling:
+        waiting = []
+        for face, is_urgent, held in needy:
+            open_ids = refilling.get((face.location, face.sku))
+            if not open_ids:
+                waiting.append((face, is_urgent, held))
+            elif is_urgent:
+                made += _make_urgent(conn, open_ids, out, _why(face, None, urgent=True), now)
+        needy = waiting
+    if not needy:
+        return made
+    today = today_of(now)
+    reserves = reserves_stock(conn, [face.sku for face, _u, _h in needy])
+    gtin_of = gtins(conn, [face.sku for face, _u, _h in needy])
+    for face, is_urgent, held in needy:
+        source = choose_source(face, held, reserves.get(face.sku, []), today=today)
         if source is None:
             continue
         rec = create(
