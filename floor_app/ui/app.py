@@ -76,13 +76,16 @@ class FloorApp(App[int]):
         )
 
     def _translate_app_bindings(self) -> None:
+        """The app's own key descriptions in the current language (from their i18n keys,
+        kept aside the first time, so a language chosen at login applies to them too)."""
         bindings = self._bindings.key_to_bindings
+        if not hasattr(self, "_binding_keys"):
+            self._binding_keys = {k: [b.description for b in v] for k, v in bindings.items()}
         for key, items in bindings.items():
+            originals = self._binding_keys.get(key, [b.description for b in items])
             bindings[key] = [
-                replace(b, description=self.tr(b.description))
-                if b.description.startswith("keys.")
-                else b
-                for b in items
+                replace(b, description=self.tr(text)) if text.startswith("keys.") else b
+                for b, text in zip(items, originals, strict=True)
             ]
 
     @property
@@ -178,8 +181,9 @@ class FloorApp(App[int]):
     # -- session ------------------------------------------------------------------------------
 
     def set_language(self, language: str) -> None:
-        """Switch the language of every screen shown from now on."""
+        """Switch the language of every screen shown from now on (and of the app's keys)."""
         self.tr = Translator(language)
+        self._translate_app_bindings()
 
     def logged_in(self, session: LoggedIn) -> None:
         """Called by the login screen: show the role's home screen."""

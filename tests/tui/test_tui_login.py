@@ -112,6 +112,27 @@ def test_chinese_login_and_logout(demo_ctx: AppContext) -> None:
     asyncio.run(scenario())
 
 
+def test_the_language_of_the_user_logging_in_applies_to_the_app_keys_too(
+    demo_ctx: AppContext,
+) -> None:
+    async def scenario() -> None:
+        app = FloorApp(demo_ctx, language="en")
+        async with app.run_test(size=(80, 24)) as pilot:
+            quit_key = app._bindings.key_to_bindings["ctrl+q"][0]
+            assert quit_key.description == "Quit"
+            await pilot.press(*"B1002", "enter")  # 王芳 reads Chinese
+            await pilot.pause()
+            assert isinstance(app.screen, PickerHomeScreen)
+            assert app._bindings.key_to_bindings["ctrl+q"][0].description == "退出"
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+            await pilot.press(*"B1001", "enter")  # Alice reads English
+            await pilot.pause()
+            assert app._bindings.key_to_bindings["ctrl+q"][0].description == "Quit"
+
+    asyncio.run(scenario())
+
+
 def test_packer_scans_an_order_and_a_wrong_code(demo_ctx: AppContext) -> None:
     async def scenario() -> None:
         app = FloorApp(demo_ctx)
