@@ -327,3 +327,31 @@ def test_refill_snapshot(
         assert snap_compare(app, terminal_size=size, run_before=steps)
     finally:
         ctx.close()
+
+
+def test_the_move_service_refuses_what_makes_no_sense_and_records_nothing(
+    move_ctx: tuple[AppContext, FakeScanner],
+) -> None:
+    ctx, _ = move_ctx
+    moves = MoveService(ctx.store)
+    count = StockTask("ST-000013", StockTaskKind.COUNT, "", "", "A01-01-2A", "")
+    push(ctx, StockTaskAssigned(task=StockTaskModel.from_domain(count)), start=3)
+    refusals = [
+        (lambda: moves.move("ST-000011", 0, "A01-01-2A", "alice"), "a move needs a positive"),
+        (lambda: moves.move("ST-000011", 1, "A01-01-4A", "alice"), "is where the units come"),
+        (lambda: moves.move("ST-000012", 1, "QUAR-01", "alice"), "QUAR-01 is a quarantine"),
+        (lambda: moves.move("ST-000013", 1, "A01-01-2A", "alice"), "is a count task, not a move"),
+        (lambda: moves.close("ST-000011", "  ", "alice"), "closing a task needs a reason"),
+        (lambda: moves.start("ST-999999", "alice"), "unknown stock task ST-999999"),
+    ]
+    for call, reason in refusals:
+        with pytest.raises(Exception, match=reason):
+            call()
+    assert events(ctx) == [] and events(ctx, "stock_task.closed") == []
+    moves.move("ST-000012", 3, "A01-02-2A", "alice")
+    with pytest.raises(Exception, match="ST-000012 is already done"):
+        moves.move("ST-000012", 1, "A01-02-2A", "alice")
+    with pytest.raises(Exception, match="ST-000012 is already done"):
+        moves.close("ST-000012", "empty", "alice")
+    assert [e["qty"] for e in events(ctx)] == [3]
+    assert [t.task_id for t in moves.open_moves()] == ["ST-000011"]
