@@ -155,6 +155,18 @@ class StockTask:
             )
         self.moved += qty
 
+    def take_back(self, qty: int, why: str) -> None:
+        """The hub refused ``qty`` units recorded here as moved (0: it refused closing the
+        task): they are to move again, and a task done by them is open again. A cancelled
+        task stays cancelled."""
+        if qty < 0:
+            raise QuantityError(f"cannot take back {qty} units")
+        self.moved = max(0, self.moved - qty)
+        if self.state is StockTaskState.DONE:
+            self.state = StockTaskState.IN_PROGRESS
+        self.reason = why[:500]
+        self.version += 1
+
 
 # -- returns ------------------------------------------------------------------------------
 

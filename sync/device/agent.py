@@ -62,6 +62,7 @@ from sync.protocol import (
 
 from .backoff import Backoff
 from .push_apply import CURSOR_KEY, PushApplier, stored_cursor
+from .rejections import take_back_rejected
 from .settings import SyncSettings
 from .status import LinkState, SyncStatus
 
@@ -643,8 +644,21 @@ class SyncAgent:
                 message.seq,
                 message.reason,
             )
+            self._take_back(message)
             self._notify("rejected", message)
         self._mqtt_ack(mid, qos)
+
+    def _take_back(self, message: EventRejected) -> None:
+        """Undo the local effects of a rejected stock fact (see :mod:`.rejections`)."""
+        try:
+            note = take_back_rejected(self.store, message.seq, message.reason)
+        except Exception:  # the store being busy or full must not stop the link
+            log.exception(
+                "sync %s: taking back rejected event %d failed", self.device_id, message.seq
+            )
+            return
+        if note:
+            log.info("sync %s: rejected event %d taken back: %s", self.device_id, message.seq, note)
 
     def _record_ack(self, up_to: int, payload: bytes) -> None:
         if up_to <= self._acked:

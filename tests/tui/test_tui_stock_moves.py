@@ -23,6 +23,7 @@ from floor_app.ui.screens.pick_dialogs import ShortReasonScreen
 from floor_app.ui.screens.picker_home import PickerHomeScreen
 from floor_app.ui.screens.stock_move import StockMoveScreen
 from sync.device.push_apply import PushApplier
+from sync.device.rejections import take_back_rejected
 from sync.protocol import PushMessage, StockTaskAssigned, StockTaskCancelled, StockTaskModel
 
 pytestmark = pytest.mark.tui
@@ -355,3 +356,26 @@ def test_the_move_service_refuses_what_makes_no_sense_and_records_nothing(
         moves.close("ST-000012", "empty", "alice")
     assert [e["qty"] for e in events(ctx)] == [3]
     assert [t.task_id for t in moves.open_moves()] == ["ST-000011"]
+
+
+def test_a_rejected_move_or_close_is_taken_back_once(
+    move_ctx: tuple[AppContext, FakeScanner],
+) -> None:
+    ctx, _ = move_ctx
+    moves = MoveService(ctx.store)
+    moved = moves.move("ST-000011", 2, "A01-01-2A", "alice")
+    closed = moves.close("ST-000011", "damaged", "alice")
+    assert moves.task("ST-000011").state is StockTaskState.DONE
+    before = (stock(ctx, "A01-01-4A", "SKU-00001"), stock(ctx, "A01-01-2A", "SKU-00001"))
+    assert before == (63, 72)
+
+    note = take_back_rejected(ctx.store, closed.seq, "stock task ST-000011 is not known")
+    assert "ST-000011: 2 of 5 moved, in_progress" in note
+    for _ in range(2):  # a rejection delivered twice is taken back once
+        take_back_rejected(ctx.store, moved.seq, "A01-01-4A holds no SKU-00001")
+    task = moves.task("ST-000011")
+    assert (task.state, task.moved) == (StockTaskState.IN_PROGRESS, 0)
+    assert task.reason == "the hub refused: A01-01-4A holds no SKU-00001"
+    assert (stock(ctx, "A01-01-4A", "SKU-00001"), stock(ctx, "A01-01-2A", "SKU-00001")) == (65, 70)
+    assert [t.task_id for t in moves.open_moves()] == ["ST-000011", "ST-000012"]
+    assert take_back_rejected(ctx.store, 999, "no such event") == ""

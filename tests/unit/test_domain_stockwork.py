@@ -43,3 +43,21 @@ def test_states_move_along_the_table_and_bump_the_version() -> None:
     assert task.version == 3 and not task.is_open
     with pytest.raises(IllegalTransition, match="cannot go from done to assigned"):
         task.move_to(StockTaskState.ASSIGNED)
+
+
+def test_units_taken_back_are_to_move_again_and_reopen_a_done_task() -> None:
+    task = replenish()
+    task.confirm_move(task.qty)
+    task.move_to(StockTaskState.IN_PROGRESS)
+    task.move_to(StockTaskState.DONE)
+    version = task.version
+    task.take_back(3, "the hub refused: reserve empty")
+    assert (task.state, task.moved, task.open_qty) == (StockTaskState.IN_PROGRESS, task.qty - 3, 3)
+    assert task.version == version + 1 and task.reason == "the hub refused: reserve empty"
+    task.take_back(task.qty + 5, "again")
+    assert task.moved == 0
+    with pytest.raises(QuantityError):
+        task.take_back(-1, "never")
+    task.move_to(StockTaskState.CANCELLED)
+    task.take_back(0, "a refused close")
+    assert task.state is StockTaskState.CANCELLED

@@ -3,7 +3,9 @@ the hub leases the refill to the online device, the device moves part of it whil
 and closes the rest short; once back, the hub applies the move and the close once each
 (stock from reserve to the face, the task done with the reason), a reconnect applies
 nothing twice, and the stock check reconciles. A move the hub refuses (the reserve was
-emptied meanwhile) comes back to the device with the reason and changes nothing."""
+emptied meanwhile) comes back to the device with the reason and changes nothing on the hub;
+the device takes it back (the refill open again, its local stock as before) and finishes
+the refill with what is there."""
 
 from __future__ import annotations
 
@@ -141,6 +143,11 @@ def test_a_move_the_hub_refuses_comes_back_with_the_reason_and_changes_nothing(
     try:
         agent.start()
         assert wait(lambda: any(t.task_id == task.task_id for t in moves.open_moves()))
+        with store.unit_of_work() as uow:
+            device_face, device_reserve = (
+                uow.catalogue.stock(face, sku),
+                uow.catalogue.stock(reserve, sku),
+            )
         moves.move(task.task_id, 3, face, "alice")  # the device believed the reserve full
         last = store.outbox_stats()[2]
         assert agent.wait_acked(last, 30), agent.status()
@@ -150,6 +157,23 @@ def test_a_move_the_hub_refuses_comes_back_with_the_reason_and_changes_nothing(
         assert stock(demo_engine, reserve, sku)[0] == 1
         (row,) = [r for r in refills(demo_engine, sku) if r.task_id == task.task_id]
         assert row.moved == 0
+        stock_ok(demo_engine)
+        # the device took the move back: the refill is open again, its local stock as before
+        assert wait(lambda: moves.task(task.task_id).is_open, 10)
+        again = moves.task(task.task_id)
+        assert again.moved == 0 and again.reason.startswith("the hub refused: ")
+        assert f"{reserve} holds only 1 free" in again.reason
+        with store.unit_of_work() as uow:
+            local = (uow.catalogue.stock(face, sku), uow.catalogue.stock(reserve, sku))
+        assert local == (device_face, device_reserve)
+        # what is left to do: move the one free unit and close the refill short
+        moves.move(task.task_id, 1, face, "alice")
+        moves.close(task.task_id, "empty", "alice")
+        assert agent.wait_acked(store.outbox_stats()[2], 30), agent.status()
+        assert len(rejected.items) == 1
+        (row,) = [r for r in refills(demo_engine, sku) if r.task_id == task.task_id]
+        assert (row.state, row.moved) == ("done", 1)
+        assert stock(demo_engine, face, sku)[0] == at_face + 1
         stock_ok(demo_engine)
     finally:
         agent.stop()
