@@ -59,10 +59,21 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 
 
 def next_counter(conn: Connection, name: str) -> int:
-    """The next number of the counter ``name`` (1, 2, ...), in the caller's transaction."""
-    row = conn.execute(select(META.c.value).where(META.c.key == name).with_for_update()).scalar()
+    """The next number of the counter ``name`` (1, 2, ...), in the caller's transaction.
+
+    The counter's row is locked until the transaction ends; a counter used for the first time
+    by two transactions at once is made by one of them (``ON CONFLICT DO NOTHING``), and the
+    other waits for its lock instead of failing on the duplicate key."""
+    query = select(META.c.value).where(META.c.key == name).with_for_update()
+    row = conn.execute(query).scalar()
+    if row is None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(META).values(key=name, value="0").on_conflict_do_nothing())
+        row = conn.execute(query).scalar()
     number = int(row or 0) + 1
-    set_meta(conn, name, str(number))
+    conn.execute(update(META).where(META.c.key == name).values(value=str(number)))
     return number
 
 
