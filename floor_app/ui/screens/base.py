@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from floor_app.domain.errors import DomainError
 from floor_app.ui.widgets.status_header import StatusHeader
+from floor_app.ui.widgets.text import set_text
 
 if TYPE_CHECKING:
     from floor_app.ui.app import FloorApp
@@ -102,7 +103,7 @@ class FloorScreen(Screen[None]):
     def show_message(self, text: str, *, error: bool = False) -> None:
         """Show ``text`` in the screen's message line (red for an error)."""
         for message in self.query("#message").results(Static):
-            message.update(text)
+            set_text(message, text)
             message.set_class(error, "error")
             message.set_class(not error and bool(text), "ok")
 

@@ -25,6 +25,7 @@ from floor_app.services.scanning import QuantityEntry, read_quantity
 from floor_app.store import StoreError
 from floor_app.ui.messages import SyncNotice
 from floor_app.ui.widgets.scan_input import ScanInput
+from floor_app.ui.widgets.text import set_text
 
 from .base import FloorScreen, error_text
 from .pick_dialogs import ShortReasonScreen, TaskStoppedScreen
@@ -92,34 +93,38 @@ class PickScreen(FloorScreen):
         line = self._line
         done, total = task.progress
         if line is None:
-            self.query_one("#pick-title", Static).update(f"{task.task_id} · {done}/{total}")
+            set_text(self.query_one("#pick-title", Static), f"{task.task_id} · {done}/{total}")
             return
         tote = task.tote_for(line.tote_position)
         tote_text = self.tr(
             "pick.tote", position=line.tote_position, tote=tote.tote_id if tote else "-"
         )
-        self.query_one("#pick-title", Static).update(
-            f"{task.task_id} · {self.tr('pick.stop', n=done + 1, total=total)} · {tote_text}"
+        set_text(
+            self.query_one("#pick-title", Static),
+            f"{task.task_id} · {self.tr('pick.stop', n=done + 1, total=total)} · {tote_text}",
         )
         big = self.query_one("#loc-big", Digits)
         text = self.query_one("#loc-text", Static)
         fits = set(line.location) <= _DIGITS_OK and self.size.width >= 3 * len(line.location)
-        big.update(line.location if fits else "")
+        if big.value != (line.location if fits else ""):
+            big.update(line.location if fits else "")
         big.display = fits
-        text.update(line.location)
+        set_text(text, line.location)
         text.display = not fits
         sku = self._sku(line.sku)
         gtin = line.gtin.lstrip("0") if len(line.gtin.lstrip("0")) >= 13 else line.gtin
-        self.query_one("#item", Static).update(f"{line.sku}  {gtin}")
-        self.query_one("#desc", Static).update(sku.label(self.floor.tr.language))
-        self.query_one("#qty", Static).update(
-            self.tr("pick.qty", picked=line.picked, qty=line.qty, position=line.tote_position)
+        set_text(self.query_one("#item", Static), f"{line.sku}  {gtin}")
+        set_text(self.query_one("#desc", Static), sku.label(self.floor.tr.language))
+        set_text(
+            self.query_one("#qty", Static),
+            self.tr("pick.qty", picked=line.picked, qty=line.qty, position=line.tote_position),
         )
         step = "pick.scan_item" if self._at_location else "pick.scan_location"
-        self.query_one("#prompt", Static).update(self.tr(step, location=line.location))
+        set_text(self.query_one("#prompt", Static), self.tr(step, location=line.location))
         if self.floor.ctx.demo:
-            self.query_one("#demo", Static).update(
-                self.tr("pick.demo", location=line.location, gtin=gtin)
+            set_text(
+                self.query_one("#demo", Static),
+                self.tr("pick.demo", location=line.location, gtin=gtin),
             )
 
     # -- scans -------------------------------------------------------------------------------

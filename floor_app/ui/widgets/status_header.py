@@ -6,6 +6,7 @@ from textual.widgets import Static
 
 from floor_app.context import AppContext
 from floor_app.ui.i18n import Translator
+from floor_app.ui.widgets.text import set_text
 
 
 def format_age(seconds: float) -> str:
@@ -23,7 +24,11 @@ _HEALTH_MARK = {"ready": "✓", "printing": "✓", "connecting": "…", "disconn
 
 
 class StatusHeader(Static):
-    """One line at the top of every screen, refreshed every second."""
+    """One line at the top of every screen, refreshed every second.
+
+    Its height is one line whatever the text, so a new text is only repainted: no layout
+    pass of the screen (and nothing at all when the text did not change).
+    """
 
     DEFAULT_CSS = """
     StatusHeader { height: 1; width: 100%; }
@@ -62,7 +67,7 @@ class StatusHeader(Static):
                 parts.append(marks)
             self.set_class(not online, "-offline")
             self.set_class(depth > 0 and not online, "-backlog")
-            self.update(" ".join(parts))
+            set_text(self, " ".join(parts), fixed_height=True)
             return
         parts.append(who if not self.role else f"{who} ({self.tr('roles.' + self.role)})")
         state = self.tr("header.online") if online else self.tr("header.offline")
@@ -77,4 +82,4 @@ class StatusHeader(Static):
             parts.append(f"{name} {_HEALTH_MARK.get(state_name, '!')}")
         self.set_class(not sync.online, "-offline")
         self.set_class(depth > 0 and not sync.online, "-backlog")
-        self.update(" · ".join(parts))
+        set_text(self, " · ".join(parts), fixed_height=True)
