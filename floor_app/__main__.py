@@ -1,8 +1,19 @@
-"""``floor-app``: the floor device app, and its subcommands (``floor-app doctor`` ...)."""
+"""``floor-app``: the floor device app, and its subcommands (``floor-app doctor`` ...).
+
+Starting the app builds some hundred thousand objects that live as long as the process
+(SQLAlchemy, pydantic, Textual and our own modules, the store, the first screen). The
+cyclic garbage collector traversed them about 200 times while they were imported (75 ms
+of a one-second start, more on a busy device), finding nothing to free. It is off from
+the start of :func:`main` until the first screen is drawn; then the app freezes what
+startup built and turns it back on (:func:`floor_app.ui.app.settle_memory`). The heavy
+imports (settings, store, logging, the subcommands) are made in :func:`main`, after that
+switch.
+"""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import pkgutil
 import sys
@@ -10,9 +21,6 @@ from pathlib import Path
 
 from floor_app import __version__, commands
 from floor_app.domain.users import Role
-from floor_app.logs import journal_send, setup_logging
-from floor_app.settings import ConfigError, load_settings
-from floor_app.store import StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +63,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, object]]:
 def _refuse(message: str, code: int) -> int:
     """Say why the app cannot start, on stderr and (in a kiosk, where stderr vanishes with
     the terminal) in the journal."""
+    from floor_app.logs import journal_send
+
     print(f"floor-app: {message}", file=sys.stderr)
     journal_send("floor-app", f"floor-app: {message}")
     return code
@@ -62,10 +72,25 @@ def _refuse(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``floor-app``."""
+    collecting = gc.isenabled()
+    gc.disable()  # until the first screen is drawn (see the module docstring)
+    try:
+        return _main(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "func", None) is not None:
+        gc.enable()  # a subcommand draws no screen
         code: int = args.func(args)
         return code
+    from floor_app.logs import setup_logging
+    from floor_app.settings import ConfigError, load_settings
+    from floor_app.store import StoreError
+
     try:
         settings = load_settings(args.config, **_overrides(args))
     except ConfigError as exc:
