@@ -102,7 +102,10 @@ class FloorScreen(Screen[None]):
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         """Show ``text`` in the screen's message line (red for an error)."""
-        for message in self.query("#message").results(Static):
+        # query_one by id is cached by Textual until the DOM changes; query() walked
+        # every widget of the screen on every scan
+        message = self.query_one_optional("#message")
+        if isinstance(message, Static):
             set_text(message, text)
             message.set_class(error, "error")
             message.set_class(not error and bool(text), "ok")
