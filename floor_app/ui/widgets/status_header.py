@@ -67,7 +67,7 @@ class StatusHeader(Static):
                 parts.append(marks)
             self.set_class(not online, "-offline")
             self.set_class(depth > 0 and not online, "-backlog")
-            set_text(self, " ".join(parts), fixed_height=True)
+            set_text(self, " ".join(parts))
             return
         parts.append(who if not self.role else f"{who} ({self.tr('roles.' + self.role)})")
         state = self.tr("header.online") if online else self.tr("header.offline")
@@ -82,4 +82,4 @@ class StatusHeader(Static):
             parts.append(f"{name} {_HEALTH_MARK.get(state_name, '!')}")
         self.set_class(not sync.online, "-offline")
         self.set_class(depth > 0 and not sync.online, "-backlog")
-        set_text(self, " · ".join(parts), fixed_height=True)
+        set_text(self, " · ".join(parts))
