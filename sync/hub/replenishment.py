@@ -73,26 +73,28 @@ def faces(
     conn: Connection, places: Iterable[Place], *, lock: bool = False
 ) -> list[tuple[PickFace, StockLot]]:
     """The pick faces among ``places`` (location, SKU), sorted, each with what it holds now
-    (nothing when it has no stock row); the faces locked with ``lock``."""
-    out: list[tuple[PickFace, StockLot]] = []
+    (nothing when it has no stock row); the faces locked with ``lock``.
+
+    The stock is read by a statement after the one that locks the faces: on PostgreSQL a
+    statement that waited for a lock sees another transaction's changes only on the rows it
+    locked, so stock read in the same statement could be from before the wait."""
+    found: list[PickFace] = []
     for chunk in _chunks(sorted(set(places))):
         query = (
-            select(PICK_FACES, STOCK.c.qty, STOCK.c.reserved, STOCK.c.lot, STOCK.c.expiry)
-            .add_columns(STOCK.c.received_at)
-            .outerjoin(
-                STOCK,
-                (STOCK.c.location == PICK_FACES.c.location) & (STOCK.c.sku == PICK_FACES.c.sku),
-            )
+            select(PICK_FACES)
             .where(tuple_(PICK_FACES.c.location, PICK_FACES.c.sku).in_(chunk))
             .order_by(PICK_FACES.c.location, PICK_FACES.c.sku)
         )
         if lock:
-            query = query.with_for_update(of=PICK_FACES)
-        for r in conn.execute(query):
-            face = PickFace(r.location, r.sku, r.min_qty, r.max_qty)
-            held = _lot(r) if r.qty is not None else StockLot(r.location, r.sku, 0)
-            out.append((face, held))
-    return out
+            query = query.with_for_update()
+        found += [PickFace(r.location, r.sku, r.min_qty, r.max_qty) for r in conn.execute(query)]
+    held = {(f.location, f.sku): StockLot(f.location, f.sku, 0) for f in found}
+    for chunk in _chunks(sorted(held)):
+        for r in conn.execute(
+            select(STOCK).where(tuple_(STOCK.c.location, STOCK.c.sku).in_(chunk))
+        ):
+            held[(str(r.location), str(r.sku))] = _lot(r)
+    return [(f, held[(f.location, f.sku)]) for f in found]
 
 
 def _lot(r: Any) -> StockLot:
