@@ -155,14 +155,15 @@ class StockTask:
             )
         self.moved += qty
 
-    def take_back(self, qty: int, why: str) -> None:
+    def take_back(self, qty: int, why: str, *, reopen: bool = True) -> None:
         """The hub refused ``qty`` units recorded here as moved (0: it refused closing the
-        task): they are to move again, and a task done by them is open again. A cancelled
-        task stays cancelled."""
+        task): they are to move again, and a task done by them is open again (not with
+        ``reopen=False``: the task was closed afterwards). A cancelled task stays
+        cancelled."""
         if qty < 0:
             raise QuantityError(f"cannot take back {qty} units")
         self.moved = max(0, self.moved - qty)
-        if self.state is StockTaskState.DONE:
+        if reopen and self.state is StockTaskState.DONE:
             self.state = StockTaskState.IN_PROGRESS
         self.reason = why[:500]
         self.version += 1

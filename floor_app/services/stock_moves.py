@@ -28,6 +28,9 @@ from floor_app.store import Store, UnitOfWork
 from floor_app.store.outbox import OutboxRecord
 
 MOVE_KINDS = (StockTaskKind.REPLENISH, StockTaskKind.PUTAWAY)
+#: meta key (+ the event's seq) of what a move changed in the local stock: "taken,added"
+#: (the source never goes below 0, so what was taken may be less than the units moved)
+MOVE_APPLIED_PREFIX = "stock_move_applied:"
 
 
 class MoveService:
@@ -143,9 +146,12 @@ class MoveService:
                     lot=task.lot,
                 )
             )
+            taken = 0
             if uow.catalogue.location_kind(task.from_location) in STORAGE_KINDS:
-                uow.catalogue.adjust_stock(task.from_location, task.sku, -qty)
+                before = uow.catalogue.stock(task.from_location, task.sku)
+                taken = before - uow.catalogue.adjust_stock(task.from_location, task.sku, -qty)
             uow.catalogue.adjust_stock(to_location, task.sku, qty)
+            uow.meta.set(f"{MOVE_APPLIED_PREFIX}{event.seq}", f"{taken},{qty}")
             task.confirm_move(qty)
             if task.state is StockTaskState.ASSIGNED:
                 task.move_to(StockTaskState.IN_PROGRESS)

@@ -143,6 +143,9 @@ class SyncAgent:
         self._last_sync_request = 0.0
         self._push_retry_at = 0.0
         self._heartbeat_due = 0.0
+        #: rejected stock facts whose local take-back the store refused: (seq, reason)
+        self._take_backs: list[tuple[int, str]] = []
+        self._take_back_at = 0.0
         self._bad: collections.Counter[str] = collections.Counter()
         self._counters: collections.Counter[str] = collections.Counter()
         self._refused = 0
@@ -333,6 +336,8 @@ class SyncAgent:
                 client.loop_write()
             client.loop_misc()
         self._handle_events()
+        if self._take_backs and time.monotonic() >= self._take_back_at:
+            self._retry_take_backs()
         connecting = self._client is not None and self._state is LinkState.CONNECTING
         if connecting and time.monotonic() > self._connect_deadline:
             self._drop_connection("no answer from the broker (CONNACK timeout)")
@@ -649,16 +654,30 @@ class SyncAgent:
         self._mqtt_ack(mid, qos)
 
     def _take_back(self, message: EventRejected) -> None:
-        """Undo the local effects of a rejected stock fact (see :mod:`.rejections`)."""
-        try:
-            note = take_back_rejected(self.store, message.seq, message.reason)
-        except Exception:  # the store being busy or full must not stop the link
-            log.exception(
-                "sync %s: taking back rejected event %d failed", self.device_id, message.seq
-            )
-            return
-        if note:
-            log.info("sync %s: rejected event %d taken back: %s", self.device_id, message.seq, note)
+        """Undo the local effects of a rejected stock fact (see :mod:`.rejections`); one the
+        store refused (busy, full) is tried again on the next ticks, since the hub never
+        sends a rejection twice."""
+        self._take_backs.append((message.seq, message.reason))
+        self._retry_take_backs()
+
+    def _retry_take_backs(self) -> None:
+        waiting: list[tuple[int, str]] = []
+        for seq, reason in self._take_backs:
+            try:
+                note = take_back_rejected(self.store, seq, reason)
+            except Exception as exc:  # the store being busy or full must not stop the link
+                log.warning(
+                    "sync %s: taking back rejected event %d failed (%s), trying again",
+                    self.device_id,
+                    seq,
+                    exc,
+                )
+                waiting.append((seq, reason))
+                continue
+            if note:
+                log.info("sync %s: rejected event %d taken back: %s", self.device_id, seq, note)
+        self._take_backs = waiting
+        self._take_back_at = time.monotonic() + 1.0
 
     def _record_ack(self, up_to: int, payload: bytes) -> None:
         if up_to <= self._acked:

@@ -6,8 +6,10 @@ units on the device's shelves that the hub never moved. :func:`take_back_rejecte
 them in one unit of work, once per rejected event (a rejection delivered twice changes
 nothing the second time):
 
-* ``stock.moved``: the units go back from the destination to the source in the local stock,
-  and the task has them to move again (a task done by them is open again);
+* ``stock.moved``: the units go back from the destination to the source in the local stock
+  (exactly what the move changed there), and the task has them to move again; a task done by
+  them is open again, unless it was closed afterwards by a ``stock_task.closed`` the hub has
+  not rejected (it ends the task on the hub);
 * ``stock_task.closed``: the task is open again.
 
 The task's reason says why, so the screen that opens it again shows the hub's reason. Other
@@ -19,8 +21,11 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
+
 from floor_app.domain.events import StockMoved, StockTaskClosed
 from floor_app.domain.stockwork import STORAGE_KINDS
+from floor_app.services.stock_moves import MOVE_APPLIED_PREFIX
 from floor_app.store import Store, UnitOfWork
 from floor_app.store.tables import OutboxRow
 
@@ -40,29 +45,52 @@ def take_back_rejected(store: Store, seq: int, reason: str) -> str:
         data = json.loads(row.payload)
         why = f"the hub refused: {reason}"
         if row.type == StockMoved.TYPE:
-            note = _move_back(uow, data, why)
+            note = _move_back(uow, seq, data, why)
         else:
-            note = _reopen(uow, str(data.get("task", "")), 0, why)
+            note = _reopen(uow, str(data.get("task", "")), 0, why, reopen=True)
         uow.meta.set(marker, "1")
         uow.commit()
     return note
 
 
-def _move_back(uow: UnitOfWork, data: dict[str, object], why: str) -> str:
+def _move_back(uow: UnitOfWork, seq: int, data: dict[str, object], why: str) -> str:
     sku, qty = str(data["sku"]), int(str(data["qty"]))
     source, destination = str(data["from_location"]), str(data["to_location"])
-    if uow.catalogue.location_kind(destination) is not None:
-        uow.catalogue.adjust_stock(destination, sku, -qty)
-    if uow.catalogue.location_kind(source) in STORAGE_KINDS:
-        uow.catalogue.adjust_stock(source, sku, qty)
-    reopened = _reopen(uow, str(data.get("task", "")), qty, why)
+    applied = uow.meta.get(f"{MOVE_APPLIED_PREFIX}{seq}")
+    if applied:
+        taken, added = (int(part) for part in applied.split(","))
+    else:  # recorded before moves noted what they changed
+        in_storage = uow.catalogue.location_kind(source) in STORAGE_KINDS
+        taken, added = (qty if in_storage else 0), qty
+    if added and uow.catalogue.location_kind(destination) is not None:
+        uow.catalogue.adjust_stock(destination, sku, -added)
+    if taken:
+        uow.catalogue.adjust_stock(source, sku, taken)
+    task_id = str(data.get("task", ""))
+    closed_later = bool(task_id) and _closed_after(uow, seq, task_id)
+    reopened = _reopen(uow, task_id, qty, why, reopen=not closed_later)
     return f"{qty} x {sku} back at {source}" + (f"; {reopened}" if reopened else "")
 
 
-def _reopen(uow: UnitOfWork, task_id: str, qty: int, why: str) -> str:
+def _closed_after(uow: UnitOfWork, seq: int, task_id: str) -> bool:
+    """True when this device closed ``task_id`` after event ``seq`` and the hub has not
+    rejected that close (so the task ends there)."""
+    rows = uow.session.execute(
+        select(OutboxRow.seq, OutboxRow.payload)
+        .where(OutboxRow.type == StockTaskClosed.TYPE)
+        .where(OutboxRow.seq > seq)
+    )
+    return any(
+        json.loads(payload).get("task") == task_id
+        and not uow.meta.get(f"{TAKEN_BACK_PREFIX}{later}")
+        for later, payload in rows
+    )
+
+
+def _reopen(uow: UnitOfWork, task_id: str, qty: int, why: str, *, reopen: bool) -> str:
     task = uow.stock_tasks.find(task_id) if task_id else None
     if task is None:
         return ""
-    task.take_back(qty, why)
+    task.take_back(qty, why, reopen=reopen)
     uow.stock_tasks.save(task)
     return f"stock task {task_id}: {task.moved} of {task.qty} moved, {task.state.value}"

@@ -379,3 +379,33 @@ def test_a_rejected_move_or_close_is_taken_back_once(
     assert (stock(ctx, "A01-01-4A", "SKU-00001"), stock(ctx, "A01-01-2A", "SKU-00001")) == (65, 70)
     assert [t.task_id for t in moves.open_moves()] == ["ST-000011", "ST-000012"]
     assert take_back_rejected(ctx.store, 999, "no such event") == ""
+
+
+def test_a_rejected_move_of_a_task_closed_afterwards_leaves_it_closed(
+    move_ctx: tuple[AppContext, FakeScanner],
+) -> None:
+    ctx, _ = move_ctx
+    moves = MoveService(ctx.store)
+    moved = moves.move("ST-000011", 2, "A01-01-2A", "alice")
+    moves.close("ST-000011", "empty", "alice")  # the hub applies this close
+    take_back_rejected(ctx.store, moved.seq, "A01-01-4A holds no SKU-00001")
+    task = moves.task("ST-000011")
+    assert (task.state, task.moved) == (StockTaskState.DONE, 0)  # ended on the hub too
+    assert (stock(ctx, "A01-01-4A", "SKU-00001"), stock(ctx, "A01-01-2A", "SKU-00001")) == (65, 70)
+    assert [t.task_id for t in moves.open_moves()] == ["ST-000012"]
+
+
+def test_a_rejected_move_gives_back_only_what_it_took_from_the_source(
+    move_ctx: tuple[AppContext, FakeScanner],
+) -> None:
+    ctx, _ = move_ctx
+    with ctx.store.unit_of_work() as uow:
+        uow.catalogue.set_stock("A01-01-4A", "SKU-00001", 3)  # the device thought 3 were there
+        uow.commit()
+    moves = MoveService(ctx.store)
+    moved = moves.move("ST-000011", 5, "A01-01-2A", "alice")
+    assert (stock(ctx, "A01-01-4A", "SKU-00001"), stock(ctx, "A01-01-2A", "SKU-00001")) == (0, 75)
+    take_back_rejected(ctx.store, moved.seq, "A01-01-4A holds only 3 free of SKU-00001")
+    assert (stock(ctx, "A01-01-4A", "SKU-00001"), stock(ctx, "A01-01-2A", "SKU-00001")) == (3, 70)
+    task = moves.task("ST-000011")
+    assert (task.state, task.moved) == (StockTaskState.IN_PROGRESS, 0)

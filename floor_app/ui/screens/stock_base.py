@@ -21,8 +21,9 @@ _DIGITS_OK = set(" 0123456789+-^x:ABCDEF")
 class StockTaskScreen(FloorScreen):
     """A screen working one stock task (``stock_task``).
 
-    Subclasses name their texts (``CANCELLED_KEY``), load the task's current state
-    (:meth:`current_state`) and say what to do once stopped (:meth:`stopped_prompt`).
+    Subclasses name their texts (``CANCELLED_KEY``), load the task from the store
+    (:meth:`load_task`), draw it (:meth:`show_state`) and say what to do once stopped
+    (:meth:`stopped_prompt`).
     """
 
     CANCELLED_KEY: ClassVar[str]
@@ -32,9 +33,22 @@ class StockTaskScreen(FloorScreen):
         self.stock_task = task
         self._stopped = False
 
-    def current_state(self) -> StockTaskState:
-        """The task's state as the store has it now."""
+    def load_task(self) -> StockTask:
+        """The task as the store has it now."""
         raise NotImplementedError
+
+    def show_state(self) -> None:
+        """Draw where the task is."""
+        raise NotImplementedError
+
+    def reload_task(self) -> bool:
+        """Take the task as the store has it now; False when the store could not be read
+        (the screen keeps its copy)."""
+        try:
+            self.stock_task = self.load_task()
+        except (DomainError, StoreError):
+            return False
+        return True
 
     def stopped_prompt(self) -> str:
         """The prompt once the hub stopped the task."""
@@ -62,7 +76,7 @@ class StockTaskScreen(FloorScreen):
         """Recording failed: a task cancelled meanwhile stops the screen, anything else is
         shown with its reason."""
         try:
-            state: StockTaskState | None = self.current_state()
+            state: StockTaskState | None = self.load_task().state
         except (DomainError, StoreError):
             state = None
         if state is StockTaskState.CANCELLED:
@@ -75,6 +89,8 @@ class StockTaskScreen(FloorScreen):
             self.stop(message.reason or self.tr(self.CANCELLED_KEY))
             return
         super().sync_notice(message)
+        if message.kind == "rejected" and not self._stopped and self.reload_task():
+            self.show_state()  # a rejected move was taken back: its units are to move again
 
     def stop(self, reason: str) -> None:
         """The hub took the task away: say why and what to do; nothing more is recorded."""

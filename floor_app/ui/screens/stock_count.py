@@ -51,8 +51,8 @@ class StockCountScreen(StockTaskScreen):
     def count_task(self) -> StockTask:
         return self.stock_task
 
-    def current_state(self) -> StockTaskState:
-        return self.service.task(self.stock_task.task_id).state
+    def load_task(self) -> StockTask:
+        return self.service.task(self.stock_task.task_id)
 
     def stopped_prompt(self) -> str:
         return self.tr("count.stopped")
@@ -227,12 +227,15 @@ class StockCountScreen(StockTaskScreen):
             return
         try:
             self.service.record(self.count_task.task_id, sku.sku, self._tally, self.floor.user_id)
-            self.stock_task = self.service.task(self.count_task.task_id)
         except (DomainError, StoreError) as exc:
             self.failed(exc)
             return
+        # recorded: whatever happens next, this item is counted
         recorded = self.tr("count.recorded", counted=self._tally, sku=sku.sku)
         self._sku, self._tally = None, 0
+        done_here = bool(self.count_task.sku)  # a count of one SKU ends with it
+        if not self.reload_task() and done_here:
+            self.count_task.state = StockTaskState.DONE  # the store is busy: as recorded
         if self.count_task.state is StockTaskState.DONE:
             self.leave(f"{recorded} · {self.tr('count.done', task=self.count_task.task_id)}")
             return

@@ -52,9 +52,6 @@ class StockMoveScreen(StockTaskScreen):
     def move_task(self) -> StockTask:
         return self.stock_task
 
-    def current_state(self) -> StockTaskState:
-        return self.service.task(self.stock_task.task_id).state
-
     def stopped_prompt(self) -> str:
         what = "move.stopped_carrying" if self._carried else "move.stopped"
         return self.tr(what, carried=self._carried, sku=self.stock_task.sku)
@@ -79,8 +76,14 @@ class StockMoveScreen(StockTaskScreen):
         yield Static("", id="message", classes="message")
         yield Footer()
 
+    def load_task(self) -> StockTask:
+        return self.service.task(self.stock_task.task_id)
+
     def on_mount(self) -> None:
-        self._sku = self.service.sku(self.move_task)
+        try:
+            self._sku = self.service.sku(self.move_task)
+        except StoreError:  # shown without its description; scans still identify it
+            self._sku = None
         self.query_one("#scan", Input).focus()
         self.show_state()
 
@@ -165,7 +168,7 @@ class StockMoveScreen(StockTaskScreen):
             return
         try:
             self._sku = self.service.item(self.move_task, code)
-        except DomainError as exc:
+        except (DomainError, StoreError) as exc:
             self.flash_error(error_text(exc))
             return
         self._carry(self._carried + (code.count or 1))
@@ -191,14 +194,16 @@ class StockMoveScreen(StockTaskScreen):
         carried = self._carried
         try:
             self.service.move(task.task_id, carried, location, self.floor.user_id)
-            self.stock_task = self.service.task(task.task_id)
         except (DomainError, StoreError) as exc:
             self.failed(exc)
             return
+        # recorded: whatever happens next, these units are not carried any more
         self._carried = 0
         self._at_source = False
+        if not self.reload_task():
+            task.confirm_move(carried)  # the store is busy: the same change, kept here
         moved = self.tr("move.moved", qty=carried, sku=task.sku, destination=location)
-        if self.move_task.state is StockTaskState.DONE:
+        if self.move_task.state is StockTaskState.DONE or self.move_task.open_qty == 0:
             self.leave(f"{moved} · {self.tr('move.done', task=task.task_id)}")
             return
         self.show_message(moved, error=False)

@@ -148,7 +148,9 @@ def test_a_move_the_hub_refuses_comes_back_with_the_reason_and_changes_nothing(
                 uow.catalogue.stock(face, sku),
                 uow.catalogue.stock(reserve, sku),
             )
-        moves.move(task.task_id, 3, face, "alice")  # the device believed the reserve full
+        # the device believed the reserve full and moved the whole refill: done on the device
+        moves.move(task.task_id, task.qty, face, "alice")
+        assert not moves.task(task.task_id).is_open
         last = store.outbox_stats()[2]
         assert agent.wait_acked(last, 30), agent.status()
         assert rejected.arrived.wait(10)
