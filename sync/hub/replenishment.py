@@ -78,22 +78,29 @@ def faces(
     The stock is read by a statement after the one that locks the faces: on PostgreSQL a
     statement that waited for a lock sees another transaction's changes only on the rows it
     locked, so stock read in the same statement could be from before the wait."""
+    wanted = set(places)
     found: list[PickFace] = []
-    for chunk in _chunks(sorted(set(places))):
+    # by location (the leading column of both primary keys), the SKUs kept in Python: a
+    # list of (location, sku) pairs is planned less well on PostgreSQL
+    for chunk in _chunks(sorted({loc for loc, _sku in wanted})):
         query = (
             select(PICK_FACES)
-            .where(tuple_(PICK_FACES.c.location, PICK_FACES.c.sku).in_(chunk))
+            .where(PICK_FACES.c.location.in_(chunk))
             .order_by(PICK_FACES.c.location, PICK_FACES.c.sku)
         )
         if lock:
             query = query.with_for_update()
-        found += [PickFace(r.location, r.sku, r.min_qty, r.max_qty) for r in conn.execute(query)]
+        found += [
+            PickFace(r.location, r.sku, r.min_qty, r.max_qty)
+            for r in conn.execute(query)
+            if (r.location, r.sku) in wanted
+        ]
     held = {(f.location, f.sku): StockLot(f.location, f.sku, 0) for f in found}
-    for chunk in _chunks(sorted(held)):
-        for r in conn.execute(
-            select(STOCK).where(tuple_(STOCK.c.location, STOCK.c.sku).in_(chunk))
-        ):
-            held[(str(r.location), str(r.sku))] = _lot(r)
+    for chunk in _chunks(sorted({loc for loc, _sku in held})):
+        for r in conn.execute(select(STOCK).where(STOCK.c.location.in_(chunk))):
+            place = (str(r.location), str(r.sku))
+            if place in held:
+                held[place] = _lot(r)
     return [(f, held[(f.location, f.sku)]) for f in found]
 
 
