@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Integer, String, cast, func, insert, select, update
 
 from floor_app.domain.layout import Layout, LayoutError
 from floor_app.domain.location import Location
@@ -61,20 +61,22 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 def next_counter(conn: Connection, name: str) -> int:
     """The next number of the counter ``name`` (1, 2, ...), in the caller's transaction.
 
-    The counter's row is locked until the transaction ends; a counter used for the first time
-    by two transactions at once is made by one of them (``ON CONFLICT DO NOTHING``), and the
-    other waits for its lock instead of failing on the duplicate key."""
-    query = select(META.c.value).where(META.c.key == name).with_for_update()
-    row = conn.execute(query).scalar()
-    if row is None:
-        from sqlalchemy.dialects import postgresql, sqlite
+    One upsert takes the number: the first use makes the row, later ones add one to it; the
+    row stays locked until the transaction ends, so two transactions never get the same
+    number and neither fails on the new row."""
+    from sqlalchemy.dialects import postgresql, sqlite
 
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(dialect.insert(META).values(key=name, value="0").on_conflict_do_nothing())
-        row = conn.execute(query).scalar()
-    number = int(row or 0) + 1
-    conn.execute(update(META).where(META.c.key == name).values(value=str(number)))
-    return number
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    taken = (
+        dialect.insert(META)
+        .values(key=name, value="1")
+        .on_conflict_do_update(
+            index_elements=[META.c.key],
+            set_={"value": cast(cast(META.c.value, Integer) + 1, String)},
+        )
+        .returning(META.c.value)
+    )
+    return int(conn.execute(taken).scalar_one())
 
 
 def load_layout(conn: Connection) -> Layout | None:
