@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.widgets import Digits, Static
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Digits, Footer, Input, Static
 
 from floor_app.domain.errors import DomainError
 from floor_app.domain.stockwork import StockTask, StockTaskState
 from floor_app.store import StoreError
 from floor_app.ui.messages import SyncNotice
+from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import FloorScreen, error_text
 
@@ -21,17 +24,39 @@ _DIGITS_OK = set(" 0123456789+-^x:ABCDEF")
 class StockTaskScreen(FloorScreen):
     """A screen working one stock task (``stock_task``).
 
-    Subclasses name their texts (``CANCELLED_KEY``), load the task from the store
+    Subclasses name their widgets and texts (``NAME``: ``#NAME-title``, ``#NAME-body``, the
+    ``NAME.placeholder`` text; ``QTY_ID``: the line of units counted or carried;
+    ``CANCELLED_KEY``), load the task from the store
     (:meth:`load_task`), draw it (:meth:`show_state`) and say what to do once stopped
     (:meth:`stopped_prompt`).
     """
 
+    NAME: ClassVar[str]
+    QTY_ID: ClassVar[str]
     CANCELLED_KEY: ClassVar[str]
 
     def __init__(self, task: StockTask) -> None:
         super().__init__()
         self.stock_task = task
         self._stopped = False
+
+    def compose(self) -> ComposeResult:
+        yield self.header()
+        yield Static("", id=f"{self.NAME}-title", classes="title")
+        with Vertical(id=f"{self.NAME}-body"):
+            yield Digits("", id="loc-big")
+            yield Static("", id="loc-text", classes="loc")
+            yield Static("", id="item", classes="item")
+            yield Static("", id="desc", classes="item")
+            yield Static("", id=self.QTY_ID, classes="qty")
+        yield Static("", id="prompt", classes="prompt")
+        yield ScanInput(id="scan", placeholder=self.tr(f"{self.NAME}.placeholder"))
+        yield Static("", id="message", classes="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#scan", Input).focus()
+        self.show_state()
 
     def load_task(self) -> StockTask:
         """The task as the store has it now."""

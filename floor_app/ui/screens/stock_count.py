@@ -12,10 +12,8 @@ A recount refuses the user who counted first (see :mod:`floor_app.services.count
 from __future__ import annotations
 
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Digits, Footer, Input, Static
+from textual.widgets import Input, Static
 
 from floor_app.domain.codes import CodeKind, ScannedCode
 from floor_app.domain.errors import DomainError
@@ -24,7 +22,6 @@ from floor_app.domain.stockwork import StockTask, StockTaskState
 from floor_app.services.counting import CountingService
 from floor_app.services.scanning import QuantityEntry, read_count
 from floor_app.store import StoreError
-from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import error_text
 from .stock_base import StockTaskScreen
@@ -39,6 +36,8 @@ class StockCountScreen(StockTaskScreen):
         Binding("escape", "back", "keys.back", id="count.back"),
     ]
 
+    NAME = "count"
+    QTY_ID = "tally"
     CANCELLED_KEY = "count.cancelled_by_hub"
 
     def __init__(self, task: StockTask) -> None:
@@ -64,26 +63,6 @@ class StockCountScreen(StockTaskScreen):
     @property
     def service(self) -> CountingService:
         return CountingService(self.floor.ctx.store)
-
-    # -- layout ------------------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        yield self.header()
-        yield Static("", id="count-title", classes="title")
-        with Vertical(id="count-body"):
-            yield Digits("", id="loc-big")
-            yield Static("", id="loc-text", classes="loc")
-            yield Static("", id="item", classes="item")
-            yield Static("", id="desc", classes="item")
-            yield Static("", id="tally", classes="qty")
-        yield Static("", id="prompt", classes="prompt")
-        yield ScanInput(id="scan", placeholder=self.tr("count.placeholder"))
-        yield Static("", id="message", classes="message")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#scan", Input).focus()
-        self.show_state()
 
     def show_state(self) -> None:
         """Draw where the count is (never the expected quantity: counts are blind)."""

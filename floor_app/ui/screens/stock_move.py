@@ -11,10 +11,8 @@ carried). Esc leaves the task as it is, but not while units are carried.
 from __future__ import annotations
 
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Digits, Footer, Input, Static
+from textual.widgets import Input, Static
 
 from floor_app.domain.codes import CodeKind, ScannedCode
 from floor_app.domain.errors import DomainError
@@ -24,7 +22,6 @@ from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
 from floor_app.services.scanning import QuantityEntry, read_quantity
 from floor_app.services.stock_moves import MoveService
 from floor_app.store import StoreError
-from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import error_text
 from .pick_dialogs import ShortReasonScreen
@@ -40,6 +37,8 @@ class StockMoveScreen(StockTaskScreen):
         Binding("escape", "back", "keys.back", id="move.back"),
     ]
 
+    NAME = "move"
+    QTY_ID = "carried"
     CANCELLED_KEY = "move.cancelled_by_hub"
 
     def __init__(self, task: StockTask, *, at_source: bool = False) -> None:
@@ -60,22 +59,6 @@ class StockMoveScreen(StockTaskScreen):
     def service(self) -> MoveService:
         return MoveService(self.floor.ctx.store)
 
-    # -- layout ------------------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        yield self.header()
-        yield Static("", id="move-title", classes="title")
-        with Vertical(id="move-body"):
-            yield Digits("", id="loc-big")
-            yield Static("", id="loc-text", classes="loc")
-            yield Static("", id="item", classes="item")
-            yield Static("", id="desc", classes="item")
-            yield Static("", id="carried", classes="qty")
-        yield Static("", id="prompt", classes="prompt")
-        yield ScanInput(id="scan", placeholder=self.tr("move.placeholder"))
-        yield Static("", id="message", classes="message")
-        yield Footer()
-
     def load_task(self) -> StockTask:
         return self.service.task(self.stock_task.task_id)
 
@@ -84,8 +67,7 @@ class StockMoveScreen(StockTaskScreen):
             self._sku = self.service.sku(self.move_task)
         except StoreError:  # shown without its description; scans still identify it
             self._sku = None
-        self.query_one("#scan", Input).focus()
-        self.show_state()
+        super().on_mount()
 
     @property
     def _place(self) -> str:
