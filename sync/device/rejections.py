@@ -24,7 +24,6 @@ import json
 from sqlalchemy import select
 
 from floor_app.domain.events import StockMoved, StockTaskClosed
-from floor_app.domain.stockwork import STORAGE_KINDS
 from floor_app.services.stock_moves import MOVE_APPLIED_PREFIX
 from floor_app.store import Store, UnitOfWork
 from floor_app.store.tables import OutboxRow
@@ -56,13 +55,10 @@ def take_back_rejected(store: Store, seq: int, reason: str) -> str:
 def _move_back(uow: UnitOfWork, seq: int, data: dict[str, object], why: str) -> str:
     sku, qty = str(data["sku"]), int(str(data["qty"]))
     source, destination = str(data["from_location"]), str(data["to_location"])
-    applied = uow.meta.get(f"{MOVE_APPLIED_PREFIX}{seq}")
-    if applied:
-        taken, added = (int(part) for part in applied.split(","))
-    else:  # recorded before moves noted what they changed
-        in_storage = uow.catalogue.location_kind(source) in STORAGE_KINDS
-        taken, added = (qty if in_storage else 0), qty
-    if added and uow.catalogue.location_kind(destination) is not None:
+    # what the move changed in the local stock, noted with it (MoveService.move)
+    applied = uow.meta.get(f"{MOVE_APPLIED_PREFIX}{seq}") or "0,0"
+    taken, added = (int(part) for part in applied.split(","))
+    if added:
         uow.catalogue.adjust_stock(destination, sku, -added)
     if taken:
         uow.catalogue.adjust_stock(source, sku, taken)
