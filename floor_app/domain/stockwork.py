@@ -155,6 +155,13 @@ class StockTask:
             )
         self.moved += qty
 
+    def finish(self, user: str) -> None:
+        """``user`` ended the task (all moved, counted, or closed short)."""
+        if self.state is StockTaskState.ASSIGNED:
+            self.move_to(StockTaskState.IN_PROGRESS)
+        self.move_to(StockTaskState.DONE)
+        self.assigned_to = user
+
     def take_back(self, qty: int, why: str, *, reopen: bool = True) -> None:
         """The hub refused ``qty`` units recorded here as moved (0: it refused closing the
         task): they are to move again, and a task done by them is open again (not with

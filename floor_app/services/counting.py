@@ -84,7 +84,7 @@ class CountingService:
                 StockCounted(task_id, task.from_location, sku, counted, user, task.attempt)
             )
             if task.sku:
-                _close(task, user)
+                task.finish(user)
             uow.stock_tasks.save(task)
             uow.commit()
         return event
@@ -97,7 +97,7 @@ class CountingService:
             if task.sku:
                 raise DomainError(f"this count is only of {task.sku}: count it and confirm")
             event = uow.emit(StockCounted(task_id, task.from_location, "", 0, user, task.attempt))
-            _close(task, user)
+            task.finish(user)
             uow.stock_tasks.save(task)
             uow.commit()
         return event
@@ -122,10 +122,3 @@ def _open(uow: UnitOfWork, task_id: str, user: str) -> StockTask:
             hint="leave it for another picker",
         )
     return task
-
-
-def _close(task: StockTask, user: str) -> None:
-    if task.state is StockTaskState.ASSIGNED:
-        task.move_to(StockTaskState.IN_PROGRESS)
-    task.move_to(StockTaskState.DONE)
-    task.assigned_to = user

@@ -99,20 +99,6 @@ class MoveService:
             except NotFound:
                 return None
 
-    def destination_refusal(self, task: StockTask, location: str) -> str | None:
-        """Why the units cannot be put at ``location`` (None: they can)."""
-        if location == task.from_location:
-            return f"{location} is where the units come from: put them somewhere else"
-        if task.kind is StockTaskKind.REPLENISH and location != task.to_location:
-            return f"this refill goes to the pick face {task.to_location}, not {location}"
-        with self.store.unit_of_work() as uow:
-            kind = uow.catalogue.location_kind(location)
-        if kind is None:
-            return f"location {location} does not exist on this site"
-        if kind not in STORAGE_KINDS:
-            return f"{location} is a {kind} location: put the units in a storage location"
-        return None
-
     # -- recording ---------------------------------------------------------------------------
 
     def move(self, task_id: str, qty: int, to_location: str, user: str) -> OutboxRecord:
@@ -129,11 +115,10 @@ class MoveService:
                     f"{qty} is more than the {task.open_qty} still to move on {task_id}",
                     hint=f"take {task.open_qty} and put the rest back",
                 )
-        refusal = self.destination_refusal(task, to_location)
-        if refusal:
-            raise DomainError(refusal, hint=_destination_hint(task))
-        with self.store.unit_of_work() as uow:
-            task = _open(uow, task_id)
+            kind = uow.catalogue.location_kind(to_location)
+            refusal = _destination_refusal(task, to_location, kind)
+            if refusal:
+                raise DomainError(refusal, hint=_destination_hint(task))
             event = uow.emit(
                 StockMoved(
                     task=task.task_id,
@@ -155,9 +140,9 @@ class MoveService:
             task.confirm_move(qty)
             if task.state is StockTaskState.ASSIGNED:
                 task.move_to(StockTaskState.IN_PROGRESS)
-            if task.open_qty == 0:
-                task.move_to(StockTaskState.DONE)
             task.assigned_to = user
+            if task.open_qty == 0:
+                task.finish(user)
             uow.stock_tasks.save(task)
             uow.commit()
         return event
@@ -169,14 +154,24 @@ class MoveService:
         with self.store.unit_of_work() as uow:
             task = _open(uow, task_id)
             event = uow.emit(StockTaskClosed(task=task_id, reason=reason, user=user))
-            if task.state is StockTaskState.ASSIGNED:
-                task.move_to(StockTaskState.IN_PROGRESS)
-            task.move_to(StockTaskState.DONE)
+            task.finish(user)
             task.reason = reason
-            task.assigned_to = user
             uow.stock_tasks.save(task)
             uow.commit()
         return event
+
+
+def _destination_refusal(task: StockTask, location: str, kind: str | None) -> str | None:
+    """Why the units cannot be put at ``location`` of ``kind`` (None: they can)."""
+    if location == task.from_location:
+        return f"{location} is where the units come from: put them somewhere else"
+    if task.kind is StockTaskKind.REPLENISH and location != task.to_location:
+        return f"this refill goes to the pick face {task.to_location}, not {location}"
+    if kind is None:
+        return f"location {location} does not exist on this site"
+    if kind not in STORAGE_KINDS:
+        return f"{location} is a {kind} location: put the units in a storage location"
+    return None
 
 
 def _destination_hint(task: StockTask) -> str:
