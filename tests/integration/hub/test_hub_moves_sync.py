@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from support.mosquitto import MosquittoBroker
 from support.mqtt_peer import fast_settings
 from test_hub_counts_mqtt import wait
-from test_hub_mqtt import Reasons
+from test_hub_mqtt import Reasons, start_hub
 from test_hub_replenishment import face_with_reserve, refills, set_face, stock_ok
 
 from floor_app.domain.events import StockMoved
@@ -28,7 +28,7 @@ from floor_app.services.stock_moves import MoveService
 from floor_app.store import Store
 from floor_app.store.seed import load_demo as load_device_demo
 from sync.device import SyncAgent
-from sync.hub import Hub, HubSettings
+from sync.hub import Hub
 from sync.hub.tables import InboxRow, LocationRow, table_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
@@ -51,6 +51,16 @@ def a_refill(engine: Engine) -> tuple[str, str, str, int, int]:
     return face, sku, reserve, stock(engine, face, sku)[0], stock(engine, reserve, sku)[0]
 
 
+def hub_and_device(
+    engine: Engine, db_url: str, broker: MosquittoBroker, tmp_path: Path
+) -> tuple[Hub, Store]:
+    """The hub (allocating, so it leases the refill) and the store of device hh-01."""
+    hub = start_hub(engine, db_url, broker, allocate_every_s=0.2)
+    store = Store.open(tmp_path / "hh-01.db", device_id="hh-01", site=SITE)
+    load_device_demo(store, small_site(), tasks=0)
+    return hub, store
+
+
 def inbox(engine: Engine, device: str) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         rows = conn.execute(
@@ -66,11 +76,7 @@ def test_a_refill_worked_offline_is_applied_once_and_the_stock_reconciles(
 ) -> None:
     face, sku, reserve, at_face, at_reserve = a_refill(demo_engine)
     (refill,) = refills(demo_engine, sku)
-    hub = Hub(
-        db_url, broker.url, HubSettings(site=SITE, allocate_every_s=0.2), engine=demo_engine
-    ).start(wait_online=10)
-    store = Store.open(tmp_path / "hh-01.db", device_id="hh-01", site=SITE)
-    load_device_demo(store, small_site(), tasks=0)
+    hub, store = hub_and_device(demo_engine, db_url, broker, tmp_path)
     moves = MoveService(store)
     agent = SyncAgent(store, fast_settings(broker.url))
     try:
@@ -131,11 +137,7 @@ def test_a_move_the_hub_refuses_comes_back_with_the_reason_and_changes_nothing(
         ],
     )
     assert [o.kind for _seq, o in result.outcomes] == ["applied"]
-    hub = Hub(
-        db_url, broker.url, HubSettings(site=SITE, allocate_every_s=0.2), engine=demo_engine
-    ).start(wait_online=10)
-    store = Store.open(tmp_path / "hh-01.db", device_id="hh-01", site=SITE)
-    load_device_demo(store, small_site(), tasks=0)
+    hub, store = hub_and_device(demo_engine, db_url, broker, tmp_path)
     moves = MoveService(store)
     rejected = Reasons()
     agent = SyncAgent(store, fast_settings(broker.url))
