@@ -1,14 +1,17 @@
 """Steps the screen tests take through a Pilot: log in and open a row of the task list,
-type a scan, read a widget's text, and the steps before a snapshot."""
+type a scan, read a widget's text, and a snapshot of a screen reached by such steps."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+from conftest import FIXED_NOW, context_from_seed
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from floor_app.context import AppContext
 from floor_app.ui.app import FloorApp
 
 
@@ -54,3 +57,25 @@ def snapshot_steps(badge: str, row: int, *typed: str) -> Callable[[Pilot[Any]], 
         await pilot.pause()
 
     return run
+
+
+def snapshot_matches(
+    snap_compare: Any,
+    seed: Path,
+    tmp_path: Path,
+    prepare: Callable[[AppContext], None],
+    steps: Callable[[Pilot[Any]], Awaitable[None]],
+    *,
+    language: str,
+    size: tuple[int, int],
+) -> bool:
+    """The app on a copy of the seeded store at the fixed test time, ``prepare``d (tasks
+    pushed ...), in ``language``, compared with its snapshot after ``steps``."""
+    ctx = context_from_seed(seed, tmp_path, bell=False)
+    ctx.clock = lambda: FIXED_NOW
+    prepare(ctx)
+    app = FloorApp(ctx, language=language)
+    try:
+        return bool(snap_compare(app, terminal_size=size, run_before=steps))
+    finally:
+        ctx.close()

@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 from conftest import FIXED_NOW, context_from_seed
 from fakes import FakeScanner
-from pilot_steps import login_and_open, screen_text, snapshot_steps, text_of, type_scan
+from pilot_steps import (
+    login_and_open,
+    screen_text,
+    snapshot_matches,
+    snapshot_steps,
+    text_of,
+    type_scan,
+)
 from sqlalchemy import text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
@@ -223,15 +230,10 @@ def test_count_snapshot(
     language: str,
     size: tuple[int, int],
 ) -> None:
-    ctx = context_from_seed(seeded_store, tmp_path, bell=False)
-    ctx.clock = lambda: FIXED_NOW
-    push_counts(ctx)
-    app = FloorApp(ctx, language=language)
-    try:
-        steps = snapshot_steps(badge, PICK_TASKS, "A01-01-2A", GTIN_1, GTIN_1)
-        assert snap_compare(app, terminal_size=size, run_before=steps)
-    finally:
-        ctx.close()
+    steps = snapshot_steps(badge, PICK_TASKS, "A01-01-2A", GTIN_1, GTIN_1)
+    assert snapshot_matches(
+        snap_compare, seeded_store, tmp_path, push_counts, steps, language=language, size=size
+    )
 
 
 # -- the supervisor -------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXED_NOW, context_from_seed
+from conftest import context_from_seed
 from fakes import FakeScanner
-from pilot_steps import login_and_open, snapshot_steps, text_of, type_scan
+from pilot_steps import login_and_open, snapshot_matches, snapshot_steps, text_of, type_scan
 
 from floor_app.context import AppContext
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
@@ -319,15 +319,10 @@ def test_refill_snapshot(
     language: str,
     size: tuple[int, int],
 ) -> None:
-    ctx = context_from_seed(seeded_store, tmp_path, bell=False)
-    ctx.clock = lambda: FIXED_NOW
-    push_moves(ctx)
-    app = FloorApp(ctx, language=language)
-    try:
-        steps = snapshot_steps(badge, REFILL, "A01-01-4A", GTIN_1, GTIN_1)
-        assert snap_compare(app, terminal_size=size, run_before=steps)
-    finally:
-        ctx.close()
+    steps = snapshot_steps(badge, REFILL, "A01-01-4A", GTIN_1, GTIN_1)
+    assert snapshot_matches(
+        snap_compare, seeded_store, tmp_path, push_moves, steps, language=language, size=size
+    )
 
 
 def test_the_move_service_refuses_what_makes_no_sense_and_records_nothing(
