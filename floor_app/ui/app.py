@@ -104,6 +104,11 @@ class FloorApp(App[int]):
         self.theme = THEMES.get(ctx.settings.ui.theme, "textual-dark")
         if ctx.settings.ui.theme == "light":
             self.add_class("-light")
+        #: the app's key descriptions as i18n keys, translated again when the language changes
+        self._binding_keys = {
+            key: [b.description for b in items]
+            for key, items in self._bindings.key_to_bindings.items()
+        }
         self._translate_app_bindings()
         #: routes keys of scan fields through the keyboard wedge (None: no wedge configured)
         self.wedge_keys: WedgeKeys | None = (
@@ -112,10 +117,8 @@ class FloorApp(App[int]):
 
     def _translate_app_bindings(self) -> None:
         """The app's own key descriptions in the current language (from their i18n keys,
-        kept aside the first time, so a language chosen at login applies to them too)."""
+        so a language chosen at login applies to them too)."""
         bindings = self._bindings.key_to_bindings
-        if not hasattr(self, "_binding_keys"):
-            self._binding_keys = {k: [b.description for b in v] for k, v in bindings.items()}
         for key, items in bindings.items():
             originals = self._binding_keys.get(key, [b.description for b in items])
             bindings[key] = [
