@@ -4,7 +4,7 @@
 (``--devices``) each work through 20 orders (pick every line, pack, print and confirm the
 label: about 5 events per order), their events cut into batches of ``--batch`` (100) and
 applied by ``--workers`` (2) hub worker processes, each batch in one transaction through
-:func:`sync.hub.apply_batch` (inbox, order states, stock, labels, outbox), in a throwaway
+:func:`hub.apply_batch` (inbox, order states, stock, labels, outbox), in a throwaway
 schema of the local PostgreSQL (``--db`` or ``$FLOOR_BENCH_PG_URL``). ``--sweep`` adds the
 rate for batches of 1, 10 and 500 events; ``--sqlite`` the rate on a SQLite file.
 """
@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sync.hub.apply_bench import DEFAULT_PG, ApplyRate, measure_apply_rate
+from bench.hub_apply import DEFAULT_PG, ApplyRate, measure_apply_rate
 
 
 def _figures(rate: ApplyRate) -> dict[str, Any]:

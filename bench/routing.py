@@ -203,6 +203,13 @@ def main(argv: list[str]) -> int:
         except OSError as exc:
             print(f"floor-bench routing: cannot read {args.instance}: {exc}", file=sys.stderr)
             return 2
+        except UnicodeDecodeError as exc:
+            print(
+                f"floor-bench routing: {args.instance} is not UTF-8 text "
+                f"(byte {exc.start}): save it as UTF-8 JSON",
+                file=sys.stderr,
+            )
+            return 2
         except json.JSONDecodeError as exc:
             print(f"floor-bench routing: {args.instance} is not JSON: {exc}", file=sys.stderr)
             return 2

@@ -13,7 +13,7 @@ JSON object with:
   the local commit returning to the hub's ack being recorded on the device (goal: p99 under
   20 ms on loopback);
 * ``hub_pg_events_per_s``: the hub's apply rate on PostgreSQL with 100 simulated devices
-  (:func:`sync.hub.bench_apply_rate`; null, with ``hub_pg_note``, when PostgreSQL is not
+  (:func:`bench.hub_apply.measure_apply_rate`; null, with ``hub_pg_note``, when PostgreSQL is not
   reachable).
 
 The drain and the live latency run against the real hub in its own process, as it is
@@ -46,7 +46,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from floor_app.domain.events import PickConfirmed
 from floor_app.store import Store
-from sync.device import SyncAgent, SyncSettings, parse_broker_url
+from sync.device import AgentOptions, SyncAgent
+from sync.mqtt import LinkOptions, parse_broker_url
 from sync.protocol import Topics
 
 SITE = "dc1"
@@ -182,17 +183,18 @@ class HubProcess:
 
 
 def hub_command() -> list[str]:
-    """``floor-hub`` next to this Python, else ``python -m sync.hub``."""
+    """``floor-hub`` next to this Python, else ``python -m hub``."""
     exe = Path(sys.executable).with_name("floor-hub")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "sync.hub"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "hub"]
 
 
 def hub_pg_rate(devices: int) -> tuple[float | None, str]:
-    """The hub's own apply-rate measurement on PostgreSQL (:func:`sync.hub.bench_apply_rate`)."""
-    from sync.hub import bench_apply_rate
+    """The hub's apply rate on PostgreSQL (:func:`bench.hub_apply.measure_apply_rate`)."""
+    from bench.hub_apply import measure_apply_rate
 
     try:
-        rate = bench_apply_rate(devices=devices, db_url=os.environ.get("FLOOR_BENCH_PG_URL"))
+        db_url = os.environ.get("FLOOR_BENCH_PG_URL")
+        rate = measure_apply_rate(devices=devices, db_url=db_url).events_per_s
     except Exception as exc:  # PostgreSQL not reachable ...
         return None, f"hub apply-rate benchmark failed: {exc}"
     return rate, ""
@@ -221,10 +223,9 @@ def fill_outbox(store: Store, n: int) -> None:
             uow.commit()
 
 
-def settings(url: str) -> SyncSettings:
-    return SyncSettings(
-        broker=parse_broker_url(url), site=SITE, app_version="bench", heartbeat_s=60
-    )
+def settings(url: str) -> AgentOptions:
+    link = LinkOptions(broker=parse_broker_url(url))
+    return AgentOptions(link=link, site=SITE, app_version="bench", heartbeat_s=60)
 
 
 def measure_drain(url: str, folder: Path, events: int) -> tuple[float, float]:

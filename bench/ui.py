@@ -1,7 +1,10 @@
 """Floor screens: scan-to-screen latency via a pty scanner, startup, memory after 1000 picks.
 
 ``floor-bench ui --json`` prints one JSON object with ``scan_to_screen_p50_ms``,
-``scan_to_screen_p99_ms``, ``startup_s`` and ``rss_mb_after_1000_picks``.
+``scan_to_screen_p99_ms``, ``startup_s``, ``rss_mb_after_1000_picks``,
+``demo_site_start_s`` (:mod:`bench.demo_site`) and the terminal figures of
+:mod:`bench.ui_terminal` (``terminal_scan_p50_ms``, ``terminal_scan_p99_ms``,
+``bare_textual_p99_ms``, ``burst_scans_lost`` ...); ``--terminal-only`` measures only those.
 
 Scan to screen: bytes are written to the master side of a pseudo-terminal; the real serial
 scanner driver (``device_drivers.serial_scanner.SerialScanner``, CR suffix) reads the slave
@@ -85,7 +88,7 @@ def measure_picks(picks: int) -> dict[str, float]:
         uow.commit()
     master, slave = pty.openpty()
     scanner = pty_scanner(os.ttyname(slave))
-    ctx.scanners.append(scanner)
+    ctx.devices.scanners.append(scanner)
     latencies: list[float] = []
     updated: list[float] = []
 
@@ -179,11 +182,24 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="floor-bench ui", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--picks", type=int, default=PICKS)
+    parser.add_argument(
+        "--terminal-only",
+        action="store_true",
+        help="only the terminal figures (bench.ui_terminal), not the others",
+    )
     args = parser.parse_args(argv)
     result: dict[str, float | str] = {"name": "ui"}
-    result.update(measure_picks(args.picks))
-    result["startup_s"] = measure_startup()
-    result["scanner"] = "device_drivers.serial_scanner.SerialScanner on a pty"
+    if not args.terminal_only:
+        result.update(measure_picks(args.picks))
+        result["startup_s"] = measure_startup()
+        from bench import demo_site  # after the memory figure, which its imports must not swell
+
+        result["demo_site_start_s"] = demo_site.measure()["demo_site_start_s"]
+        result["scanner"] = "device_drivers.serial_scanner.SerialScanner on a pty"
+    from bench import ui_terminal  # after the memory figure too
+
+    result.update(ui_terminal.measure())
+    result["terminal"] = "pyte screen on a pty, 80x24"
     result["textual_fps"] = os.environ.get("TEXTUAL_FPS", "")
     if args.json:
         print(json.dumps(result))

@@ -10,15 +10,33 @@ that makes sense. The app subscribes with callbacks that only post messages.
 from __future__ import annotations
 
 import abc
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from floor_app.domain.symbology import Symbology
+
+if TYPE_CHECKING:
+    from floor_app.domain.labelling import ParcelFacts
+    from floor_app.domain.order import Order
+    from floor_app.domain.packing import LabelJob
+
+
+log = logging.getLogger("floor.devices")
+
+
+class DeviceKind(StrEnum):
+    """What a device is: each kind has one abstract class below."""
+
+    SCANNER = "scanner"
+    CAMERA = "camera"
+    PRINTER = "printer"
+    SCALE = "scale"
 
 
 class ScannerState(StrEnum):
@@ -65,18 +83,26 @@ class ScaleState(StrEnum):
     STOPPED = "stopped"
 
 
+DeviceState = ScannerState | CameraState | PrinterState | ScaleState
+"""The state of a device of any kind."""
+
 StateT = TypeVar("StateT", bound=StrEnum)
+StateT_co = TypeVar("StateT_co", bound=StrEnum, covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
-class StateChange(Generic[StateT]):
+class StateChange(Generic[StateT_co]):
     """A device moved from ``old`` to ``new``; ``error`` says why when it is a fault."""
 
     device: str
-    old: StateT
-    new: StateT
+    old: StateT_co
+    new: StateT_co
     error: str = ""
     at: float = field(default_factory=time.time)
+
+
+DetailValue = str | int | float | bool
+"""One value of :meth:`Device.details`."""
 
 
 class Device(abc.ABC, Generic[StateT]):
@@ -87,7 +113,7 @@ class Device(abc.ABC, Generic[StateT]):
     must only hand work off (post a message, put on a queue).
     """
 
-    kind: str = "device"
+    kind: ClassVar[DeviceKind]
 
     def __init__(self, name: str, initial_state: StateT, *, required: bool = True) -> None:
         self.name = name
@@ -107,6 +133,11 @@ class Device(abc.ABC, Generic[StateT]):
         """The message of the last fault, empty when there was none."""
         return self._last_error
 
+    def details(self) -> dict[str, DetailValue]:
+        """What a diagnosis shows beyond the state: counters, where the device is attached.
+        Drivers add theirs; ``floor-app doctor`` prints them."""
+        return {}
+
     def on_state_change(self, listener: Callable[[StateChange[StateT]], None]) -> None:
         """Call ``listener`` on every state change."""
         self._state_listeners.append(listener)
@@ -125,7 +156,7 @@ class Device(abc.ABC, Generic[StateT]):
             try:
                 listener(change)
             except Exception:  # a listener's bug must never kill a driver thread
-                continue
+                log.exception("%s: a state listener failed", self.name)
 
     @abc.abstractmethod
     def start(self) -> None:
@@ -181,14 +212,14 @@ class ScanSource(Device[StateT]):
         for listener in list(self._scan_listeners):
             try:
                 listener(scan)
-            except Exception:
-                continue
+            except Exception:  # nor stop the other listeners
+                log.exception("%s: a scan listener failed", self.name)
 
 
 class Scanner(ScanSource[ScannerState]):
     """A barcode scanner: serial, HID (evdev) or keyboard wedge."""
 
-    kind = "scanner"
+    kind = DeviceKind.SCANNER
 
     def __init__(self, name: str, *, required: bool = True) -> None:
         super().__init__(name, ScannerState.DISCONNECTED, required=required)
@@ -197,7 +228,7 @@ class Scanner(ScanSource[ScannerState]):
 class Camera(ScanSource[CameraState]):
     """A camera whose frames are decoded for barcodes in a thread of its own."""
 
-    kind = "camera"
+    kind = DeviceKind.CAMERA
 
     def __init__(self, name: str, *, required: bool = True) -> None:
         super().__init__(name, CameraState.DISCONNECTED, required=required)
@@ -243,7 +274,7 @@ class PrintResult:
 class LabelPrinter(Device[PrinterState]):
     """A label printer. :meth:`print_job` blocks: call it from a worker thread."""
 
-    kind = "printer"
+    kind = DeviceKind.PRINTER
 
     def __init__(self, name: str, *, required: bool = True) -> None:
         super().__init__(name, PrinterState.DISCONNECTED, required=required)
@@ -255,6 +286,29 @@ class LabelPrinter(Device[PrinterState]):
     @abc.abstractmethod
     def print_job(self, job: PrintJob) -> PrintResult:
         """Send ``job`` unless a job with its id was already printed."""
+
+
+class LabelError(ValueError):
+    """A label cannot be made from this input; the message says what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedLabel:
+    """A label made for printing: ZPL for the printer, a PNG of the same label for the
+    screen (None when no picture was drawn)."""
+
+    zpl: bytes
+    png: bytes | None
+
+
+class LabelRenderer(abc.ABC):
+    """Makes the shipping label of a label job: the one place labels are written in ZPL."""
+
+    @abc.abstractmethod
+    def render(self, job: LabelJob, order: Order, parcel: ParcelFacts) -> RenderedLabel:
+        """The label of ``job`` (its carrier and tracking number) for ``order`` (its
+        address and sort code) and its ``parcel`` (sender, weight, ship date, piece);
+        raises :class:`LabelError` when no label can be made from them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +336,7 @@ class Weight:
 class Scale(Device[ScaleState]):
     """A scale. Reads block briefly: call them from a worker thread."""
 
-    kind = "scale"
+    kind = DeviceKind.SCALE
 
     def __init__(self, name: str, *, required: bool = True) -> None:
         super().__init__(name, ScaleState.DISCONNECTED, required=required)
@@ -298,3 +352,57 @@ class Scale(Device[ScaleState]):
     @abc.abstractmethod
     def tare(self) -> Weight:
         """Tare with what is on the scale; returns the tare weight."""
+
+
+ScanDevice = Scanner | Camera
+"""A device that reads codes."""
+
+AnyDevice = Scanner | Camera | LabelPrinter | Scale
+"""A device of any kind."""
+
+
+@dataclass(slots=True)
+class Devices:
+    """A station's built drivers, any of them absent: what bootstrap hands the app."""
+
+    scanners: list[Scanner] = field(default_factory=list)
+    camera: Camera | None = None
+    printer: LabelPrinter | None = None
+    scale: Scale | None = None
+
+    def scan_sources(self) -> list[ScanDevice]:
+        """The devices whose scans the app takes: the scanners, then the camera."""
+        out: list[ScanDevice] = list(self.scanners)
+        if self.camera is not None:
+            out.append(self.camera)
+        return out
+
+    def all(self) -> list[AnyDevice]:
+        """Every device: scanners, camera, printer, scale (in that order)."""
+        out: list[AnyDevice] = list(self.scan_sources())
+        out += [d for d in (self.printer, self.scale) if d is not None]
+        return out
+
+    def states(self) -> dict[str, DeviceState]:
+        """Each device's state under its kind (``scanner``; a second one ``scanner2`` ...)."""
+        out: dict[str, DeviceState] = {}
+        for device in self.all():
+            name = str(device.kind)
+            n = 2
+            while name in out:
+                name, n = f"{device.kind}{n}", n + 1
+            out[name] = device.state
+        return out
+
+    def start(self) -> None:
+        """Start every device (opening happens in their own threads)."""
+        for device in self.all():
+            device.start()
+
+    def stop(self) -> None:
+        """Stop every device, last built first; one failing does not stop the others."""
+        for device in reversed(self.all()):
+            try:
+                device.stop()
+            except Exception:  # a driver's bug must not keep the others running
+                log.exception("stopping %s failed", device.name)

@@ -34,12 +34,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from device_drivers.backoff import Backoff
-from device_drivers.base import Camera, CameraState, Scan
+from device_drivers.base import Camera, CameraState, DetailValue, Scan
 from device_drivers.config import CameraConfig
 from device_drivers.decoding import Decoded, Decoder, DecoderUnavailable
 from device_drivers.decoding.images import as_gray, shrink
 from device_drivers.decoding.symbols import FLOOR_SYMBOLOGIES, accepts
+from floor_app.backoff import Backoff
 
 Frame = npt.NDArray[np.uint8]
 
@@ -203,6 +203,9 @@ class OpenCvCamera(Camera):
     ``decoder`` replaces the configured one, ``opener`` the OpenCV capture (for tests),
     ``decode_max_side`` caps the decoded image's longer side in pixels (None: full size).
     """
+
+    def details(self) -> dict[str, DetailValue]:
+        return {**super().details(), **self.stats().as_dict(), "source": str(self.config.source)}
 
     def __init__(
         self,

@@ -1,16 +1,18 @@
 """The one place that chooses driver implementations from configuration.
 
-``build_devices(settings.devices)`` returns a :class:`Devices` with every configured device
-built but not started (bootstrap starts them and hands them to the app). The camera and the
-printer come from :mod:`device_drivers.camera` and :mod:`device_drivers.printer`, imported
-only when configured; if such a module cannot be imported, the device is still listed, as an
-:class:`UnavailableCamera` or :class:`UnavailablePrinter` in state ``error`` naming the
-import error, so diagnostics show it and nothing crashes.
+``build_devices(settings.devices)`` returns a :class:`~device_drivers.base.Devices` with
+every configured device built but not started (bootstrap starts them and hands them to the
+app). The camera and the printer come from :mod:`device_drivers.camera` and
+:mod:`device_drivers.printer`, imported only when configured; if such a module cannot be
+imported, the device is still listed, as an :class:`UnavailableCamera` or
+:class:`UnavailablePrinter` in state ``error`` naming the import error, so diagnostics show
+it and nothing crashes.
 
 With ``demo=True`` nothing touches hardware: each configured scanner becomes a
 :class:`~device_drivers.fakes.FakeScanner` (one named ``scanner`` when none is configured),
 the camera and printer become fakes when configured, and the station always has a
-:class:`~device_drivers.fakes.FakeScale` with a parcel on it. A configured keyboard wedge is
+:class:`~device_drivers.demo_scale.DemoScale`, which weighs the parcel the pack station puts
+on it. A configured keyboard wedge is
 the terminal itself, so it stays real in demo mode too.
 
 With no scanner configured at all, the devices include a
@@ -21,13 +23,11 @@ terminal are then told from a person typing.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from typing import Any
 
 from device_drivers.base import (
     Camera,
     CameraState,
-    Device,
+    Devices,
     LabelPrinter,
     PrinterState,
     PrinterStatus,
@@ -46,46 +46,16 @@ from device_drivers.config import (
     SerialScannerConfig,
     WedgeScannerConfig,
 )
-from device_drivers.fakes import FakeCamera, FakePrinter, FakeScale, FakeScanner
+from device_drivers.demo_scale import DemoScale
+from device_drivers.fakes import FakeCamera, FakePrinter, FakeScanner
 from device_drivers.scan_rules import ScanRules
 from device_drivers.wedge import KeyboardWedgeScanner
 
 
-@dataclass(slots=True)
-class Devices:
-    """A station's built drivers; any of them may be absent."""
-
-    scanners: list[Scanner] = field(default_factory=list)
-    camera: Camera | None = None
-    printer: LabelPrinter | None = None
-    scale: Scale | None = None
-
-    def all(self) -> list[Device[Any]]:
-        """Every device: scanners, camera, printer, scale (in that order)."""
-        out: list[Device[Any]] = list(self.scanners)
-        out += [d for d in (self.camera, self.printer, self.scale) if d is not None]
-        return out
-
-    @property
-    def wedge(self) -> KeyboardWedgeScanner | None:
-        """The keyboard-wedge scanner the UI feeds keys to, if there is one."""
-        for scanner in self.scanners:
-            if isinstance(scanner, KeyboardWedgeScanner):
-                return scanner
-        return None
-
-    def start(self) -> None:
-        """Start every device (opening happens in their own threads)."""
-        for device in self.all():
-            device.start()
-
-    def stop(self) -> None:
-        """Stop every device, last built first; one failing does not stop the others."""
-        for device in reversed(self.all()):
-            try:
-                device.stop()
-            except Exception:
-                continue
+def wedge_of(devices: Devices) -> KeyboardWedgeScanner | None:
+    """The keyboard-wedge scanner among ``devices`` (the terminal), the one the UI feeds
+    keys to; None when there is none."""
+    return next((s for s in devices.scanners if isinstance(s, KeyboardWedgeScanner)), None)
 
 
 class UnavailableCamera(Camera):
@@ -222,5 +192,5 @@ def _build_demo(settings: DevicesSettings) -> Devices:
     if settings.printer is not None:
         devices.printer = FakePrinter(settings.printer.name, required=settings.printer.required)
     scale = settings.scale
-    devices.scale = FakeScale.demo(scale.name if scale is not None else "scale")
+    devices.scale = DemoScale(scale.name if scale is not None else "scale")
     return devices

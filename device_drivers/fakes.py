@@ -7,8 +7,9 @@ plus ``scan_bytes(b"...garbage...")`` (scanner), ``paper_out()``, ``head_open()`
 ``never_answers()``, ``fail_next()`` (printer), ``overload()``, ``unstable_for()``,
 ``never_stable()`` (scale), ``empty_frames()`` (camera), and ``slow(seconds)`` on all.
 
-In demo mode the app injects scans with :meth:`FakeScanner.scan` and the scale weighs a
-plausible parcel (:meth:`FakeScale.demo`).
+In demo mode the app injects scans with :meth:`FakeScanner.scan`; the demo scale
+(:class:`device_drivers.demo_scale.DemoScale`) is a :class:`FakeScale` that weighs the
+parcel it is given.
 """
 
 from __future__ import annotations

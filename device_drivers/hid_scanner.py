@@ -24,12 +24,12 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from device_drivers.backoff import Backoff
-from device_drivers.base import ScannerState
+from device_drivers.base import DetailValue, ScannerState
 from device_drivers.config import HidScannerConfig
 from device_drivers.keymaps import KeyDecoder
 from device_drivers.scan_rules import Rejection, RuledScanner, ScannerCounters, ScanRules
 from device_drivers.serial_scanner import SerialFramer
+from floor_app.backoff import Backoff
 
 if TYPE_CHECKING:
     from evdev import InputDevice
@@ -93,6 +93,9 @@ def find_input_device(spec: str) -> str:
 
 class HidScanner(RuledScanner):
     """A keyboard-mode scanner read through evdev, grabbed; see the module docstring."""
+
+    def details(self) -> dict[str, DetailValue]:
+        return {**super().details(), "device": str(self.config.device)}
 
     def __init__(self, config: HidScannerConfig) -> None:
         super().__init__(config.name, required=config.required)

@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 
 import serial
 
-from device_drivers.backoff import Backoff
-from device_drivers.base import Scale, ScaleState, Weight
+from device_drivers.base import DetailValue, Scale, ScaleState, Weight
 from device_drivers.config import ScaleConfig
 from device_drivers.serial_port import open_serial
 from device_drivers.weighing import (
@@ -54,6 +53,7 @@ from device_drivers.weighing import (
     parse_continuous,
     parse_sics,
 )
+from floor_app.backoff import Backoff
 
 MAX_LINE = 256
 """A line longer than this is garbage, not a reply."""
@@ -112,6 +112,15 @@ class LineSplitter:
 
 class SerialScale(Scale):
     """A serial scale speaking MT-SICS or continuous output; see the module docstring."""
+
+    def details(self) -> dict[str, DetailValue]:
+        return {
+            **super().details(),
+            "bad_lines": self.bad_lines,
+            "reconnects": self.reconnects,
+            "port": str(self.config.port),
+            "protocol": self.config.protocol,
+        }
 
     def __init__(self, config: ScaleConfig) -> None:
         super().__init__(config.name, required=config.required)

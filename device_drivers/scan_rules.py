@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from device_drivers.base import Scan, Scanner
+from device_drivers.base import DetailValue, Scan, Scanner
 from floor_app.domain.symbology import Symbology, split_aim
 
 SEPARATORS = frozenset("\x1d\x1e\x04")
@@ -154,6 +154,9 @@ class RuledScanner(Scanner):
 
     rules: ScanRules
     counters: ScannerCounters
+
+    def details(self) -> dict[str, DetailValue]:
+        return {**super().details(), **self.counters.as_dict()}
 
     def _deliver(self, item: bytes | Rejection) -> None:
         if isinstance(item, Rejection):

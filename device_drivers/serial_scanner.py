@@ -28,8 +28,7 @@ import time
 
 import serial
 
-from device_drivers.backoff import Backoff
-from device_drivers.base import ScannerState
+from device_drivers.base import DetailValue, ScannerState
 from device_drivers.config import SerialScannerConfig, Suffix
 from device_drivers.scan_rules import (
     Rejection,
@@ -39,6 +38,7 @@ from device_drivers.scan_rules import (
     ScanRules,
 )
 from device_drivers.serial_port import open_serial
+from floor_app.backoff import Backoff
 
 SUFFIX_BYTES: dict[Suffix, bytes] = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n", "TAB": b"\t"}
 """The bytes of each configurable suffix."""
@@ -130,6 +130,9 @@ class SerialFramer:
 
 class SerialScanner(RuledScanner):
     """A serial barcode scanner read by a thread of its own; see the module docstring."""
+
+    def details(self) -> dict[str, DetailValue]:
+        return {**super().details(), "port": str(self.config.port)}
 
     def __init__(self, config: SerialScannerConfig) -> None:
         super().__init__(config.name, required=config.required)

@@ -46,7 +46,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from device_drivers.base import Scan, Scanner, ScannerState
+from device_drivers.base import DetailValue, Scan, Scanner, ScannerState
 from device_drivers.config import WedgeScannerConfig
 from device_drivers.scan_rules import (
     Rejection,
@@ -202,6 +202,9 @@ class KeyboardWedgeScanner(Scanner):
     :meth:`feed` with every key; scans go to ``on_scan`` listeners like any scanner's, and
     the returned events carry the keys a person typed. Always ``ready`` once started: a
     wedge cannot be detected until it types."""
+
+    def details(self) -> dict[str, DetailValue]:
+        return {**super().details(), **self.counters.as_dict()}
 
     def __init__(self, config: WedgeScannerConfig | None = None) -> None:
         config = config or WedgeScannerConfig()

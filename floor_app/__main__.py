@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
-import pkgutil
+import logging
 import sys
 from pathlib import Path
 
-from floor_app import __version__, commands
+from floor_app import __version__
 from floor_app.domain.users import Role
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: the app's own options plus every module in floor_app.commands."""
+    """The command line: the app's own options plus the subcommands of floor_app.commands."""
+    from floor_app.commands import doctor, label
+
     parser = argparse.ArgumentParser(prog="floor-app", description="The floor device app.")
     parser.add_argument("--config", type=Path, help="TOML settings file (default: $FLOOR_CONFIG)")
     parser.add_argument("--role", choices=[r.value for r in Role], help="work in this role only")
@@ -36,16 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reset", action="store_true", help="with --demo: start from fresh demo data"
     )
+    parser.add_argument(
+        "--hub",
+        action="store_true",
+        help="with --demo: work with the demo site's hub at [sync] broker (floor-demo); "
+        "tasks and orders come from the hub, not from local demo data",
+    )
     parser.add_argument("--lang", choices=["en", "zh"], help="language at start")
     parser.add_argument("--device-id", help="override device.id")
     parser.add_argument("--data-dir", type=Path, help="override store.data_dir")
     parser.add_argument("--version", action="version", version=f"floor {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"floor_app.commands.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(subparsers)
+    for command in (doctor, label):
+        command.register(subparsers)
     return parser
 
 
@@ -55,7 +59,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, object]]:
         out.setdefault("device", {})["id"] = args.device_id
     if args.data_dir:
         out.setdefault("store", {})["data_dir"] = str(args.data_dir)
-    if args.demo:
+    if args.demo and not args.hub:
         out.setdefault("sync", {})["enabled"] = False
     return out
 
@@ -67,6 +71,8 @@ def _refuse(message: str, code: int) -> int:
 
     print(f"floor-app: {message}", file=sys.stderr)
     journal_send("floor-app", f"floor-app: {message}")
+    if logging.getLogger().handlers:  # the log is set up: it says so too
+        logging.getLogger("floor.app").error("cannot start: %s", message)
     return code
 
 
@@ -87,6 +93,8 @@ def _main(argv: list[str] | None) -> int:
         gc.enable()  # a subcommand draws no screen
         code: int = args.func(args)
         return code
+    if args.hub and not args.demo:
+        return _refuse("--hub only goes with --demo", 2)
     from floor_app.logs import setup_logging
     from floor_app.settings import ConfigError, load_settings
     from floor_app.store import StoreError
@@ -95,23 +103,36 @@ def _main(argv: list[str] | None) -> int:
         settings = load_settings(args.config, **_overrides(args))
     except ConfigError as exc:
         return _refuse(str(exc), 2)
-    from floor_app.bootstrap import build_context
+    from floor_app.bootstrap import build_context, with_demo_store
 
+    # The log is written from here on (a store that will not open is in it too), when the
+    # data folder exists (a missing one is the store's error to report, not to create).
+    # The terminal belongs to Textual: logs go to the journal, or a file beside the store.
+    where = with_demo_store(settings, demo=args.demo)
+
+    def start_log() -> None:
+        setup_logging(
+            "floor-app",
+            "info",
+            json=True,
+            target="journal",
+            file=where.db_path.parent / "floor-app.log",
+            device=where.device.id,
+            site=where.device.site,
+        )
+
+    logging_started = where.db_path.parent.is_dir()
+    if logging_started:
+        start_log()
     try:
         role = Role(args.role) if args.role else None
-        ctx = build_context(settings, demo=args.demo, reset=args.reset, role=role)
+        ctx = build_context(
+            settings, demo=args.demo, reset=args.reset, role=role, demo_hub=args.hub
+        )
     except StoreError as exc:
         return _refuse(str(exc), 3)
-    # The terminal belongs to Textual: logs go to the journal, or a file beside the store.
-    setup_logging(
-        "floor-app",
-        "info",
-        json=True,
-        target="journal",
-        file=ctx.settings.db_path.parent / "floor-app.log",
-        device=ctx.settings.device.id,
-        site=ctx.settings.device.site,
-    )
+    if not logging_started:
+        start_log()
     from floor_app.ui.app import FloorApp
 
     try:
@@ -119,7 +140,9 @@ def _main(argv: list[str] | None) -> int:
         app.run()
     finally:
         ctx.close()
-    return 0
+    # not 0 when the app ended on an error it could not recover from: the kiosk unit
+    # (Restart=always) starts it again, and the status says why it ended
+    return app.return_code or 0
 
 
 if __name__ == "__main__":

@@ -2,37 +2,50 @@
 
 Nothing is built at import time; :func:`build_context` builds, the app runs.
 
-* Devices: ``device_drivers.factory.build_devices(settings.devices, demo=...)`` when that
-  module exists; its result (an object with ``scanners``/``cameras``/``printer``/``scale``
-  attributes, a mapping, or a list of drivers) is sorted into the context. With no
-  printer configured, demo mode prints into a spool folder. A keyboard-wedge scanner among
-  them becomes ``ctx.wedge``: the app feeds it every key typed into a scan field.
-* Sync: a :class:`sync.device.SyncAgent` when ``[sync] enabled`` and not in demo mode; a
-  supervisor device then also gets the MQTT supervisor feed (its own paho client).
+* Devices: ``device_drivers.factory.build_devices(settings.devices, demo=...)``, a
+  :class:`~device_drivers.base.Devices`, started here and handed to the app as
+  ``ctx.devices``. With no printer configured, demo mode prints into a spool folder (the
+  spool printer of :mod:`device_drivers.printer`). A keyboard-wedge scanner among them
+  becomes ``ctx.wedge``: the app feeds it every key typed into a scan field.
+* Use cases: every service the screens call, the label service with the label renderer
+  (:class:`device_drivers.label_renderer.ShippingLabelRenderer`).
+* Sync: a :class:`sync.device.SyncAgent` when ``[sync] enabled`` (in demo mode only with
+  ``demo_hub``). A device a supervisor may use (``[device] role`` supervisor, or no role
+  locked) then also gets the MQTT supervisor feed (its own MQTT link, opened when the board
+  first opens), so the board shows every device of the site, not this one alone.
+* Labels: the sender and return address of ``[label]`` (demo mode without them: the demo
+  site's); reason codes of supervisor decisions: ``[supervisor] reasons``.
 * Demo mode: the demo site, plus a few orders already picked into totes T0901... so the
-  packer has work (the hub would send these).
+  packer has work (the hub would send these). With ``demo_hub`` (``floor-app --demo --hub``,
+  as ``floor-demo`` runs it) the store gets only the demo site's reference data and sync
+  stays on: the tasks and orders come from the demo site's hub.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
-from device_drivers.base import Device, LabelPrinter, Scale, ScanSource
+from device_drivers.base import LabelPrinter
+from device_drivers.config import PrinterConfig
+from device_drivers.factory import build_devices, wedge_of
+from device_drivers.label_renderer import ShippingLabelRenderer
 from floor_app import __version__
 from floor_app.context import AppContext, DevicePresenceSource, health_of
-from floor_app.demo import build_demo_site
+from floor_app.demo import DEMO_SENDER, build_demo_site
+from floor_app.domain.order import Address
 from floor_app.domain.users import Role
+from floor_app.services.catalogue import CatalogueService
+from floor_app.services.counting import CountingService
 from floor_app.services.demo_staging import stage_demo_packing, stage_demo_returns
-from floor_app.services.labels import LabelService, SpoolFolderPrinter
+from floor_app.services.labels import LabelService
+from floor_app.services.outbox import OutboxService
 from floor_app.services.packing import PackingService
 from floor_app.services.picking import PickingService
 from floor_app.services.returns import ReturnsService
 from floor_app.services.session import SessionService
+from floor_app.services.stock_moves import MoveService
 from floor_app.services.supervision import LocalSupervisorFeed
 from floor_app.settings import Settings
 from floor_app.store import Store
@@ -47,19 +60,37 @@ def demo_data_dir() -> Path:
     return Path(base) / "floor" / "demo"
 
 
+def with_demo_store(settings: Settings, *, demo: bool) -> Settings:
+    """``settings`` with the demo's data folder when in demo mode and none is configured."""
+    if demo and "data_dir" not in settings.store.model_fields_set and settings.store.path is None:
+        return settings.model_copy(
+            update={"store": settings.store.model_copy(update={"data_dir": demo_data_dir()})}
+        )
+    return settings
+
+
+def label_addresses(settings: Settings, *, demo: bool) -> tuple[Address | None, Address | None]:
+    """The sender and return address labels print (``[label]``; in demo mode without a
+    sender, the demo site's)."""
+    label = settings.label
+    sender = label.sender.to_address() if label.sender else (DEMO_SENDER if demo else None)
+    return sender, label.return_to.to_address() if label.return_to else None
+
+
 def build_context(
-    settings: Settings, *, demo: bool = False, reset: bool = False, role: Role | None = None
+    settings: Settings,
+    *,
+    demo: bool = False,
+    reset: bool = False,
+    role: Role | None = None,
+    demo_hub: bool = False,
 ) -> AppContext:
     """Open the store (seeding demo data in demo mode), build the use cases, devices, sync.
 
     ``role`` (default ``[device] role``): a supervisor device with sync enabled follows the
-    whole site over MQTT (:class:`sync.supervisor_feed.MqttSupervisorFeed`).
+    whole site over MQTT (:class:`sync.device.supervisor_feed.MqttSupervisorFeed`).
     """
-    if demo and "data_dir" not in settings.store.model_fields_set and settings.store.path is None:
-        data_dir = demo_data_dir()
-        settings = settings.model_copy(
-            update={"store": settings.store.model_copy(update={"data_dir": data_dir})}
-        )
+    settings = with_demo_store(settings, demo=demo)
     path = settings.db_path
     if demo:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,128 +103,114 @@ def build_context(
         site=settings.device.site,
         busy_timeout_ms=settings.store.busy_timeout_ms,
     )
-    if demo:
+    if demo and demo_hub:
+        load_demo(store, build_demo_site, tasks=0)  # the work comes from the hub
+    elif demo:
         load_demo(store, build_demo_site)
         stage_demo_packing(store)
         stage_demo_returns(store)
+    devices = build_devices(settings.devices, demo=demo)
+    if devices.printer is None and demo:
+        devices.printer = _spool_printer(path.parent / "spool" / "printer")
+    reasons = settings.supervisor.reason_codes()
+    sender, return_to = label_addresses(settings, demo=demo)
     ctx = AppContext(
         settings=settings,
         store=store,
         sessions=SessionService(store),
-        picking=PickingService(store),
+        picking=PickingService(
+            store,
+            put_confirmation=settings.picking.put_confirmation,
+            staging=settings.picking.staging,
+        ),
+        packing=PackingService(store, settings.device.station or "PACK-01", reasons=reasons),
+        labels=LabelService(
+            store,
+            devices.printer,
+            path.parent / "spool" / "labels",
+            ShippingLabelRenderer(),
+            sender=sender,
+            return_to=return_to,
+        ),
+        returns=ReturnsService(store, settings.device.quarantine),
+        counting=CountingService(store),
+        moves=MoveService(store),
+        catalogue=CatalogueService(store),
+        outbox=OutboxService(store),
         demo=demo,
+        devices=devices,
+        wedge=wedge_of(devices),
     )
-    ctx.packing = PackingService(store, settings.device.station or "PACK-01")
-    ctx.returns = ReturnsService(store, settings.device.quarantine)
-    _wire_devices(ctx, demo=demo)
-    ctx.labels = LabelService(store, ctx.printer, path.parent / "spool" / "labels")
-    ctx.supervisor = LocalSupervisorFeed(store, DevicePresenceSource(ctx), clock=ctx.clock)
-    if settings.sync.enabled and not demo:
+    _start_devices(ctx)
+    ctx.supervisor = LocalSupervisorFeed(
+        store, DevicePresenceSource(ctx), clock=ctx.clock, reasons=reasons
+    )
+    if settings.sync.enabled and (demo_hub or not demo):
         _wire_sync(ctx)
-        if (role or settings.device.role) is Role.SUPERVISOR:
+        if may_supervise(role or settings.device.role):
             _wire_supervisor_feed(ctx)
     return ctx
 
 
-def _sort_devices(ctx: AppContext, built: Any) -> None:
-    items: Iterable[Any]
-    if isinstance(built, Mapping):
-        items = built.values()
-    elif isinstance(built, Iterable):
-        items = built
-    else:
-        items = [
-            *(getattr(built, "scanners", None) or []),
-            *(getattr(built, "cameras", None) or []),
-            *[getattr(built, name, None) for name in ("scanner", "camera", "printer", "scale")],
-        ]
-    for item in items:
-        if isinstance(item, ScanSource) and item not in ctx.scanners:
-            ctx.scanners.append(item)
-        elif isinstance(item, LabelPrinter) and ctx.printer is None:
-            ctx.printer = item
-        elif isinstance(item, Scale) and ctx.scale is None:
-            ctx.scale = item
+def may_supervise(role: Role | None) -> bool:
+    """True when a supervisor may work on a device locked to ``role`` (None: any role)."""
+    return role is None or role is Role.SUPERVISOR
 
 
-def _wire_devices(ctx: AppContext, *, demo: bool) -> None:
-    try:
-        factory = importlib.import_module("device_drivers.factory")
-    except ImportError:
-        factory = None
-    if factory is not None and hasattr(factory, "build_devices"):
-        built = factory.build_devices(ctx.settings.devices, demo=demo)
-        ctx.devices = built
-        _sort_devices(ctx, built)
-    if ctx.printer is None and demo:
-        ctx.printer = SpoolFolderPrinter(ctx.settings.db_path.parent / "spool" / "printer")
-    devices: list[Device[Any]] = ctx.all_devices()
-    for device in devices:
+def _start_devices(ctx: AppContext) -> None:
+    """Start every device (each one is stopped when the context closes)."""
+    for device in ctx.devices.all():
         try:
             device.start()
         except Exception as exc:  # a driver that cannot start is a state, not a crash
             log.warning("cannot start %s: %s", device.name, exc)
         ctx.closers.append(device.stop)
-    ctx.device_health = lambda: health_of(ctx.all_devices())
-    ctx.wedge = _wedge_of(ctx.scanners)
+    ctx.device_health = lambda: health_of(ctx.devices)
 
 
-def _wedge_of(scanners: Iterable[Any]) -> Any:
-    """The first keyboard-wedge scanner among ``scanners`` (keys typed into the terminal)."""
-    from device_drivers.wedge import KeyboardWedgeScanner
+def _spool_printer(folder: Path) -> LabelPrinter:
+    """The printer of demo mode without one configured: each label a file in ``folder``."""
+    from device_drivers.printer import build_printer
 
-    return next((s for s in scanners if isinstance(s, KeyboardWedgeScanner)), None)
-
-
-def _broker(ctx: AppContext) -> Any:
-    from sync.device import parse_broker_url
-
-    s = ctx.settings.sync
-    broker = parse_broker_url(s.broker)
-    if s.username:
-        broker = type(broker)(
-            broker.host, broker.port, broker.tls, s.username, s.password.get_secret_value()
-        )
-    return broker
+    config = PrinterConfig(name="spool", transport="spool", spool_dir=folder, required=False)
+    return build_printer(config.name, config)
 
 
 def _wire_supervisor_feed(ctx: AppContext) -> None:
     """The site's devices and orders over MQTT; decisions still go through the outbox."""
-    from sync.supervisor_feed import FeedSettings, MqttSupervisorFeed
+    from dataclasses import replace
 
-    s = ctx.settings.sync
+    from sync.device import link_options
+    from sync.device.supervisor_feed import FeedSettings, MqttSupervisorFeed
+
+    link = replace(
+        link_options(ctx.settings.sync),
+        connect_timeout_s=10.0,
+        backoff_min_s=0.5,
+        backoff_max_s=30.0,
+    )
     feed = MqttSupervisorFeed(
         ctx.store,
         DevicePresenceSource(ctx),
-        FeedSettings(
-            broker=_broker(ctx),
-            site=ctx.settings.device.site,
-            ca_file=str(s.ca_file) if s.ca_file else None,
-            cert_file=str(s.cert_file) if s.cert_file else None,
-            key_file=str(s.key_file) if s.key_file else None,
-        ),
+        FeedSettings(link=link, site=ctx.settings.device.site),
         clock=ctx.clock,
+        reasons=ctx.settings.supervisor.reason_codes(),
     )
-    feed.start()
-    ctx.supervisor = feed
+    ctx.supervisor = feed  # it connects when the board first follows it
+    ctx.closers.append(feed.stop)
     ctx.closers.append(feed.stop)
 
 
 def _wire_sync(ctx: AppContext) -> None:
-    from sync.device import SyncAgent, SyncSettings
+    from sync.device import AgentOptions, SyncAgent, link_options
 
-    s = ctx.settings.sync
-    broker = _broker(ctx)
     agent = SyncAgent(
         ctx.store,
-        SyncSettings(
-            broker=broker,
+        AgentOptions(
+            link=link_options(ctx.settings.sync),
             site=ctx.settings.device.site,
             app_version=__version__,
-            heartbeat_s=s.heartbeat_s,
-            ca_file=s.ca_file,
-            cert_file=s.cert_file,
-            key_file=s.key_file,
+            heartbeat_s=ctx.settings.sync.heartbeat_s,
         ),
         device_health=ctx.device_health,
     )

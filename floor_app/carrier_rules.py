@@ -7,6 +7,7 @@ The file::
     [[zones]]                    # a country, or only some of its postcodes
     zone = "GB"
     country = "GB"
+    sort = "GB-MAIN"             # the sort code labels carry (default: the zone)
 
     [[zones]]
     zone = "GB-REMOTE"
@@ -24,7 +25,7 @@ The file::
 
 ``prices`` are ``[up to grams, price]`` bands in ascending weight. A bad file is one
 :class:`CarrierRulesError` naming the file and every problem. The hub keeps the rules in its
-database (:mod:`sync.hub.carrier_rules`); the demo site's are :data:`DEMO_RULES`.
+database (:mod:`hub.carrier_rules`); the demo site's are :data:`DEMO_RULES`.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class ZoneModel(_Model):
     zone: Name
     country: str = Field(pattern=r"^[A-Za-z]{2}$")
     postcodes: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    sort: str = Field(default="", max_length=16, pattern=r"^[A-Za-z0-9 -]*$")
+    """The sort code labels to this zone carry (default: the zone's name)."""
 
 
 class RateModel(_Model):
@@ -133,7 +136,7 @@ class RulesFile(_Model):
         """The rules as :mod:`floor_app.domain.carriers` objects."""
         return CarrierRules(
             zones=tuple(
-                ZoneRule(z.zone, z.country.upper(), tuple(z.postcodes)) for z in self.zones
+                ZoneRule(z.zone, z.country.upper(), tuple(z.postcodes), z.sort) for z in self.zones
             ),
             services=tuple(
                 CarrierService(

@@ -1,35 +1,35 @@
 """What the running app is handed by bootstrap: settings, store, use cases, devices, sync.
 
-Plain data, no Textual: the UI reads it, bootstrap builds it, tests build it with fakes.
+Plain data, no Textual: the UI reads it, bootstrap builds it, tests change its devices to fakes.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from device_drivers.base import Device, LabelPrinter, Scale, ScanSource
+from device_drivers.base import Devices
+from floor_app.hub_sync import DeviceSync, LinkState, SyncStatus
 from floor_app.services.picking import PickingService
 from floor_app.services.session import SessionService
 from floor_app.settings import Settings
-from floor_app.store import Store
+from floor_app.store import Store, StoreError
 
 if TYPE_CHECKING:
     from device_drivers.wedge import KeyboardWedgeScanner
+    from floor_app.services.catalogue import CatalogueService
+    from floor_app.services.counting import CountingService
     from floor_app.services.labels import LabelService
+    from floor_app.services.outbox import OutboxService
     from floor_app.services.packing import PackingService
     from floor_app.services.returns import ReturnsService
+    from floor_app.services.stock_moves import MoveService
     from floor_app.services.supervision import DevicePresence, SupervisorFeed
 
-
-@dataclass(frozen=True, slots=True)
-class SyncStatus:
-    """What the header shows about sync."""
-
-    online: bool
-    detail: str = ""
+log = logging.getLogger("floor.context")
 
 
 @dataclass(slots=True)
@@ -48,68 +48,54 @@ class Activity:
 
 @dataclass(slots=True)
 class AppContext:
-    """Everything a screen may use. ``devices`` and ``sync`` are None when not configured.
+    """Everything a screen may use. ``sync`` is None when not configured.
 
-    ``scanners`` are the scan sources (scanners and cameras) the app listens to;
-    ``printer`` and ``scale`` the station's, when it has them. ``wedge`` is the keyboard-wedge
-    scanner (also one of ``scanners``) that keys typed into the scan fields are fed to.
+    Screens reach state only through the use cases (``sessions``, ``picking`` ... ``outbox``);
+    ``store`` is for bootstrap and sync. ``devices`` are the station's built and started
+    drivers (any of them absent); ``wedge`` is the keyboard-wedge scanner among them that
+    keys typed into the scan fields are fed to.
     """
 
     settings: Settings
     store: Store
     sessions: SessionService
     picking: PickingService
+    packing: PackingService
+    labels: LabelService
+    returns: ReturnsService
+    counting: CountingService
+    moves: MoveService
+    catalogue: CatalogueService
+    outbox: OutboxService
     demo: bool = False
-    devices: Any = None
-    sync: Any = None
+    devices: Devices = field(default_factory=Devices)
+    sync: DeviceSync | None = None
     device_health: Callable[[], dict[str, str]] = field(default=lambda: {})
     closers: list[Callable[[], None]] = field(default_factory=list)
-    packing: PackingService | None = None
-    labels: LabelService | None = None
-    returns: ReturnsService | None = None
     supervisor: SupervisorFeed | None = None
-    scanners: list[ScanSource[Any]] = field(default_factory=list)
-    printer: LabelPrinter | None = None
-    scale: Scale | None = None
     wedge: KeyboardWedgeScanner | None = None
     activity: Activity = field(default_factory=Activity)
     clock: Callable[[], float] = time.time
 
     def sync_status(self) -> SyncStatus:
-        """Online/offline as the sync agent sees it (demo mode: offline, no broker)."""
+        """The sync agent's status (demo mode or sync off: stopped, so offline)."""
         if self.sync is None:
-            return SyncStatus(False, "demo" if self.demo else "sync off")
-        status = self.sync.status()
-        return SyncStatus(
-            bool(getattr(status, "online", False)), str(getattr(status, "detail", ""))
-        )
-
-    def all_devices(self) -> list[Device[Any]]:
-        """Every driver this context holds (scanners, cameras, printer, scale)."""
-        out: list[Device[Any]] = list(self.scanners)
-        out += [d for d in (self.printer, self.scale) if d is not None]
-        return out
+            return SyncStatus(LinkState.STOPPED)
+        return self.sync.status()
 
     def close(self) -> None:
         """Stop devices and sync, close the store (in reverse order of building)."""
         for closer in reversed(self.closers):
             try:
                 closer()
-            except Exception:
-                continue
+            except Exception:  # one that cannot stop must not keep the others running
+                log.exception("stopping %r failed", closer)
         self.store.close()
 
 
-def health_of(devices: list[Device[Any]]) -> dict[str, str]:
-    """``{kind: state}`` of ``devices`` (the first of each kind; others get a number)."""
-    out: dict[str, str] = {}
-    for device in devices:
-        name = device.kind
-        n = 2
-        while name in out:
-            name, n = f"{device.kind}{n}", n + 1
-        out[name] = device.state.value
-    return out
+def health_of(devices: Devices) -> dict[str, str]:
+    """``{name: state}`` of ``devices`` as text (see :meth:`Devices.states`)."""
+    return {name: state.value for name, state in devices.states().items()}
 
 
 class DevicePresenceSource:
@@ -125,7 +111,7 @@ class DevicePresenceSource:
         try:
             depth, oldest, _ = ctx.store.outbox_stats()
             user = ctx.store.meta("current_user", "") or ""
-        except Exception:
+        except StoreError:  # a busy store: "unknown" in the row, not a broken feed
             depth, oldest, user = -1, None, ""
         now = ctx.clock()
         act = ctx.activity

@@ -33,7 +33,11 @@ from pydantic_settings import (
 )
 
 from device_drivers.config import DevicesSettings
+from floor_app.domain.decisions import DEFAULT_REASONS, DecisionKind, ReasonCodes
+from floor_app.domain.errors import DomainError
 from floor_app.domain.layout import Layout, LayoutError
+from floor_app.domain.order import Address
+from floor_app.domain.picking import PutConfirmation
 from floor_app.domain.users import Role
 
 CONFIG_ENV = "FLOOR_CONFIG"
@@ -106,6 +110,19 @@ class UiSettings(_Section):
     """Lock the screen after this many idle seconds (0: never)."""
     bell: bool = True
     """Ring the terminal bell on an error."""
+    kiosk: bool = False
+    """A kiosk (the floor-app@ unit): quitting the app needs a supervisor's badge."""
+
+
+class PickingSettings(_Section):
+    """``[picking]``: the site's rules for totes on a pick task."""
+
+    put_confirmation: PutConfirmation = PutConfirmation.EVERY_LINE
+    """Where a task fills more than one tote, a scan of the tote confirms the put of
+    every line (``every_line``) or only the first put into each tote (``first_put``)."""
+    staging: str = Field(default="STAGE-01", min_length=1, max_length=32)
+    """Where totes of an order left short go at the end of a task (its pack station
+    otherwise), to wait for a supervisor."""
 
 
 class LayoutSettings(_Section):
@@ -134,6 +151,62 @@ class LayoutSettings(_Section):
         return Layout(**self.model_dump())
 
 
+class AddressSettings(_Section):
+    """A postal address of the site (``[label.sender]``, ``[label.return_to]``)."""
+
+    name: str = Field(min_length=1, max_length=80)
+    lines: tuple[str, ...] = Field(min_length=1, max_length=4)
+    """Street lines, top to bottom."""
+    city: str = Field(min_length=1, max_length=60)
+    postcode: str = Field(min_length=1, max_length=16)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    """ISO 3166 two-letter code (GB, CN ...)."""
+    phone: str = Field(default="", max_length=32)
+    region: str = Field(default="", max_length=60)
+
+    def to_address(self) -> Address:
+        """The domain address."""
+        return Address(
+            self.name,
+            tuple(self.lines),
+            self.city,
+            self.postcode,
+            self.country,
+            self.phone,
+            self.region,
+        )
+
+
+class LabelSettings(_Section):
+    """``[label]``: what every shipping label of the site says about the site itself."""
+
+    sender: AddressSettings | None = None
+    """Who sends the parcels (printed on every label; a label cannot be made without it,
+    except in demo mode, which has the demo site's)."""
+    return_to: AddressSettings | None = None
+    """Where undeliverable parcels go back to (default: the sender)."""
+
+
+class SupervisorSettings(_Section):
+    """``[supervisor]``: the reason codes a supervisor chooses from, per decision."""
+
+    reasons: dict[DecisionKind, tuple[str, ...]] = Field(default_factory=dict)
+    """``approve_short``, ``release_hold``, ``accept_weight``: lists of lowercase codes
+    (default: the floor's own lists); texts for codes of a site's own are its catalogue's."""
+
+    @model_validator(mode="after")
+    def _usable_codes(self) -> SupervisorSettings:
+        try:
+            self.reason_codes()
+        except DomainError as exc:
+            raise ValueError(exc.reason) from None
+        return self
+
+    def reason_codes(self) -> ReasonCodes:
+        """The site's reason codes (the defaults for a kind it does not list)."""
+        return ReasonCodes({**DEFAULT_REASONS, **self.reasons})
+
+
 class Settings(BaseSettings):
     """All settings of a floor device."""
 
@@ -145,8 +218,11 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     sync: SyncSettings = SyncSettings()
     ui: UiSettings = UiSettings()
+    picking: PickingSettings = PickingSettings()
     layout: LayoutSettings = LayoutSettings()
     devices: DevicesSettings = DevicesSettings()
+    label: LabelSettings = LabelSettings()
+    supervisor: SupervisorSettings = SupervisorSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -41,7 +41,11 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "setup: creating $VENV"
     "$PYTHON" -m venv "$VENV"
 fi
+echo "setup: upgrading pip in $VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+# The big step (a few minutes the first time): pip names each package and shows each download.
+echo "setup: installing floor and its tools into $VENV: Textual, SQLAlchemy, pydantic,"
+echo "setup: paho-mqtt, OpenCV, zxing-cpp, pyzbar, Pillow, cryptography, pytest, mypy, ruff ..."
+"$VENV/bin/python" -m pip install --progress-bar on -e '.[dev]'
 touch "$VENV/.installed"
 echo "setup: ready ($("$VENV/bin/python" --version), $VENV)"

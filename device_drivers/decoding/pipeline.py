@@ -1,5 +1,5 @@
-"""The decoder the floor uses: zxing-cpp first, ZBar beside it, and no read where they
-disagree.
+"""The decoder the floor uses: zxing-cpp first, ZBar beside it, and a rule for each family
+when they disagree.
 
 Measured on the generated benchmark set (docs/benchmarks/drivers-camera-printer.md) and on
 public photo sets (DESIGN.md): zxing-cpp reads more Code 128, QR and DataMatrix than ZBar,
@@ -12,8 +12,12 @@ DataMatrix. So for each image:
 3. A ZBar read on the same spot as a zxing-cpp read of the same family confirms it when the
    content agrees (bytes for QR, the 13 digits for EAN/UPC, the text otherwise) and the
    zxing-cpp read is kept. When the content differs, or a symbol of another family is read
-   on the same spot, one of the two is wrong and nothing tells which: both are dropped and
-   counted in :attr:`PipelineDecoder.conflicts`. A wrong read is worse than none.
+   on the same spot, one of the two is wrong (counted in :attr:`PipelineDecoder.conflicts`):
+   in the families where zxing-cpp is the better reader (``zxing_wins``: Code 128, QR,
+   DataMatrix; on photos ZBar misread a Code 128 that zxing-cpp read right) zxing-cpp's read
+   is kept, so the pipeline never reads fewer of them than zxing-cpp alone; elsewhere
+   (EAN/UPC, a mere mod-10 check, where each backend reads what the other misses) nothing
+   tells which is wrong and both are dropped. A wrong read is worse than none.
 4. A ZBar read that zxing-cpp did not make is kept only for the families in
    ``zbar_alone`` (by default EAN/UPC, Code 128 and QR: each carries a check, and ZBar made
    no wrong read of them in the benchmark) and only when its text is certain (QR bytes that
@@ -43,6 +47,11 @@ wrong read of them in the benchmark. Not ITF, Code 39 or DataBar, where ZBar fin
 codes in noise and inside 2-D symbols."""
 
 
+ZXING_WINS_DEFAULT: frozenset[str] = frozenset({"code128", "qr", "datamatrix", "pdf417"})
+"""Families where zxing-cpp's read stands when ZBar contradicts it: zxing-cpp reads more of
+them and made no wrong read of them on photos, ZBar did."""
+
+
 class PipelineDecoder:
     """zxing-cpp and ZBar combined (see the module docstring).
 
@@ -58,6 +67,7 @@ class PipelineDecoder:
         *,
         zbar_families: Iterable[str] | None = None,
         zbar_alone: Iterable[str] = ZBAR_ALONE_DEFAULT,
+        zxing_wins: Iterable[str] = ZXING_WINS_DEFAULT,
         zxing: ZxingDecoder | None = None,
         zbar: ZbarDecoder | None = None,
     ) -> None:
@@ -72,6 +82,7 @@ class PipelineDecoder:
                 zbar = None
         self.zbar = zbar
         self.zbar_alone = frozenset(zbar_alone)
+        self.zxing_wins = frozenset(zxing_wins)
         self.conflicts = 0
 
     def decode(self, image: Any) -> list[Decoded]:
@@ -109,7 +120,9 @@ class PipelineDecoder:
             ]
             if contested:
                 self.conflicts += 1
-                dropped.update(contested)
+                dropped.update(
+                    i for i in contested if family(primary[i].symbology) not in self.zxing_wins
+                )
             elif family(other.symbology) in self.zbar_alone and other.certain:
                 extra.append(other)
         kept = [read for i, read in enumerate(primary) if i not in dropped]

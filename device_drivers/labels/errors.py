@@ -1,10 +1,11 @@
-"""Errors of label rendering."""
+"""Errors of label rendering (:class:`LabelError` is the driver boundary's, in
+:mod:`device_drivers.base`)."""
 
 from __future__ import annotations
 
+from device_drivers.base import LabelError
 
-class LabelError(ValueError):
-    """A label cannot be made from this input; the message says what is wrong."""
+__all__ = ["LabelError", "LabelFontMissing"]
 
 
 class LabelFontMissing(LabelError):

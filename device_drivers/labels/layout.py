@@ -1,10 +1,13 @@
 """Where everything sits on a 4x6 in shipping label: one layout, drawn twice.
 
-:func:`lay_out` places the carrier, service, ship-to address, order id, the tracking number
-as Code 128 with its text, a QR code, the country and postcode for sorting and, when given,
-the SSCC as GS1-128, in printer dots (812 x 1218 at 203 dpi; other resolutions scale).
-:mod:`.zpl` turns the layout into ZPL and :mod:`.preview` into a PNG, so the preview shows
-what the printer prints.
+:func:`lay_out` places, top to bottom: the carrier and service; the sender (and a return
+address when it differs) beside the ship date, weight and piece; the ship-to address with
+the recipient's phone; the sort code with the country and postcode and the order reference;
+the tracking number as Code 128 with its text; the QR code of every field and, when given,
+the SSCC as GS1-128 (else the order reference again, large). Positions are printer dots
+(812 x 1218 at 203 dpi; other resolutions scale). :mod:`.zpl` turns the layout into ZPL
+and :mod:`.preview` into a PNG, so the preview shows what the printer prints; every text
+element keeps the text it draws.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ QUIET_ZONE_MODULES = 10
 
 @dataclass(frozen=True, slots=True)
 class TextElement:
-    """A text bitmap with its top-left corner."""
+    """A text bitmap with its top-left corner and the text it shows."""
 
     x: int
     y: int
     bitmap: Bitmap
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +104,43 @@ class _Placer:
     def put_text(
         self, text: str, x: int, y: int, size: int, *, bold: bool = False, inverted: bool = False
     ) -> TextElement:
-        element = TextElement(x, y, self.text.line(text, size, bold=bold, inverted=inverted))
+        line = self.text.line(text, size, bold=bold, inverted=inverted)
+        element = TextElement(x, y, line, text)
         self.elements.append(element)
         return element
 
     def rule(self, y: int, width: int, x: int, thickness: int) -> None:
         self.elements.append(RuleElement(x, y, width, thickness))
+
+    def column(self, x: int, y: int, height: int, thickness: int) -> None:
+        self.elements.append(RuleElement(x, y, thickness, height))
+
+    def block(
+        self,
+        lines: list[tuple[str, bool]],
+        x: int,
+        top: int,
+        bottom: int,
+        width: int,
+        sizes: tuple[int, ...],
+    ) -> bool:
+        """Place ``lines`` (text, bold) wrapped to ``width`` from ``top``, at the largest of
+        ``sizes`` that ends above ``bottom``; False when even the smallest does not."""
+        for size in sizes:
+            placed: list[tuple[str, Bitmap]] = []
+            for text, bold in lines:
+                s = self.d(size + 4) if bold else self.d(size)
+                placed += [
+                    (part, self.text.line(part, s, bold=bold))
+                    for part in self.text.wrap(text, s, width)
+                ]
+            if top + sum(b.shape[0] for _, b in placed) <= bottom:
+                y = top
+                for text, bitmap in placed:
+                    self.elements.append(TextElement(x, y, bitmap, text))
+                    y += bitmap.shape[0]
+                return True
+        return False
 
 
 def lay_out(label: ShippingLabel, *, dpi: int = BASE_DPI, font: Path | None = None) -> LabelLayout:
@@ -116,53 +151,83 @@ def lay_out(label: ShippingLabel, *, dpi: int = BASE_DPI, font: Path | None = No
     width, height = p.d(812), p.d(1218)
     margin = p.d(24)
     inner = width - 2 * margin
-    _header(p, label, margin, inner, width)
+    _header(p, label, margin, width)
     p.rule(p.d(96), inner, margin, p.d(4))
+    _sender(p, label, margin, width)
+    p.rule(p.d(296), inner, margin, p.d(4))
     _address(p, label, margin, inner)
-    p.rule(p.d(470), inner, margin, p.d(4))
-    p.put_text(f"ORDER  {label.order_id}", margin, p.d(480), p.d(32), bold=True)
-    p.rule(p.d(528), inner, margin, p.d(2))
-    p.put_text("TRACKING", margin, p.d(534), p.d(20))
+    p.rule(p.d(588), inner, margin, p.d(4))
+    _sorting(p, label, margin, width)
+    p.rule(p.d(684), inner, margin, p.d(2))
+    p.put_text("TRACKING", margin, p.d(690), p.d(20))
     tracking = _code128(
-        p, Code128Symbol.encode(label.tracking), margin, width - margin, p.d(562), p.d(190), p.d(3)
+        p, Code128Symbol.encode(label.tracking), margin, width - margin, p.d(716), p.d(170), p.d(3)
     )
     hri = p.text.line(label.tracking, p.d(34), bold=True)
     p.elements.append(
-        TextElement((width - hri.shape[1]) // 2, tracking.y + tracking.height + p.d(6), hri)
+        TextElement(
+            (width - hri.shape[1]) // 2, tracking.y + tracking.height + p.d(6), hri, label.tracking
+        )
     )
-    p.rule(p.d(816), inner, margin, p.d(4))
-    _bottom(p, label, margin, width, height)
+    p.rule(p.d(944), inner, margin, p.d(4))
+    _bottom(p, label, margin, width)
     return LabelLayout(width, height, dpi, tuple(p.elements), label)
 
 
-def _header(p: _Placer, label: ShippingLabel, margin: int, inner: int, width: int) -> None:
+def _header(p: _Placer, label: ShippingLabel, margin: int, width: int) -> None:
     right = width - margin
     if label.service:
-        service = p.text.line(f" {label.service.upper()} ", p.d(32), bold=True, inverted=True)
-        p.elements.append(TextElement(right - service.shape[1], p.d(26), service))
+        text = f" {label.service.upper()} "
+        service = p.text.line(text, p.d(32), bold=True, inverted=True)
+        p.elements.append(TextElement(right - service.shape[1], p.d(26), service, text))
         right -= service.shape[1] + p.d(16)
     size = p.text.fit(label.carrier, p.d(56), right - margin)
     p.put_text(label.carrier, margin, p.d(18), size, bold=True)
 
 
+def _sender(p: _Placer, label: ShippingLabel, margin: int, width: int) -> None:
+    """The sender (and a different return address) on the left; date, weight, piece right."""
+    split = p.d(512)
+    p.column(split, p.d(100), p.d(192), p.d(2))
+    returns = label.return_line
+    p.put_text("FROM" if returns else "FROM / RETURN TO", margin, p.d(102), p.d(18))
+    lines = [(text, False) for text in label.sender_lines]
+    if returns:
+        lines.append((f"RETURN TO: {returns}", False))
+    if not p.block(
+        lines, margin, p.d(124), p.d(292), split - margin - p.d(12), (22, 20, 18, 16, 14)
+    ):
+        raise LabelError(f"the sender address of {label.order_id} is too long for the label")
+    x = split + p.d(16)
+    for y, caption, value, size in (
+        (102, "SHIP DATE", label.ship_date.isoformat(), 30),
+        (162, "WEIGHT", label.weight, 30),
+        (222, "PIECE", label.piece_text, 36),
+    ):
+        p.put_text(caption, x, p.d(y), p.d(18))
+        p.put_text(
+            value, x, p.d(y + 20), p.text.fit(value, p.d(size), width - margin - x), bold=True
+        )
+
+
 def _address(p: _Placer, label: ShippingLabel, margin: int, inner: int) -> None:
-    p.put_text("SHIP TO", margin, p.d(104), p.d(20))
-    top, bottom = p.d(130), p.d(466)
-    for size in (40, 36, 32, 28, 24, 20):
-        name_size, line_size = p.d(size + 4), p.d(size)
-        lines: list[tuple[str, int, bool]] = []
-        for i, line in enumerate(label.address_lines):
-            s = name_size if i == 0 else line_size
-            lines += [(part, s, i == 0) for part in p.text.wrap(line, s, inner)]
-        bitmaps = [p.text.line(text, s, bold=bold) for text, s, bold in lines]
-        if top + sum(b.shape[0] for b in bitmaps) <= bottom:
-            break
-    else:
+    p.put_text("SHIP TO", margin, p.d(304), p.d(20))
+    lines = [(text, i == 0) for i, text in enumerate(label.address_lines)]
+    if not p.block(lines, margin, p.d(330), p.d(584), inner, (40, 36, 32, 28, 24, 20)):
         raise LabelError(f"the ship-to address of {label.order_id} is too long for the label")
-    y = top
-    for bitmap in bitmaps:
-        p.elements.append(TextElement(margin, y, bitmap))
-        y += bitmap.shape[0]
+
+
+def _sorting(p: _Placer, label: ShippingLabel, margin: int, width: int) -> None:
+    """The sort code, white on black; beside it the country and postcode, and the order."""
+    text = f" {label.sort} "
+    size = p.text.fit(text, p.d(64), p.d(380))
+    sort = p.text.line(text, size, bold=True, inverted=True)
+    p.elements.append(TextElement(margin, p.d(598), sort, text))
+    x = margin + sort.shape[1] + p.d(20)
+    zone = width - margin - x
+    p.put_text(label.routing, x, p.d(596), p.text.fit(label.routing, p.d(40), zone), bold=True)
+    order = f"ORDER {label.order_id}"
+    p.put_text(order, x, p.d(644), p.text.fit(order, p.d(28), zone))
 
 
 def _code128(
@@ -181,19 +246,18 @@ def _code128(
     raise LabelError(f"{symbol.data!r} does not fit")  # pragma: no cover - loop returns
 
 
-def _bottom(p: _Placer, label: ShippingLabel, margin: int, width: int, height: int) -> None:
+def _bottom(p: _Placer, label: ShippingLabel, margin: int, width: int) -> None:
     qr_symbol = QrSymbol.encode(label.qr_payload)
-    magnification = max(2, min(p.d(6), p.d(236) // qr_symbol.size_modules))
-    qr = QrElement(margin + p.d(4), p.d(840), qr_symbol, magnification)
+    magnification = max(2, min(p.d(6), p.d(252) // qr_symbol.size_modules))
+    qr = QrElement(margin + p.d(4), p.d(956), qr_symbol, magnification)
     p.elements.append(qr)
     zone_left = qr.x + qr.size + p.d(28)
     zone_width = width - margin - zone_left
-    size = p.text.fit(label.routing, p.d(60), zone_width)
-    routing = p.put_text(label.routing, zone_left, p.d(836), size, bold=True)
-    y = routing.y + routing.bitmap.shape[0] + p.d(6)
+    y = p.d(956)
     if label.sscc is None:
-        size = p.text.fit(label.order_id, p.d(40), zone_width)
-        p.put_text(label.order_id, zone_left, y, size)
+        p.put_text("ORDER", zone_left, y, p.d(20))
+        size = p.text.fit(label.order_id, p.d(48), zone_width)
+        p.put_text(label.order_id, zone_left, y + p.d(26), size, bold=True)
         return
     p.put_text("SSCC", zone_left, y, p.d(20))
     sscc = _code128(
@@ -205,7 +269,13 @@ def _bottom(p: _Placer, label: ShippingLabel, margin: int, width: int, height: i
         p.d(140),
         p.d(3),
     )
-    text = p.text.line(format_sscc(label.sscc), p.d(24))
+    text = format_sscc(label.sscc)
+    bitmap = p.text.line(text, p.d(24))
     p.elements.append(
-        TextElement(sscc.x + (sscc.width - text.shape[1]) // 2, sscc.y + sscc.height + p.d(4), text)
+        TextElement(
+            sscc.x + (sscc.width - bitmap.shape[1]) // 2,
+            sscc.y + sscc.height + p.d(4),
+            bitmap,
+            text,
+        )
     )

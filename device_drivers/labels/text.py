@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
+from .errors import LabelFontMissing
+
 Bitmap = npt.NDArray[np.bool_]
 """Rows x columns of dots; True is black."""
 
@@ -33,7 +35,11 @@ class TextRenderer:
         with self._lock:
             font = self._fonts.get(size)
             if font is None:
-                font = self._fonts[size] = ImageFont.truetype(str(self.font_path), size)
+                try:
+                    font = ImageFont.truetype(str(self.font_path), size)
+                except OSError as exc:  # not a font file, or unreadable
+                    raise LabelFontMissing(f"cannot use {self.font_path} as a font: {exc}") from exc
+                self._fonts[size] = font
             return font
 
     def width(self, text: str, size: int) -> int:

@@ -24,7 +24,14 @@ from __future__ import annotations
 import logging
 import threading
 
-from device_drivers.base import LabelPrinter, PrinterState, PrinterStatus, PrintJob, PrintResult
+from device_drivers.base import (
+    DetailValue,
+    LabelPrinter,
+    PrinterState,
+    PrinterStatus,
+    PrintJob,
+    PrintResult,
+)
 from device_drivers.config import PrinterConfig
 
 from .printed import PrintedJobs, valid_job_id
@@ -48,6 +55,19 @@ def state_of(status: PrinterStatus) -> tuple[PrinterState, str]:
 
 class ZplPrinter(LabelPrinter):
     """A label printer reached through ``transport`` (see the module docstring)."""
+
+    def details(self) -> dict[str, DetailValue]:
+        out = super().details()
+        if self.config is not None:
+            out["transport"] = self.config.transport
+            where = {
+                "tcp": f"{self.config.host}:{self.config.port}",
+                "serial": self.config.serial_port,
+                "cups": self.config.cups_queue,
+            }.get(self.config.transport, "")
+            if where:
+                out["address"] = where
+        return out
 
     def __init__(
         self,

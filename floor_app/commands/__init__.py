@@ -2,5 +2,5 @@
 
 Each module here exposes ``register(subparsers)``, which adds its subparser and sets
 ``func`` (taking the parsed args and returning an exit code). ``floor_app.__main__``
-registers every module in this package.
+registers the modules it lists (``build_parser``): a new subcommand is added there.
 """

@@ -3,9 +3,11 @@
 Loads the settings (``--config`` or ``$FLOOR_CONFIG``), builds the devices of ``[devices]``
 with the same factory the app uses, starts them, waits up to ``--wait`` seconds until each
 is ready or has failed with a reason, then lists each one with its kind, driver, state and
-last error, and stops them. Exit status: 0 when every required device is ready, 1 when one
-is missing or not ready, 2 when the configuration cannot be used. ``--json`` prints one
-JSON object instead of the table.
+last error, and stops them. It also opens the local store read-only and runs SQLite's
+integrity check (a store that does not exist yet is fine). Exit status: 0 when every
+required device is ready and the store is sound, 1 when a device is missing or not ready or
+the store is damaged, 2 when the configuration cannot be used. ``--json`` prints one JSON
+object instead of the table.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from device_drivers.base import Device, PrinterState
-from device_drivers.factory import Devices, build_devices
+from device_drivers.base import Device, Devices, PrinterState
+from device_drivers.factory import build_devices
+from floor_app.bootstrap import with_demo_store
 from floor_app.settings import ConfigError, load_settings
+from floor_app.store.check import StoreCheck, check_store
 
 READY_STATES = frozenset({"ready", PrinterState.PRINTING.value})
 """States in which a device can do its work now."""
@@ -50,23 +54,6 @@ def register(subparsers: Any) -> None:
         help="TOML settings file (also accepted before the subcommand)",
     )
     parser.set_defaults(func=run)
-
-
-def _details(device: Device[Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    counters = getattr(device, "counters", None)
-    if counters is not None and hasattr(counters, "as_dict"):
-        out.update(counters.as_dict())
-    for name in ("bad_lines", "reconnects"):
-        value = getattr(device, name, None)
-        if isinstance(value, int):
-            out[name] = value
-    config = getattr(device, "config", None)
-    for name in ("port", "device", "source", "transport", "host", "protocol"):
-        value = getattr(config, name, None)
-        if value not in (None, ""):
-            out[name] = value if isinstance(value, int | float | bool) else str(value)
-    return out
 
 
 def _is_ready(device: Device[Any]) -> bool:
@@ -103,7 +90,7 @@ def examine(devices: Devices, *, wait_s: float) -> list[dict[str, Any]]:
                 "state": device.state.value,
                 "ready": _is_ready(device),
                 "last_error": start_errors.get(id(device), device.last_error),
-                "details": _details(device),
+                "details": device.details(),
             }
             for device in listed
         ]
@@ -111,7 +98,26 @@ def examine(devices: Devices, *, wait_s: float) -> list[dict[str, Any]]:
         devices.stop()
 
 
-def _table(rows: list[dict[str, Any]], config: str | None, ok: bool) -> str:
+def _store_lines(store: StoreCheck) -> list[str]:
+    if not store.exists:
+        return [f"  ok  store    {store.path}  (not made yet: made on first start)"]
+    mark = "ok " if store.ok else "!! "
+    head = f"  {mark}store    {store.path}"
+    if store.revision is not None:
+        head += f"  schema {store.revision}, {store.unsent} event(s) unsent"
+        if store.oldest_unsent_s is not None:
+            head += f", oldest {store.oldest_unsent_s:.0f} s"
+    lines = [head]
+    lines.extend(f"       {problem}" for problem in store.problems)
+    if not store.ok:
+        lines.append(
+            "       move the file aside and restore it from backup; do not delete it "
+            "(unsent work may be in it)"
+        )
+    return lines
+
+
+def _table(rows: list[dict[str, Any]], store: StoreCheck, config: str | None, ok: bool) -> str:
     lines = [f"floor-app doctor: {len(rows)} device(s), config {config or '(defaults)'}"]
     if not rows:
         lines.append("  no devices configured")
@@ -126,11 +132,14 @@ def _table(rows: list[dict[str, Any]], config: str | None, ok: bool) -> str:
         lines.append(line.rstrip())
         if row["last_error"]:
             lines.append(f"       last error: {row['last_error']}")
+    lines.extend(_store_lines(store))
     missing = [r["name"] for r in rows if r["required"] and not r["ready"]]
     if ok:
-        lines.append("result: every required device is ready")
-    else:
+        lines.append("result: every required device is ready, the store is sound")
+    elif missing:
         lines.append(f"result: required device(s) not ready: {', '.join(missing)}")
+    else:
+        lines.append("result: the local store is damaged")
     return "\n".join(lines)
 
 
@@ -146,11 +155,13 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"floor-app doctor: {exc}", file=sys.stderr)
         return 2
+    store = check_store(with_demo_store(settings, demo=demo).db_path)
     rows = examine(build_devices(settings.devices, demo=demo), wait_s=max(0.0, args.wait))
-    ok = all(row["ready"] for row in rows if row["required"])
+    ok = store.ok and all(row["ready"] for row in rows if row["required"])
     shown = str(path) if path is not None else None
     if args.json:
-        print(json.dumps({"ok": ok, "config": shown, "demo": demo, "devices": rows}))
+        report = {"ok": ok, "config": shown, "demo": demo, "devices": rows}
+        print(json.dumps({**report, "store": store.as_dict()}))
     else:
-        print(_table(rows, shown, ok))
+        print(_table(rows, store, shown, ok))
     return 0 if ok else 1

@@ -3,8 +3,9 @@
 One site (``dc1``), a two-block floor of 10 aisles x 20 bays x 4 levels (levels 1-3 are
 pick faces, level 4 is reserve), 500 SKUs with valid GTIN-13s, dimensions and weights,
 200 orders with realistic line counts and English or Chinese addresses, stock per
-location, users with badges and roles, 4 carton sizes and the device ids the simulator
-uses. The same seed always gives the same site, on every machine.
+location, users with badges and roles, 4 carton sizes, a pool of reusable totes (some on
+carts) and the device ids the simulator uses. The same seed always gives the same site,
+on every machine.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class DemoSite:
     devices: list[DemoDevice]
     pick_faces: dict[str, str] = field(default_factory=dict)  # sku -> pick-face location
     face_levels: list[PickFace] = field(default_factory=list)  # min/max of every pick face
+    totes: list[str] = field(default_factory=list)  # every tote code of the site
+    carts: dict[str, list[str]] = field(default_factory=dict)  # cart -> its totes, in order
 
     def order(self, order_id: str) -> Order:
         """The order with ``order_id``; raises :class:`NotFound`."""
@@ -288,6 +291,22 @@ def _cartons() -> list[Carton]:
     ]
 
 
+#: The demo's totes: T0001 to T0960, used again and again; the first 60 stand on ten carts
+#: of six (CART-01 holds T0001-T0006 ...), the others are loose on the tote stack.
+TOTE_COUNT = 960
+CARTS = 10
+TOTES_PER_CART = 6
+
+
+def _totes() -> tuple[list[str], dict[str, list[str]]]:
+    totes = [f"T{n:04d}" for n in range(1, TOTE_COUNT + 1)]
+    carts = {
+        f"CART-{c:02d}": totes[(c - 1) * TOTES_PER_CART : c * TOTES_PER_CART]
+        for c in range(1, CARTS + 1)
+    }
+    return totes, carts
+
+
 def _devices() -> list[DemoDevice]:
     return [
         *(DemoDevice(f"hh-{i:02d}", Role.PICKER) for i in range(1, 5)),
@@ -295,6 +314,17 @@ def _devices() -> list[DemoDevice]:
         DemoDevice("sv-01", Role.SUPERVISOR),
     ]
 
+
+#: Who sends the demo site's parcels (and takes back what cannot be delivered): the
+#: sender and return address of every demo label.
+DEMO_SENDER = Address(
+    name="Floor Demo DC1",
+    lines=("Unit 4, Riverside Park", "Goods In, Door 3"),
+    city="Leeds",
+    postcode="LS10 1AB",
+    country="GB",
+    phone="+44 113 496 0000",
+)
 
 #: The day demo parcels are quoted for (no demo order has a promised date).
 DEMO_SHIP_DATE = date(2026, 11, 25)
@@ -324,6 +354,7 @@ def build_demo_site(
     pick_faces, stock, levels = _place_stock(rng, skus, locations, orders, layout)
     cartons = _cartons()
     _quote_carriers(orders, skus, cartons)
+    totes, carts = _totes()
     return DemoSite(
         site=SITE,
         layout=layout,
@@ -336,4 +367,6 @@ def build_demo_site(
         devices=_devices(),
         pick_faces=pick_faces,
         face_levels=levels,
+        totes=totes,
+        carts=carts,
     )

@@ -16,7 +16,7 @@ never given a service silently.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,11 +40,16 @@ def normal_postcode(postcode: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ZoneRule:
-    """Destinations of ``zone``: a country, or only its postcodes with these prefixes."""
+    """Destinations of ``zone``: a country, or only its postcodes with these prefixes.
+
+    ``sort_code`` is what the carriers' sorting reads on the label for this zone (the zone's
+    name when the rules give none).
+    """
 
     zone: str
     country: str
     postcode_prefixes: tuple[str, ...] = ()
+    sort_code: str = ""
 
     def match(self, country: str, postcode: str) -> int | None:
         """How specific the match is (prefix length; 0 for the whole country), or None."""
@@ -112,6 +117,10 @@ class CarrierRules:
             if length is not None and (best is None or length > best[0]):
                 best = (length, rule.zone)
         return best[1] if best else None
+
+    def sort_code(self, zone: str) -> str:
+        """The sort code printed on labels for ``zone`` (its first rule's, else the zone)."""
+        return next((r.sort_code for r in self.zones if r.zone == zone and r.sort_code), zone)
 
     def service(self, carrier: str, service: str) -> CarrierService | None:
         """The service named, or None (names compare without case)."""
@@ -187,7 +196,9 @@ class CarrierChoice:
 
     ``rule`` is the reason in words (shown to the packer); ``chosen_by`` is ``"hub"`` or the
     user who changed it; ``options`` are every service quoted for the order (fitting ones
-    first, cheapest first) so that a packer can change the service offline.
+    first, cheapest first) so that a packer can change the service offline. ``currency``
+    is the rules' (every cost is in it; "" when not known); ``sort_code`` is the
+    destination zone's sort code, printed on the label.
     """
 
     carrier: str
@@ -196,6 +207,8 @@ class CarrierChoice:
     rule: str
     chosen_by: str = HUB
     options: tuple[Quote, ...] = ()
+    currency: str = ""
+    sort_code: str = ""
 
     @property
     def name(self) -> str:
@@ -222,6 +235,8 @@ class CarrierChoice:
             "rule": self.rule,
             "chosen_by": self.chosen_by,
             "options": [q.to_dict() for q in self.options],
+            "currency": self.currency,
+            "sort_code": self.sort_code,
         }
 
     @staticmethod
@@ -234,7 +249,15 @@ class CarrierChoice:
             str(data.get("rule", "")),
             str(data.get("chosen_by", HUB)),
             tuple(Quote.from_dict(q) for q in data.get("options", ())),
+            str(data.get("currency", "")),
+            str(data.get("sort_code", "")),
         )
+
+    def money(self, cost: float | None) -> str:
+        """``cost`` with the currency, as people read it (``5.40 EUR``; ``-`` unknown)."""
+        if cost is None:
+            return "-"
+        return f"{cost:.2f} {self.currency}".strip()
 
 
 def estimate_parcel(
@@ -349,7 +372,16 @@ def choose_carrier(rules: CarrierRules, shipment: Shipment) -> CarrierChoice:
             f"fastest for {shipment.describe()} to zone {zone}: none arrives by "
             f"{shipment.promised_date.isoformat()} (this one {arrives.isoformat()}, late)"
         )
-    return CarrierChoice(best.carrier, best.service, best.cost, rule, HUB, quoted)
+    return CarrierChoice(
+        best.carrier,
+        best.service,
+        best.cost,
+        rule,
+        HUB,
+        quoted,
+        rules.currency,
+        rules.sort_code(zone),
+    )
 
 
 def given_choice(
@@ -358,16 +390,21 @@ def given_choice(
     """The service an order arrived with, kept as it is, quoted with the others when the
     rules cover the destination (so a packer can still change it)."""
     options: tuple[Quote, ...] = ()
+    currency = sort_code = ""
     if rules is not None:
+        currency = rules.currency
         try:
-            _, options = quotes(rules, shipment)
+            zone, options = quotes(rules, shipment)
+            sort_code = rules.sort_code(zone)
         except NoCarrierService:
             options = ()
-    given = CarrierChoice(carrier, service, None, "given with the order", HUB, options)
+    given = CarrierChoice(
+        carrier, service, None, "given with the order", HUB, options, currency, sort_code
+    )
     own = given.quote(carrier, service)
     if own is None or own.cost is None:
         return given
-    return CarrierChoice(carrier, service, own.cost, given.rule, HUB, options)
+    return replace(given, cost=own.cost)
 
 
 def changed_choice(
@@ -385,7 +422,11 @@ def changed_choice(
     previous choice did not quote as fitting.
     """
     if not reason.strip():
-        raise DomainError("a carrier change needs a reason", hint="choose or type why")
+        raise DomainError(
+            "a carrier change needs a reason",
+            hint="choose or type why",
+            code="carrier.reason_needed",
+        )
     known = previous.quote(carrier, service) if previous is not None else None
     unfit = known is None or not known.fits
     if check_fit and previous is not None and previous.options and unfit:
@@ -393,6 +434,8 @@ def changed_choice(
         raise DomainError(
             f"{carrier} {service} does not take this parcel",
             hint=f"choose one of: {offered}",
+            code="carrier.not_fit",
+            params={"carrier": carrier, "service": service, "offered": offered},
         )
     return CarrierChoice(
         carrier,
@@ -401,4 +444,6 @@ def changed_choice(
         f"changed by {user}: {reason.strip()}",
         user,
         previous.options if previous is not None else (),
+        previous.currency if previous is not None else "",
+        previous.sort_code if previous is not None else "",
     )

@@ -2,9 +2,9 @@
 
 :func:`classify` turns the text of one scan (with or without an AIM symbology identifier)
 into exactly one kind of code: a product (GTIN, possibly with GS1 lot, expiry, serial,
-quantity or weight), a logistic unit (SSCC), a location, a tote, a badge, an order or a
-carton type. Anything else is an :class:`InvalidBarcode` with a reason; a scan never
-silently means nothing.
+quantity or weight), a logistic unit (SSCC), a location, a tote, a cart of totes, a badge,
+an order or a carton type. Anything else is an :class:`InvalidBarcode` with a reason; a
+scan never silently means nothing.
 
 GS1 element strings are parsed by biip. Keyboard-wedge scanners lose the group separator
 (ASCII 29); a code whose variable-length field swallowed the next AI is reported, not
@@ -43,6 +43,7 @@ LOCATION_RE = re.compile(
 )
 SPECIAL_LOCATION_RE = re.compile(r"^(?:PACK|STAGE|DOCK|QUAR|RET)-\d{2}$")
 TOTE_RE = re.compile(r"^T\d{4}$")
+CART_RE = re.compile(r"^CART-\d{2,4}$")
 BADGE_RE = re.compile(r"^B\d{4,8}$")
 ORDER_RE = re.compile(r"^SO-?\d{4,10}$")
 CARTON_RE = re.compile(r"^CTN-[A-Z0-9]{1,8}$")
@@ -56,6 +57,7 @@ class CodeKind(StrEnum):
     SSCC = "sscc"
     LOCATION = "location"
     TOTE = "tote"
+    CART = "cart"
     BADGE = "badge"
     ORDER = "order"
     CARTON = "carton"
@@ -104,6 +106,7 @@ def parse_gs1(
         raise InvalidBarcode(
             f"not a valid GS1 element string: {text!r} has characters outside ASCII",
             hint="GS1 codes carry only plain letters, digits and punctuation; rescan",
+            code="scan.gs1_not_ascii",
         )
     biip, config = _biip()
     try:
@@ -112,6 +115,7 @@ def parse_gs1(
         raise InvalidBarcode(
             f"not a valid GS1 element string: {exc}",
             hint="the scanner may have dropped a group separator; rescan",
+            code="scan.gs1_invalid",
         ) from exc
     ais: dict[str, str] = {}
     fields: dict[str, object] = {}
@@ -121,17 +125,29 @@ def parse_gs1(
             raise InvalidBarcode(
                 f"GS1 code has AI ({ai}) without data",
                 hint="the scanner may have cut the code short; rescan",
+                code="scan.gs1_empty_ai",
+                params={"ai": ai},
             )
         if ais.get(ai, es.value) != es.value:
             raise InvalidBarcode(
                 f"GS1 code has AI ({ai}) twice with different values: {ais[ai]!r} and {es.value!r}",
                 hint="the label is faulty; check it",
+                code="scan.gs1_ai_twice",
+                params={"ai": ai},
             )
         ais[ai] = es.value
         if ai == "00" and es.sscc is None:
-            raise InvalidBarcode(f"SSCC {es.value} is invalid: {es.sscc_error}")
+            raise InvalidBarcode(
+                f"SSCC {es.value} is invalid: {es.sscc_error}",
+                code="scan.sscc_invalid",
+                params={"code": es.value},
+            )
         if ai in ("01", "02") and es.gtin is None:
-            raise InvalidBarcode(f"GTIN {es.value} is invalid: {es.gtin_error}")
+            raise InvalidBarcode(
+                f"GTIN {es.value} is invalid: {es.gtin_error}",
+                code="scan.gtin_invalid",
+                params={"code": es.value},
+            )
         if ai == "10":
             fields["batch"] = es.value
         elif ai == "17":
@@ -151,7 +167,8 @@ def parse_gs1(
     gtin = ais.get("01") or ais.get("02")
     if gtin is None:
         raise InvalidBarcode(
-            f"GS1 code carries no GTIN (AI 01/02) or SSCC (AI 00): AIs {sorted(ais)}"
+            f"GS1 code carries no GTIN (AI 01/02) or SSCC (AI 00): AIs {sorted(ais)}",
+            code="scan.gs1_no_gtin",
         )
     return ScannedCode(
         CodeKind.PRODUCT,
@@ -196,6 +213,7 @@ def _refuse_swallowed_ai(last: Any, ais: dict[str, str]) -> None:
                 f"({ai}) {tail[len(ai) :]}; the scanner seems to have dropped a group separator",
                 hint="set the scanner to send group separators (FNC1 as ASCII 29), "
                 "or type the item's GTIN",
+                code="scan.gs1_ambiguous",
             )
 
 
@@ -209,9 +227,13 @@ def classify(text: str) -> ScannedCode:
     raw = text
     aim, body = split_aim(text.strip("\r\n\t "))
     if not body:
-        raise InvalidBarcode("empty scan", hint="scan again")
+        raise InvalidBarcode("empty scan", hint="scan again", code="scan.empty")
     if any(ord(c) < 32 and c != GS for c in body) or "\x7f" in body:
-        raise InvalidBarcode(f"scan contains control characters: {body!r}", hint="scan again")
+        raise InvalidBarcode(
+            f"scan contains control characters: {body!r}",
+            hint="scan again",
+            code="scan.control_chars",
+        )
     symbology = aim.symbology if aim else _symbology_for_plain(body)
     if symbology.is_gs1 or body.startswith(GS):
         return parse_gs1(body, symbology, raw)
@@ -224,13 +246,16 @@ def classify(text: str) -> ScannedCode:
             # A GS1 string scanned without its symbology identifier.
             return parse_gs1(body, Symbology.GS1_128, raw)
         raise InvalidBarcode(
-            f"{body} has {len(body)} digits: not a GTIN (8, 12, 13 or 14) or SSCC (18)"
+            f"{body} has {len(body)} digits: not a GTIN (8, 12, 13 or 14) or SSCC (18)",
+            code="scan.digits_length",
+            params={"code": body, "digits": len(body)},
         )
     upper = body.upper()
     for kind, pattern in (
         (CodeKind.LOCATION, LOCATION_RE),
         (CodeKind.LOCATION, SPECIAL_LOCATION_RE),
         (CodeKind.TOTE, TOTE_RE),
+        (CodeKind.CART, CART_RE),
         (CodeKind.BADGE, BADGE_RE),
         (CodeKind.ORDER, ORDER_RE),
         (CodeKind.CARTON, CARTON_RE),
@@ -244,7 +269,10 @@ def classify(text: str) -> ScannedCode:
             )
             return ScannedCode(kind, value, raw, symbology)
     raise InvalidBarcode(
-        f"unknown code {body!r}", hint="this is not a floor barcode; check the label"
+        f"unknown code {body!r}",
+        hint="this is not a floor barcode; check the label",
+        code="scan.unknown_code",
+        params={"code": body},
     )
 
 
@@ -252,7 +280,11 @@ def _sscc(body: str, raw: str, symbology: Symbology) -> ScannedCode:
     biip, config = _biip()
     result = biip.parse(body, config=config)
     if result.sscc is None:
-        raise InvalidBarcode(f"SSCC {body} is invalid: {result.sscc_error}")
+        raise InvalidBarcode(
+            f"SSCC {body} is invalid: {result.sscc_error}",
+            code="scan.sscc_invalid",
+            params={"code": body},
+        )
     return ScannedCode(CodeKind.SSCC, body, raw, symbology, ais={"00": body})
 
 

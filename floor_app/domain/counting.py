@@ -63,7 +63,12 @@ def decide(
     so accepting the count now would take them off twice.
     """
     if counted < 0:
-        raise DomainError(f"a count cannot be negative ({counted})", hint="enter 0 or more")
+        raise DomainError(
+            f"a count cannot be negative ({counted})",
+            hint="enter 0 or more",
+            code="count.negative",
+            params={"counted": counted},
+        )
     if counted < reserved:
         return CountOutcome.DEFERRED
     if counted == expected:

@@ -64,7 +64,8 @@ class TaskStarted(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class PickConfirmed(DomainEvent):
-    """Units were taken from a location into a tote."""
+    """Units were taken from a location into a tote (``tote``: its code, "" when the task
+    names no physical totes)."""
 
     TYPE: ClassVar[str] = "pick.confirmed"
     task: str
@@ -74,6 +75,46 @@ class PickConfirmed(DomainEvent):
     location: str
     qty: int
     tote_position: int
+    user: str
+    tote: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToteAssigned(DomainEvent):
+    """A picker scanned a physical tote for cart ``position`` of a task: it will hold
+    ``order``. A claim: the hub refuses a tote that is not the site's or that still holds
+    another order not packed yet."""
+
+    TYPE: ClassVar[str] = "tote.assigned"
+    KIND: ClassVar[EventKind] = "claim"
+    task: str
+    tote: str
+    position: int
+    order: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class TotePut(DomainEvent):
+    """A scan of the tote confirmed that a line's picked units went into it."""
+
+    TYPE: ClassVar[str] = "tote.put"
+    task: str
+    line: str
+    tote: str
+    order: str
+    qty: int
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToteReleased(DomainEvent):
+    """A pack station packed the order a tote held: the tote is empty and free again."""
+
+    TYPE: ClassVar[str] = "tote.released"
+    tote: str
+    order: str
+    station: str
     user: str
 
 
@@ -126,6 +167,8 @@ class PackCompleted(DomainEvent):
     weight_g: int
     user: str
     weight_override_by: str = ""
+    #: the reason code of the supervisor who accepted a weight outside tolerance
+    weight_override_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,24 +210,27 @@ class LabelConfirmed(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class ShortApproved(DomainEvent):
-    """A supervisor accepted an order's shortage: it goes on picked, short."""
+    """A supervisor accepted an order's shortage, for a reason code: it goes on picked, short."""
 
     TYPE: ClassVar[str] = "order.short_approved"
     KIND: ClassVar[EventKind] = "claim"
     order: str
     user: str
     order_version: int
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class HoldReleased(DomainEvent):
-    """A supervisor released a held order back to the state it was held from."""
+    """A supervisor released a held order back to the state it was held from (with a reason
+    code)."""
 
     TYPE: ClassVar[str] = "order.released"
     KIND: ClassVar[EventKind] = "claim"
     order: str
     user: str
     order_version: int
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +331,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         UserLoggedIn,
         UserLoggedOut,
         TaskStarted,
+        ToteAssigned,
         PickConfirmed,
+        TotePut,
         PickUndone,
         ShortReported,
         TaskCompleted,
@@ -302,6 +350,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         StockTaskClosed,
         ReturnReceived,
         CarrierChanged,
+        ToteReleased,
     )
 }
 

@@ -34,14 +34,24 @@ def validate_gtin(code: str) -> str:
     """
     code = code.strip()
     if not is_ascii_digits(code):
-        raise InvalidBarcode(f"GTIN {code!r} must contain digits 0-9 only")
+        raise InvalidBarcode(
+            f"GTIN {code!r} must contain digits 0-9 only",
+            code="gtin.not_digits",
+            params={"code": code},
+        )
     if len(code) not in GTIN_LENGTHS:
-        raise InvalidBarcode(f"GTIN {code!r} has {len(code)} digits; expected 8, 12, 13 or 14")
+        raise InvalidBarcode(
+            f"GTIN {code!r} has {len(code)} digits; expected 8, 12, 13 or 14",
+            code="gtin.length",
+            params={"code": code, "digits": len(code)},
+        )
     expected = gs1_check_digit(code[:-1])
     if int(code[-1]) != expected:
         raise InvalidBarcode(
             f"GTIN {code} has a wrong check digit: expected {expected}, got {code[-1]}",
             hint="scan again or type the code from the label",
+            code="gtin.check_digit",
+            params={"code": code, "expected": expected, "got": code[-1]},
         )
     return code
 

@@ -59,10 +59,16 @@ class Location:
         m = LOCATION_RE.match(code.strip().upper())
         if not m:
             if SPECIAL_LOCATION_RE.match(code.strip().upper()):
-                raise InvalidBarcode(f"{code} is a station location, not a rack location")
+                raise InvalidBarcode(
+                    f"{code} is a station location, not a rack location",
+                    code="location.station",
+                    params={"code": code},
+                )
             raise InvalidBarcode(
                 f"{code!r} is not a location code",
                 hint="location codes look like A03-12-2A (zone+aisle-bay-level+bin)",
+                code="location.bad_code",
+                params={"code": code},
             )
         return (
             m["zone"],

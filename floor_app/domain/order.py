@@ -1,9 +1,13 @@
-"""Orders and the order state machine.
+"""Orders and the order state machine, the one place it is written.
 
 Every allowed transition is listed in :data:`TRANSITIONS`; any other raises
 :class:`IllegalTransition` with the reason. ``held`` remembers the state it came from and
 can only be released back to it (or cancelled). Each transition bumps ``version``, which
 devices send with their claims so the hub can refuse stale ones.
+
+Facts move an order forward along :data:`STAGES` (:func:`forward`, :meth:`Order.advance`,
+used by the hub); a confirmed pick on a device moves it as :func:`after_pick` says (the
+device's fast SQL path writes the states it returns).
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
 
 TERMINAL = frozenset({S.SHIPPED, S.CANCELLED})
 
-#: The happy path, in order; used by the supervisor's stage views.
+#: The happy path, in order: facts move orders along it; the supervisor's stage views.
 STAGES: tuple[OrderState, ...] = (
     S.RECEIVED,
     S.VALIDATED,
@@ -75,16 +79,50 @@ def check_transition(
         if held_from is None or target is not held_from:
             raise IllegalTransition(
                 f"a held order can only be released to {held_from or 'its earlier state'} "
-                f"or cancelled, not moved to {target}"
+                f"or cancelled, not moved to {target}",
+                code="order.held_transition",
+                params={
+                    "held_from": held_from.value if held_from else "",
+                    "to_order_state": target.value,
+                },
             )
         return
     if target not in TRANSITIONS[current]:
+        states = {"order_state": current.value, "to_order_state": target.value}
         if current in TERMINAL:
             reason = f"order is {current}; nothing can change it any more"
-        else:
-            allowed = ", ".join(sorted(TRANSITIONS[current]))
-            reason = f"cannot go from {current} to {target}; from {current} only: {allowed}"
-        raise IllegalTransition(reason)
+            raise IllegalTransition(reason, code="order.finished", params=states)
+        allowed = ", ".join(sorted(TRANSITIONS[current]))
+        reason = f"cannot go from {current} to {target}; from {current} only: {allowed}"
+        raise IllegalTransition(reason, code="order.transition", params=states)
+
+
+def forward(current: OrderState, target: OrderState) -> tuple[OrderState, ...]:
+    """The states a fact moves an order through on its way to ``target``, in order.
+
+    Only forward along :data:`STAGES`: nothing when the order is already at or past
+    ``target``, held or finished, or when ``target`` is not a stage. ``short`` stands where
+    ``picking`` does and may resume it.
+    """
+    if target not in STAGES or current is target or current in TERMINAL or current is S.HELD:
+        return ()
+    if current is S.SHORT and target is S.PICKING:
+        return (S.PICKING,)
+    here = STAGES.index(S.PICKING if current is S.SHORT else current)
+    return STAGES[here + 1 : STAGES.index(target) + 1]
+
+
+#: The states a confirmed pick moves a device's order on from: a short order waits for a
+#: supervisor, and a pick moves no held, finished or later order.
+MOVED_BY_PICKS = frozenset({S.ALLOCATED, S.PICKING})
+
+
+def after_pick(current: OrderState, *, nothing_open: bool) -> tuple[OrderState, ...]:
+    """The states a confirmed pick moves a device's order through: an allocated order starts
+    ``picking``, and is ``picked`` once no unit is open (each picked or reported short)."""
+    if current not in MOVED_BY_PICKS:
+        return ()
+    return forward(current, S.PICKED if nothing_open else S.PICKING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +211,11 @@ class Order:
         try:
             check_transition(self.state, target, self.held_from)
         except IllegalTransition as exc:
-            raise IllegalTransition(f"order {self.order_id}: {exc.reason}") from None
+            raise IllegalTransition(
+                f"order {self.order_id}: {exc.reason}",
+                code=exc.code,
+                params={**exc.params, "order": self.order_id},
+            ) from None
         if target is S.HELD:
             self.held_from = self.state
             self.hold_reason = reason
@@ -184,16 +226,31 @@ class Order:
         self.state = target
         self.version += 1
 
+    def advance(self, target: OrderState, reason: str = "") -> list[OrderState]:
+        """Move forward to ``target`` through every stage in between (:func:`forward`).
+
+        Returns the states entered: empty when the order is already at or past ``target``,
+        held or finished (a fact about it is recorded, it does not move the order).
+        """
+        steps = forward(self.state, target)
+        for step in steps:
+            self.transition(step, reason)
+        return list(steps)
+
     def hold(self, reason: str) -> None:
         """Put the order on hold with a reason (a missing item, a customer call ...)."""
         if not reason:
-            raise DomainError("a hold needs a reason")
+            raise DomainError("a hold needs a reason", code="order.hold_reason")
         self.transition(S.HELD, reason)
 
     def release(self) -> None:
         """Release a hold back to the state the order was held from."""
         if self.state is not S.HELD or self.held_from is None:
-            raise IllegalTransition(f"order {self.order_id} is {self.state}, not held")
+            raise IllegalTransition(
+                f"order {self.order_id} is {self.state}, not held",
+                code="order.not_held",
+                params={"order": self.order_id, "order_state": self.state.value},
+            )
         self.transition(self.held_from, "released")
 
     def cancel(self, reason: str) -> None:
@@ -222,3 +279,10 @@ class Order:
     def is_fully_picked(self) -> bool:
         """True when every line is picked or reported short."""
         return all(ln.open_to_pick == 0 for ln in self.lines)
+
+    @property
+    def is_picked_clean(self) -> bool:
+        """True when every unit is picked and none is short (the order can go to packing)."""
+        return all(ln.open_to_pick <= 0 for ln in self.lines) and not any(
+            ln.short for ln in self.lines
+        )

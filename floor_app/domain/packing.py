@@ -53,14 +53,25 @@ class PackSession:
     def verify(self, sku: str, qty: int = 1) -> int:
         """Count ``qty`` of ``sku`` as verified; returns what is still open for it."""
         if sku not in self.expected:
-            raise DomainError(f"{sku} is not in order {self.order_id}", hint="set it aside")
+            raise DomainError(
+                f"{sku} is not in order {self.order_id}",
+                hint="set it aside",
+                code="pack.not_in_order",
+                params={"sku": sku, "order": self.order_id},
+            )
         if qty <= 0:
-            raise QuantityError(f"quantity must be positive, got {qty}")
+            raise QuantityError(
+                f"quantity must be positive, got {qty}",
+                code="qty.not_positive",
+                params={"qty": qty},
+            )
         have = self.verified.get(sku, 0)
         if have + qty > self.expected[sku]:
             raise QuantityError(
                 f"{sku}: {have + qty} scanned but only {self.expected[sku]} ordered",
                 hint="set the extra item aside",
+                code="pack.too_many",
+                params={"sku": sku, "scanned": have + qty, "ordered": self.expected[sku]},
             )
         self.verified[sku] = have + qty
         return self.expected[sku] - self.verified[sku]
@@ -104,10 +115,12 @@ class LabelJob:
     last_error: str = ""
     reprint_of: str | None = None
     reprint_reason: str = ""
+    #: when the job was made (Unix seconds; None before it is stored)
+    created_at: float | None = None
 
     def __post_init__(self) -> None:
         if self.reprint_of and not self.reprint_reason:
-            raise DomainError("a reprint needs a reason")
+            raise DomainError("a reprint needs a reason", code="label.reprint_reason")
 
     def confirm_scan(self, scanned: str) -> None:
         """The packer scanned the printed label: it must carry this job's tracking number."""
@@ -115,6 +128,8 @@ class LabelJob:
             raise DomainError(
                 f"label scanned shows {scanned}, expected {self.tracking}",
                 hint="this is the wrong label; take it off and scan the right one",
+                code="label.wrong_label",
+                params={"scanned": scanned, "tracking": self.tracking},
             )
         self.state = LabelState.CONFIRMED
 

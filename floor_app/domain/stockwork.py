@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
-from .errors import DomainError, IllegalTransition, QuantityError
+from .errors import DomainError, IllegalTransition, QuantityError, Reason
 from .order import Order, OrderState
 
 
@@ -140,7 +140,13 @@ class StockTask:
             return
         if target not in STOCK_TASK_TRANSITIONS[self.state]:
             raise IllegalTransition(
-                f"stock task {self.task_id}: cannot go from {self.state} to {target}"
+                f"stock task {self.task_id}: cannot go from {self.state} to {target}",
+                code="task.stock_transition",
+                params={
+                    "task": self.task_id,
+                    "task_state": self.state.value,
+                    "to_task_state": target.value,
+                },
             )
         self.state = target
         self.version += 1
@@ -148,10 +154,16 @@ class StockTask:
     def confirm_move(self, qty: int) -> None:
         """Record ``qty`` units placed at the destination (never more than open)."""
         if qty <= 0:
-            raise QuantityError(f"a move needs a positive quantity, got {qty}")
+            raise QuantityError(
+                f"a move needs a positive quantity, got {qty}",
+                code="qty.not_positive",
+                params={"qty": qty},
+            )
         if qty > self.open_qty:
             raise QuantityError(
-                f"{qty} is more than the {self.open_qty} still to move on {self.task_id}"
+                f"{qty} is more than the {self.open_qty} still to move on {self.task_id}",
+                code="move.more_than_open",
+                params={"qty": qty, "open": self.open_qty, "task": self.task_id},
             )
         self.moved += qty
 
@@ -194,44 +206,72 @@ def shipped_units(order: Order) -> dict[str, int]:
     return out
 
 
-def parcel_refusal(order: Order) -> str | None:
+def parcel_refusal(order: Order) -> Reason | None:
     """Why nothing of ``order`` can come back (None: its parcel left packing)."""
     if order.state not in RETURNABLE_STATES:
-        return (
+        return Reason(
             f"order {order.order_id} is {order.state.value}: only a parcel that left packing "
-            "can come back; give it to a supervisor"
+            "can come back; give it to a supervisor",
+            "return.not_returnable",
+            {"order": order.order_id, "order_state": order.state.value},
         )
     return None
 
 
-def return_refusal(order: Order, sku: str, qty: int, returned_before: int) -> str | None:
+def return_refusal(order: Order, sku: str, qty: int, returned_before: int) -> Reason | None:
     """Why ``qty`` units of ``sku`` cannot be received back on ``order`` (None: they can),
     ``returned_before`` units of it having come back already."""
     if qty <= 0:
-        return f"a return needs a positive quantity, got {qty}"
+        return Reason(
+            f"a return needs a positive quantity, got {qty}",
+            "return.qty_not_positive",
+            {"qty": qty},
+        )
     refusal = parcel_refusal(order)
     if refusal:
         return refusal
     shipped = shipped_units(order).get(sku, 0)
     if shipped <= 0:
-        return (
-            f"{sku} was not shipped on order {order.order_id}: set the item aside for a supervisor"
+        return Reason(
+            f"{sku} was not shipped on order {order.order_id}: set the item aside for a supervisor",
+            "return.not_shipped",
+            {"sku": sku, "order": order.order_id},
         )
     if returned_before + qty > shipped:
-        return (
+        return Reason(
             f"{shipped} x {sku} were shipped on order {order.order_id} and {returned_before} "
-            f"came back already: {qty} more is more than was sent"
+            f"came back already: {qty} more is more than was sent",
+            "return.more_than_shipped",
+            {
+                "shipped": shipped,
+                "sku": sku,
+                "order": order.order_id,
+                "returned": returned_before,
+                "qty": qty,
+            },
         )
     return None
 
 
-def place_refusal(grade: ReturnGrade, location: str, kind: str | None) -> str | None:
+def place_refusal(grade: ReturnGrade, location: str, kind: str | None) -> Reason | None:
     """Why a unit of ``grade`` cannot go to ``location`` of ``kind`` (None when the location
     does not exist); None when it can."""
     if kind is None:
-        return f"location {location} does not exist on this site"
+        return Reason(
+            f"location {location} does not exist on this site",
+            "location.unknown",
+            {"location": location},
+        )
     if grade is ReturnGrade.RESALEABLE and kind not in STORAGE_KINDS:
-        return f"{location} is a {kind} location: resaleable units go to a storage location"
+        return Reason(
+            f"{location} is a {kind} location: resaleable units go to a storage location",
+            "return.not_storage",
+            {"location": location, "location_kind": kind},
+        )
     if grade is not ReturnGrade.RESALEABLE and kind != QUARANTINE_KIND:
-        return f"{location} is not a quarantine location: {grade.value} units go to quarantine"
+        return Reason(
+            f"{location} is not a quarantine location: {grade.value} units go to quarantine",
+            "return.not_quarantine",
+            {"location": location, "grade": grade.value},
+        )
     return None

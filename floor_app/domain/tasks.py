@@ -37,12 +37,15 @@ def build_pick_task(
     pick_face: Callable[[str], Location],
     sku: Callable[[str], Sku],
     totes: Sequence[str] = (),
+    destination: str = "",
     route_order: RouteOrder = serpentine_order,
 ) -> PickTask:
     """A task picking every open unit of ``orders``, order ``i`` into cart position ``i + 1``.
 
     ``pick_face(sku)`` names the location to pick each SKU from; ``sku(code)`` gives its
-    GTIN. ``totes`` optionally names the physical totes (``T0001`` ...) by position.
+    GTIN. ``totes`` optionally names the physical totes (``T0001`` ...) by position; the
+    others are scanned by the picker. ``destination`` is where the totes go once picked
+    (a pack station).
     """
     if not orders:
         raise DomainError("a pick task needs at least one order")
@@ -50,8 +53,8 @@ def build_pick_task(
     stops: list[Location] = []
     tote_list: list[Tote] = []
     for position, order in enumerate(orders, start=1):
-        tote_id = totes[position - 1] if position <= len(totes) else f"T{position:04d}"
-        tote_list.append(Tote(tote_id, position, order.order_id))
+        tote_id = totes[position - 1] if position <= len(totes) else ""
+        tote_list.append(Tote(tote_id, position, order.order_id, destination))
         for line in order.lines:
             if line.open_to_pick <= 0:
                 continue

@@ -22,7 +22,7 @@ def hash_pin(user: str, pin: str) -> str:
     """A salted hash of a PIN (the user id is the salt; PINs are short, so this is a gate,
     not a vault: devices lock after failed tries)."""
     if not pin.isdigit() or not 4 <= len(pin) <= 8:
-        raise DomainError("a PIN is 4 to 8 digits")
+        raise DomainError("a PIN is 4 to 8 digits", code="login.pin_format")
     return hashlib.pbkdf2_hmac("sha256", pin.encode(), f"floor:{user}".encode(), 20_000).hex()
 
 

@@ -1,17 +1,19 @@
-"""Carton suggestion for the packer: the routing/cartons module when present, else a fallback.
+"""Carton suggestion for the packer: the domain's cartonization, with a first fit for what it
+cannot place.
 
-The fallback picks the smallest carton (by inner volume) whose sorted inner dimensions
-hold every item's sorted dimensions, whose volume holds the items' total volume and
-whose weight limit holds their weight. It is a first fit, not a 3D packing: once
-:func:`floor_app.domain.cartonization.choose_carton` exists it is used instead.
+:func:`floor_app.domain.cartonization.choose_carton` chooses the smallest carton the items
+really fit in (a checked 3D packing). When it cannot say (an item without dimensions, no
+carton types, an order that needs a split) the suggestion falls back to a first fit: the
+smallest carton (by inner volume) whose sorted inner dimensions hold every item's sorted
+dimensions, whose volume holds the items' total volume and whose weight limit holds their
+weight.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from floor_app.domain.cartonization import CartonError, choose_carton
 from floor_app.domain.packing import Carton
 from floor_app.domain.sku import Sku
 
@@ -37,24 +39,13 @@ def fallback_carton(items: Sequence[tuple[Sku, int]], cartons: Sequence[Carton])
     return None
 
 
-def _domain_chooser() -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module("floor_app.domain.cartonization")
-    except ImportError:
-        return None
-    chooser = getattr(module, "choose_carton", None)
-    return chooser if callable(chooser) else None
-
-
 def suggest_carton(items: Sequence[tuple[Sku, int]], cartons: Sequence[Carton]) -> Carton | None:
-    """The carton to suggest for ``items``: the domain's choice, or :func:`fallback_carton`."""
-    chooser = _domain_chooser()
-    if chooser is not None:
-        try:
-            result = chooser(list(items), list(cartons))
-        except Exception:  # a chooser of another shape: keep the packer working
-            result = None
-        carton = getattr(result, "carton", result)
-        if isinstance(carton, Carton):
-            return carton
-    return fallback_carton(items, cartons)
+    """The carton to suggest for ``items``: the domain's choice, or :func:`fallback_carton`
+    when the domain cannot choose one carton for them."""
+    try:
+        choice = choose_carton(list(items), list(cartons))
+    except CartonError:  # input the 3D packing cannot use (no dimensions, no cartons)
+        return fallback_carton(items, cartons)
+    if choice.carton is None:  # a split or a flag: suggest what a first fit finds
+        return fallback_carton(items, cartons)
+    return choice.carton

@@ -22,7 +22,10 @@ from floor_app.store import Store, UnitOfWork
 from floor_app.store.outbox import OutboxRecord
 from floor_app.store.tables import OutboxRow
 
+from .errors import reports_store_failures
 
+
+@reports_store_failures
 class CountingService:
     """The counter's use cases."""
 
@@ -73,13 +76,21 @@ class CountingService:
             raise QuantityError(
                 f"a count cannot be negative ({counted})",
                 hint="type the units you found, 0 or more",
+                code="count.negative_typed",
+                params={"counted": counted},
             )
         if not sku:
-            raise DomainError("no item was scanned", hint="scan the item you counted")
+            raise DomainError(
+                "no item was scanned", hint="scan the item you counted", code="count.no_item"
+            )
         with self.store.unit_of_work() as uow:
             task = _open(uow, task_id, user)
             if task.sku and sku != task.sku:
-                raise DomainError(f"this count is for {task.sku}, not {sku}")
+                raise DomainError(
+                    f"this count is for {task.sku}, not {sku}",
+                    code="count.other_sku",
+                    params={"sku": task.sku, "scanned": sku},
+                )
             event = uow.emit(
                 StockCounted(task_id, task.from_location, sku, counted, user, task.attempt)
             )
@@ -95,7 +106,11 @@ class CountingService:
         with self.store.unit_of_work() as uow:
             task = _open(uow, task_id, user)
             if task.sku:
-                raise DomainError(f"this count is only of {task.sku}: count it and confirm")
+                raise DomainError(
+                    f"this count is only of {task.sku}: count it and confirm",
+                    code="count.only_sku",
+                    params={"sku": task.sku},
+                )
             event = uow.emit(StockCounted(task_id, task.from_location, "", 0, user, task.attempt))
             task.finish(user)
             uow.stock_tasks.save(task)
@@ -106,19 +121,32 @@ class CountingService:
 def _count_task(uow: UnitOfWork, task_id: str) -> StockTask:
     task = uow.stock_tasks.get(task_id)
     if task.kind is not StockTaskKind.COUNT:
-        raise DomainError(f"{task_id} is a {task.kind.value} task, not a count")
+        raise DomainError(
+            f"{task_id} is a {task.kind.value} task, not a count",
+            code="count.not_count",
+            params={"task": task_id},
+        )
     return task
 
 
 def _open(uow: UnitOfWork, task_id: str, user: str) -> StockTask:
     task = _count_task(uow, task_id)
     if task.state is StockTaskState.CANCELLED:
-        raise DomainError(f"count {task_id} was cancelled", hint=task.reason or "take another task")
+        raise DomainError(
+            f"count {task_id} was cancelled",
+            hint=task.reason or "take another task",
+            code="count.cancelled",
+            params={"task": task_id},
+        )
     if task.state is StockTaskState.DONE:
-        raise DomainError(f"count {task_id} is already done")
+        raise DomainError(
+            f"count {task_id} is already done", code="count.done", params={"task": task_id}
+        )
     if task.not_user and user == task.not_user:
         raise DomainError(
             f"you counted {task.from_location} first: this recount must be done by someone else",
             hint="leave it for another picker",
+            code="count.recount_other",
+            params={"location": task.from_location},
         )
     return task

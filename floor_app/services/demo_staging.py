@@ -3,7 +3,8 @@ and a few already shipped, so the returns desk has parcels to receive.
 
 Without a hub nothing would ever reach the pack station in a fresh demo. The first six
 orders the demo left unallocated are marked picked by a finished task ``PT-0900`` into
-totes ``T0901`` to ``T0906`` (the hub would send exactly this). The next two are shipped,
+totes ``T0901`` to ``T0906``, which hold them until they are packed (the hub would send
+exactly this). The next two are shipped,
 packed at this station with a confirmed label (their tracking numbers are what a returned
 parcel shows). Runs once per store.
 """
@@ -15,12 +16,14 @@ from sqlalchemy import select
 from floor_app.domain.order import OrderState
 from floor_app.domain.packing import LabelJob, LabelState, tracking_number
 from floor_app.domain.picking import PickLine, PickTask, TaskState, Tote
+from floor_app.domain.totes import SiteTote
 from floor_app.store import Store
 from floor_app.store.tables import StockRow
 
 STAGED = "demo_packing_staged"
 DEMO_PACK_TASK = "PT-0900"
 DEMO_ORDERS = 6
+DEMO_STATION = "PACK-01"
 RETURNS_STAGED = "demo_returns_staged"
 DEMO_SHIPPED = 2
 
@@ -46,7 +49,12 @@ def stage_demo_packing(store: Store) -> list[str]:
                         line.picked = line.qty
                 order.transition(state, "demo")
             uow.orders.save(order)
-            totes.append(Tote(f"T{900 + position:04d}", position, order_id))
+            code = f"T{900 + position:04d}"
+            totes.append(Tote(code, position, order_id, DEMO_STATION))
+            site_tote = uow.totes.get(code) or SiteTote(code)
+            site_tote.fill(order_id, DEMO_PACK_TASK)
+            site_tote.hold(DEMO_STATION)
+            uow.totes.save(site_tote)
             for line in order.lines:
                 location = uow.session.scalar(
                     select(StockRow.location).where(StockRow.sku == line.sku).limit(1)

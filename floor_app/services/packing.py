@@ -1,10 +1,18 @@
 """Packing use cases: open a tote or order, verify each item, carton, weigh, hold.
 
+A tote opens the order it holds, whichever device picked it: this station knows from its
+own picks or from the hub, which tells stations which order is in which tote. A tote it
+has not heard of yet is :class:`ToteNotHeard`: the packer scans the packing slip (the
+order number) instead, and the tote is noted as that order's. Packing the order releases
+its totes (:class:`ToteReleased`).
+
 Each call is one unit of work. The order moves picked -> packing when a session opens and
 packing -> packed when the weight is accepted (:class:`PackCompleted`, a fact); a missing
 or damaged item puts it on hold (:class:`OrderHeld`, a claim carrying the order version
-the station saw). The packer may change the carrier service to another one the hub quoted
-as fitting, with a reason (:class:`CarrierChanged`, a claim). Labels are
+the station saw). A weight outside tolerance is accepted only with an active supervisor's
+badge and one of the site's reason codes (both travel on :class:`PackCompleted` and show in
+the supervisor's history). The packer may change the carrier service to another one the
+hub quoted as fitting, with a reason (:class:`CarrierChanged`, a claim). Labels are
 :mod:`floor_app.services.labels`.
 """
 
@@ -14,17 +22,19 @@ from dataclasses import dataclass, field
 
 from floor_app.domain.carriers import Quote, changed_choice
 from floor_app.domain.codes import CodeKind, classify
+from floor_app.domain.decisions import DecisionKind, ReasonCodes
 from floor_app.domain.errors import DomainError, NotFound
-from floor_app.domain.events import CarrierChanged, OrderHeld, PackCompleted
+from floor_app.domain.events import CarrierChanged, OrderHeld, PackCompleted, ToteReleased
 from floor_app.domain.order import Order, OrderState
 from floor_app.domain.packing import Carton, LabelJob, LabelState, PackSession, PackState
 from floor_app.domain.sku import Sku
-from floor_app.domain.users import Role
+from floor_app.domain.totes import SiteTote, ToteState
+from floor_app.domain.users import Role, User
 from floor_app.store import Store, UnitOfWork
 from floor_app.store.outbox import new_event_id
 
 from .cartons import suggest_carton
-from .errors import AccessDenied
+from .errors import AccessDenied, reports_store_failures
 
 
 class WeightMismatch(DomainError):
@@ -34,10 +44,45 @@ class WeightMismatch(DomainError):
         super().__init__(
             f"parcel weighs {weight_g} g, expected {expected_g} g ± {tolerance_g} g",
             hint="check the items; a supervisor badge can override",
+            code="pack.weight_off",
+            params={"weight": weight_g, "expected": expected_g, "tolerance": tolerance_g},
         )
         self.weight_g = weight_g
         self.expected_g = expected_g
         self.tolerance_g = tolerance_g
+
+
+#: An order in these states has not reached this station as picked (the hub sends it here
+#: when it is picked, if this is its station).
+NOT_PICKED_YET = frozenset(
+    {OrderState.RECEIVED, OrderState.VALIDATED, OrderState.ALLOCATED, OrderState.PICKING}
+)
+
+
+class ToteNotHeard(NotFound):
+    """A tote this station cannot open: it has not heard which order the tote holds, or
+    (``order_id`` set) the order it holds is not one this station has as picked
+    (``destination``: where the hub sends it)."""
+
+    def __init__(self, tote: str, order_id: str | None = None, destination: str = "") -> None:
+        if order_id is None:
+            super().__init__(
+                f"this station has not heard yet which order tote {tote} holds",
+                hint="scan the packing slip (the order number) instead",
+                code="pack.tote_not_heard",
+                params={"tote": tote},
+            )
+        else:
+            where = f" (it goes to {destination})" if destination else ""
+            super().__init__(
+                f"tote {tote} holds order {order_id}, which this station has not got{where}",
+                hint=f"take it to {destination}" if destination else "scan its packing slip",
+                code="pack.tote_elsewhere" if destination else "pack.tote_other_order",
+                params={"tote": tote, "order": order_id, "station": destination},
+            )
+        self.tote = tote
+        self.order_id = order_id
+        self.destination = destination
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +133,46 @@ class PackView:
         return live[-1] if live else None
 
 
+@reports_store_failures
 class PackingService:
     """The packer's use cases at one station."""
 
     def __init__(
-        self, store: Store, station: str, *, tolerance_pct: float = 5.0, tolerance_min_g: int = 30
+        self,
+        store: Store,
+        station: str,
+        *,
+        tolerance_pct: float = 5.0,
+        tolerance_min_g: int = 30,
+        reasons: ReasonCodes | None = None,
     ) -> None:
         self.store = store
         self.station = station or "PACK-01"
         self.tolerance_pct = tolerance_pct
         self.tolerance_min_g = tolerance_min_g
+        self.reason_codes = reasons or ReasonCodes()
+
+    @property
+    def override_reasons(self) -> tuple[str, ...]:
+        """The reason codes a supervisor may give for accepting a weight."""
+        return self.reason_codes.of(DecisionKind.ACCEPT_WEIGHT)
+
+    def supervisor(self, badge: str) -> str:
+        """The user id of the active supervisor whose badge this is; :class:`AccessDenied`
+        for any other badge."""
+        with self.store.unit_of_work() as uow:
+            return self._supervisor(uow.users.by_badge(badge.strip().upper()), badge).user_id
+
+    @staticmethod
+    def _supervisor(user: User | None, badge: str) -> User:
+        if user is None or not user.active or Role.SUPERVISOR not in user.roles:
+            raise AccessDenied(
+                f"badge {badge} is not an active supervisor's",
+                hint="a supervisor must scan their own badge",
+                code="pack.not_supervisor",
+                params={"badge": badge},
+            )
+        return user
 
     def tolerance_g(self, expected_g: int) -> int:
         """How far a weighed parcel may be from ``expected_g``."""
@@ -105,23 +180,26 @@ class PackingService:
 
     # -- opening -----------------------------------------------------------------------------
 
-    def open(self, scanned: str) -> PackView:
-        """Open (or resume) packing of the order named by a tote or order scan."""
+    def open(self, scanned: str, *, tote: str | None = None) -> PackView:
+        """Open (or resume) packing of the order named by a tote or order scan.
+
+        ``tote``: a tote scanned before, that this station had not heard of; opening the
+        order by its packing slip notes the tote as the order's, so packing releases it.
+        """
         code = classify(scanned)
         with self.store.unit_of_work() as uow:
             if code.kind is CodeKind.TOTE:
-                order_id = uow.tasks.order_for_tote(code.value)
-                if order_id is None:
-                    raise NotFound(
-                        f"tote {code.value} holds no order on this device",
-                        hint="scan the order's packing slip instead",
-                    )
+                order_id = self._order_in(uow, code.value)
             elif code.kind is CodeKind.ORDER:
                 order_id = code.value
+                if tote:
+                    self._note_tote(uow, tote, order_id)
             else:
                 raise DomainError(
                     f"{code.value} is a {code.kind.value} code, not a tote or an order",
                     hint="scan the tote or the order's packing slip",
+                    code="pack.not_tote_or_order",
+                    params={"code": code.value, "code_kind": code.kind.value},
                 )
             order = uow.orders.get(order_id)
             session = uow.packs.open_session_for(order_id)
@@ -131,18 +209,89 @@ class PackingService:
             uow.commit()
         return view
 
+    def resume(self) -> PackView | None:
+        """The parcel this station was packing and did not finish (after a restart), if
+        any, as it stands."""
+        with self.store.unit_of_work() as uow:
+            session = uow.packs.newest_open_session(self.station)
+            if session is None:
+                return None
+            return self._view(uow, session, uow.orders.get(session.order_id))
+
+    def _order_in(self, uow: UnitOfWork, tote: str) -> str:
+        """The order ``tote`` holds, which this station has; else :class:`ToteNotHeard`."""
+        held = uow.totes.get(tote)
+        if held is None or held.state is ToteState.FREE or held.order_id is None:
+            raise ToteNotHeard(tote)
+        if (
+            not uow.orders.exists(held.order_id)
+            or uow.orders.get(held.order_id).state in NOT_PICKED_YET
+        ):  # the hub sent the order to another station, or has not sent it yet
+            raise ToteNotHeard(tote, held.order_id, held.destination)
+        return held.order_id
+
+    def _note_tote(self, uow: UnitOfWork, code: str, order_id: str) -> None:
+        """``code`` was found holding ``order_id`` at this station."""
+        tote = uow.totes.get(code) or SiteTote(code)
+        if tote.order_id != order_id or tote.state is ToteState.FREE:
+            tote.fill(order_id, "")
+            tote.hold(self.station)
+            uow.totes.save(tote)
+
+    def waiting_totes(self, limit: int = 6) -> list[str]:
+        """Totes holding an order this station may open now (picked, or being packed)."""
+        with self.store.unit_of_work() as uow:
+            out: list[str] = []
+            for tote in uow.totes.in_state(ToteState.HOLDING, limit=10_000):
+                if len(out) >= limit or tote.order_id is None:
+                    break
+                if not uow.orders.exists(tote.order_id):
+                    continue
+                state = uow.orders.get(tote.order_id).state
+                if state in (OrderState.PICKED, OrderState.PACKING):
+                    out.append(tote.code)
+            return out
+
+    def waiting_orders(self, limit: int = 3) -> list[str]:
+        """Orders picked (or being packed) on this station, by id: what a packing slip
+        scanned now may open."""
+        with self.store.unit_of_work() as uow:
+            return uow.orders.by_state(OrderState.PACKING, OrderState.PICKED)[:limit]
+
+    def totes_holding(self, order_id: str) -> list[str]:
+        """The totes this station knows hold ``order_id`` (a scan of one opens it)."""
+        with self.store.unit_of_work() as uow:
+            return [t.code for t in uow.totes.holding(order_id)]
+
+    def tote_known(self, code: str) -> bool:
+        """True when ``code`` holds an order this station has (a tote scan opens it)."""
+        with self.store.unit_of_work() as uow:
+            try:
+                self._order_in(uow, code)
+            except ToteNotHeard:
+                return False
+        return True
+
     def _new_session(self, uow: UnitOfWork, order: Order) -> PackSession:
         if order.state is OrderState.HELD:
             raise DomainError(
                 f"order {order.order_id} is on hold: {order.hold_reason}",
                 hint="a supervisor must release it first",
+                code="pack.order_held",
+                params={"order": order.order_id, "why": order.hold_reason},
             )
         if order.state in (OrderState.PACKED, OrderState.LABELLED, OrderState.SHIPPED):
-            raise DomainError(f"order {order.order_id} is already {order.state}")
+            raise DomainError(
+                f"order {order.order_id} is already {order.state}",
+                code="pack.already",
+                params={"order": order.order_id, "order_state": order.state.value},
+            )
         if order.state is not OrderState.PICKED:
             raise DomainError(
                 f"order {order.order_id} is {order.state}, not picked yet",
                 hint="pack it when its tote arrives",
+                code="pack.not_picked",
+                params={"order": order.order_id, "order_state": order.state.value},
             )
         expected: dict[str, int] = {}
         for line in order.lines:
@@ -190,12 +339,16 @@ class PackingService:
                 raise DomainError(
                     f"{code.value} is a {code.kind.value} code, not an item",
                     hint="scan the barcode on the item",
+                    code="pack.not_item",
+                    params={"code": code.value, "code_kind": code.kind.value},
                 )
             sku = uow.catalogue.sku_by_gtin(code.value)
             if sku.sku not in session.expected:
                 raise DomainError(
                     f"{sku.sku} {sku.description} is not in order {session.order_id}",
                     hint="set it aside for the supervisor",
+                    code="pack.sku_not_in_order",
+                    params={"sku": sku.sku, "order": session.order_id},
                 )
             session.verify(sku.sku, qty)
             order = uow.orders.get(session.order_id)
@@ -224,13 +377,26 @@ class PackingService:
         """Use the carton named by a carton scan (``CTN-M``) instead of the suggestion."""
         code = classify(scanned)
         if code.kind is not CodeKind.CARTON:
-            raise DomainError(f"{code.value} is not a carton code", hint="scan a CTN-… code")
+            raise DomainError(
+                f"{code.value} is not a carton code",
+                hint="scan a CTN-… code",
+                code="pack.not_carton",
+                params={"code": code.value},
+            )
         with self.store.unit_of_work() as uow:
             session = uow.packs.get_session(session_id)
             if session.state not in (PackState.VERIFYING, PackState.WEIGHING):
-                raise DomainError(f"the parcel is already {session.state}")
+                raise DomainError(
+                    f"the parcel is already {session.state}",
+                    code="pack.parcel_already",
+                    params={"pack_state": session.state.value},
+                )
             if code.value not in {c.code for c in uow.catalogue.cartons()}:
-                raise NotFound(f"unknown carton {code.value}")
+                raise NotFound(
+                    f"unknown carton {code.value}",
+                    code="pack.unknown_carton",
+                    params={"carton": code.value},
+                )
             session.carton = code.value
             uow.packs.save_session(session)
             view = self._view(uow, session, uow.orders.get(session.order_id))
@@ -240,15 +406,27 @@ class PackingService:
     # -- weighing ----------------------------------------------------------------------------
 
     def weigh(
-        self, session_id: str, weight_g: int, user: str, *, override_badge: str | None = None
+        self,
+        session_id: str,
+        weight_g: int,
+        user: str,
+        *,
+        override_badge: str | None = None,
+        override_reason: str = "",
     ) -> PackView:
         """Accept the parcel's weight and record it packed (:class:`PackCompleted`).
 
         Outside the tolerance it raises :class:`WeightMismatch` unless ``override_badge``
-        is the badge of an active supervisor, who is then named in the event.
+        is the badge of an active supervisor and ``override_reason`` one of the site's reason
+        codes for accepting a weight; both are named in the event.
         """
         if weight_g <= 0:
-            raise DomainError(f"weight must be positive, got {weight_g} g", hint="weigh again")
+            raise DomainError(
+                f"weight must be positive, got {weight_g} g",
+                hint="weigh again",
+                code="pack.weight_not_positive",
+                params={"weight": weight_g},
+            )
         with self.store.unit_of_work() as uow:
             session = self._open_session(uow, session_id, PackState.WEIGHING)
             order = uow.orders.get(session.order_id)
@@ -256,24 +434,20 @@ class PackingService:
             carton = view.carton
             if carton is None:
                 raise DomainError(
-                    "no carton fits these items", hint="scan the carton you use (CTN-…)"
+                    "no carton fits these items",
+                    hint="scan the carton you use (CTN-…)",
+                    code="pack.no_carton",
                 )
             expected = view.expected_weight_g
             tolerance = self.tolerance_g(expected)
-            overridden_by = ""
+            overridden_by = reason = ""
             if abs(weight_g - expected) > tolerance:
                 if override_badge is None:
                     raise WeightMismatch(weight_g, expected, tolerance)
-                supervisor = uow.users.by_badge(override_badge.strip().upper())
-                if (
-                    supervisor is None
-                    or not supervisor.active
-                    or Role.SUPERVISOR not in supervisor.roles
-                ):
-                    raise AccessDenied(
-                        f"badge {override_badge} is not an active supervisor's",
-                        hint="a supervisor must scan their own badge",
-                    )
+                supervisor = self._supervisor(
+                    uow.users.by_badge(override_badge.strip().upper()), override_badge
+                )
+                reason = self.reason_codes.check(DecisionKind.ACCEPT_WEIGHT, override_reason)
                 overridden_by = supervisor.user_id
             session.carton = carton.code
             session.weight_g = weight_g
@@ -289,8 +463,17 @@ class PackingService:
                     weight_g=weight_g,
                     user=user,
                     weight_override_by=overridden_by,
+                    weight_override_reason=reason,
                 )
             )
+            for tote in uow.totes.holding(order.order_id):
+                tote.release()
+                uow.totes.save(tote)
+                uow.emit(
+                    ToteReleased(
+                        tote=tote.code, order=order.order_id, station=self.station, user=user
+                    )
+                )
             view = self._view(uow, session, order)
             uow.commit()
         return view
@@ -300,11 +483,15 @@ class PackingService:
     def hold(self, session_id: str, reason: str, user: str) -> PackView:
         """Put the order on hold (a missing or damaged item): :class:`OrderHeld`."""
         if not reason.strip():
-            raise DomainError("a hold needs a reason")
+            raise DomainError("a hold needs a reason", code="order.hold_reason")
         with self.store.unit_of_work() as uow:
             session = uow.packs.get_session(session_id)
             if session.state in (PackState.PACKED, PackState.HELD):
-                raise DomainError(f"the parcel is already {session.state}")
+                raise DomainError(
+                    f"the parcel is already {session.state}",
+                    code="pack.parcel_already",
+                    params={"pack_state": session.state.value},
+                )
             order = uow.orders.get(session.order_id)
             seen = order.version
             order.hold(reason)
@@ -332,15 +519,25 @@ class PackingService:
         with self.store.unit_of_work() as uow:
             session = uow.packs.get_session(session_id)
             if session.state in (PackState.PACKED, PackState.HELD):
-                raise DomainError(f"the parcel is already {session.state}")
+                raise DomainError(
+                    f"the parcel is already {session.state}",
+                    code="pack.parcel_already",
+                    params={"pack_state": session.state.value},
+                )
             order = uow.orders.get(session.order_id)
             if order.carrier_choice is None:
                 raise DomainError(
                     f"order {order.order_id} has no carrier services to choose from",
                     hint="the hub sends them with the order; ship with the one shown",
+                    code="pack.no_carrier_choice",
+                    params={"order": order.order_id},
                 )
             if (carrier.lower(), service.lower()) == (order.carrier.lower(), order.service.lower()):
-                raise DomainError(f"the parcel already goes with {carrier} {service}")
+                raise DomainError(
+                    f"the parcel already goes with {carrier} {service}",
+                    code="pack.same_carrier",
+                    params={"carrier": carrier, "service": service},
+                )
             choice = changed_choice(
                 order.carrier_choice, carrier, service, user=user, reason=reason
             )
@@ -373,5 +570,7 @@ class PackingService:
             raise DomainError(
                 f"the parcel is {session.state.value}, not {state.value}",
                 hint="finish the current step first",
+                code="pack.wrong_step",
+                params={"pack_state": session.state.value, "expected_pack_state": state.value},
             )
         return session

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
+from itertools import pairwise
 from typing import cast
 
 from sqlalchemy.orm import Session
 
-from floor_app.domain.order import OrderState
+from floor_app.domain.order import MOVED_BY_PICKS, OrderState, after_pick, check_transition
 
 
 class StaleTask(Exception):
@@ -58,8 +60,9 @@ class PickWrites:
     def order_picked(self, order_id: str, line_no: int, delta: int) -> None:
         """Count ``delta`` units picked on an order line and move the order along.
 
-        allocated -> picking on the first pick, picking -> picked when nothing is open.
-        An order this device does not hold is left alone (the hub has it).
+        The order moves as :func:`floor_app.domain.order.after_pick` says (allocated ->
+        picking on the first pick, picking -> picked when nothing is open). An order this
+        device does not hold is left alone (the hub has it).
         """
         row = self.cur.execute(
             "SELECT state FROM orders WHERE order_id = ?", (order_id,)
@@ -71,21 +74,27 @@ class PickWrites:
             (delta, order_id, line_no),
         )
         state = OrderState(row[0])
-        moves = 0
-        if state is OrderState.ALLOCATED and delta > 0:
-            state, moves = OrderState.PICKING, 1
-        if state is OrderState.PICKING and delta > 0:
-            still_open = self.cur.execute(
-                "SELECT count(*) FROM order_lines WHERE order_id = ? AND qty - picked - short > 0",
-                (order_id,),
-            ).fetchone()[0]
-            if not still_open:
-                state, moves = OrderState.PICKED, moves + 1
-        if moves:
+        if delta <= 0 or state not in MOVED_BY_PICKS:
+            return  # no pick moves it: the open units are not even counted
+        still_open = self.cur.execute(
+            "SELECT count(*) FROM order_lines WHERE order_id = ? AND qty - picked - short > 0",
+            (order_id,),
+        ).fetchone()[0]
+        self.move_order(order_id, state, after_pick(state, nothing_open=not still_open))
+
+    def move_order(self, order_id: str, current: OrderState, steps: Sequence[OrderState]) -> None:
+        """Move an order from ``current`` through ``steps`` (one version each).
+
+        Every step is checked by the domain's state machine first: an illegal one raises
+        :class:`~floor_app.domain.errors.IllegalTransition` and nothing is written.
+        """
+        for source, target in pairwise((current, *steps)):
+            check_transition(source, target)
+        if steps:
             self.cur.execute(
                 "UPDATE orders SET state = ?, version = version + ?, updated_at = ?"
                 " WHERE order_id = ?",
-                (state.value, moves, time.time(), order_id),
+                (steps[-1].value, len(steps), time.time(), order_id),
             )
 
     def adjust_stock(self, location: str, sku: str, delta: int) -> None:

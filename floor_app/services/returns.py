@@ -25,6 +25,7 @@ from floor_app.domain.codes import CodeKind, ScannedCode, classify
 from floor_app.domain.errors import DomainError, NotFound
 from floor_app.domain.events import ReturnReceived
 from floor_app.domain.order import Order
+from floor_app.domain.packing import LabelState
 from floor_app.domain.sku import Sku
 from floor_app.domain.stockwork import (
     STORAGE_KINDS,
@@ -36,6 +37,9 @@ from floor_app.domain.stockwork import (
 )
 from floor_app.store import Store
 from floor_app.store.outbox import OutboxRecord, new_event_id, payloads
+
+from .demo_staging import RETURNS_STAGED
+from .errors import reports_store_failures
 
 
 @dataclass
@@ -67,20 +71,38 @@ class ReturnParcel:
         return shipped_units(self.order) if self.order is not None else {}
 
 
-def _expect(scanned: str, kinds: tuple[CodeKind, ...], what: str, hint: str) -> ScannedCode:
-    """The scan as a code of one of ``kinds``; any other is refused, saying what it is."""
-    code = classify(scanned)
-    if code.kind not in kinds:
-        raise DomainError(f"{code.value} is a {code.kind.value} code, not {what}", hint=hint)
-    return code
+def _expect(
+    scanned: str, kinds: tuple[CodeKind, ...], what: str, hint: str, code: str
+) -> ScannedCode:
+    """The scan as a code of one of ``kinds``; any other is refused (with the reason's
+    ``code``), saying what it is."""
+    scan = classify(scanned)
+    if scan.kind not in kinds:
+        raise DomainError(
+            f"{scan.value} is a {scan.kind.value} code, not {what}",
+            hint=hint,
+            code=code,
+            params={"code": scan.value, "code_kind": scan.kind.value},
+        )
+    return scan
 
 
+@reports_store_failures
 class ReturnsService:
     """The returns desk's use cases (see the module docstring)."""
 
     def __init__(self, store: Store, quarantine: str = "QUAR-01") -> None:
         self.store = store
         self.quarantine = quarantine
+
+    def demo_tracking(self) -> str:
+        """The tracking number of a parcel the demo shipped, for the demo's hint on the returns
+        desk; empty when the demo staged no returns."""
+        if self.store.meta(RETURNS_STAGED) != "1":
+            return ""
+        with self.store.unit_of_work() as uow:
+            jobs = uow.packs.labels_in(LabelState.CONFIRMED.value)
+        return jobs[0].tracking if jobs else ""
 
     def open(self, scanned: str) -> ReturnParcel:
         """Start receiving the parcel named by a tracking number or an order id."""
@@ -90,6 +112,7 @@ class ReturnsService:
             "a parcel's tracking number or an order number",
             "scan the tracking number on the parcel's shipping label, or the order number on "
             "its slip",
+            code="return.expect_parcel",
         )
         with self.store.unit_of_work() as uow:
             order_id = (
@@ -102,7 +125,7 @@ class ReturnsService:
             if order is not None:
                 refusal = parcel_refusal(order)
                 if refusal:
-                    raise DomainError(refusal)
+                    raise DomainError.of(refusal)
                 parcel.skus = {ln.sku: uow.catalogue.sku(ln.sku) for ln in order.lines}
                 for event in payloads(uow.session, ReturnReceived.TYPE, order.order_id):
                     sku = str(event["sku"])
@@ -116,6 +139,7 @@ class ReturnsService:
             (CodeKind.PRODUCT,),
             "an item",
             "scan the barcode on the item; Esc when the parcel is empty",
+            code="return.expect_item",
         )
         with self.store.unit_of_work() as uow:
             try:
@@ -124,11 +148,13 @@ class ReturnsService:
                 raise DomainError(
                     f"no SKU has the barcode {code.value}",
                     hint="set the item aside for a supervisor",
+                    code="return.unknown_item",
+                    params={"code": code.value},
                 ) from None
         if parcel.order is not None:
             refusal = return_refusal(parcel.order, sku.sku, 1, parcel.returned.get(sku.sku, 0))
             if refusal:
-                raise DomainError(refusal)
+                raise DomainError.of(refusal)
         parcel.skus.setdefault(sku.sku, sku)
         return sku
 
@@ -151,18 +177,19 @@ class ReturnsService:
             (CodeKind.LOCATION,),
             "a location",
             "scan the label of the location you put the item in",
+            code="return.expect_location",
         )
         with self.store.unit_of_work() as uow:
             kind = uow.catalogue.location_kind(code.value)
         refusal = place_refusal(grade, code.value, kind)
         if refusal:
-            raise DomainError(refusal, hint=self._place_hint(sku, grade))
+            raise DomainError.of(refusal, hint=self._place_hint(sku, grade))
         with self.store.unit_of_work() as uow:
             if parcel.order is not None:
                 before = parcel.returned.get(sku, 0)
                 refusal = return_refusal(parcel.order, sku, 1, before)
                 if refusal:
-                    raise DomainError(refusal)
+                    raise DomainError.of(refusal)
             event = uow.emit(
                 ReturnReceived(
                     return_id=parcel.return_id,

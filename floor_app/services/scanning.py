@@ -36,11 +36,13 @@ def read_quantity(
     entry = _typed(text, machine_typed, "type how many you took, or scan the item")
     if isinstance(entry, QuantityEntry):
         if entry.qty <= 0:
-            raise QuantityError("the quantity must be at least 1")
+            raise QuantityError("the quantity must be at least 1", code="qty.at_least_one")
         if entry.qty > open_qty:
             raise QuantityError(
                 f"{entry.qty} is more than the {open_qty} still open on this line",
                 hint="count again; put any extra back",
+                code="pick.typed_more_than_open",
+                params={"qty": entry.qty, "open": open_qty},
             )
     return entry
 
@@ -54,7 +56,10 @@ def read_count(text: str, *, machine_typed: bool = False) -> QuantityEntry | Sca
     body = text.strip()
     if body.startswith("-") and body[1:].isdigit() and len(body) <= MAX_QTY_DIGITS + 1:
         raise QuantityError(
-            f"a count cannot be negative ({body})", hint="type the units you found, 0 or more"
+            f"a count cannot be negative ({body})",
+            hint="type the units you found, 0 or more",
+            code="count.negative_typed",
+            params={"counted": body},
         )
     return _typed(body, machine_typed, "type how many you found, or scan the item")
 
@@ -62,12 +67,15 @@ def read_count(text: str, *, machine_typed: bool = False) -> QuantityEntry | Sca
 def _typed(text: str, machine_typed: bool, hint: str) -> QuantityEntry | ScannedCode:
     body = text.strip()
     if not body:
-        raise QuantityError("no quantity typed", hint=hint)
+        raise QuantityError("no quantity typed", hint=hint, code="qty.none_typed")
     if body.isdigit() and len(body) <= MAX_QTY_DIGITS and not machine_typed:
         return QuantityEntry(int(body))
     try:
         return classify(body)
     except InvalidBarcode as exc:
         raise InvalidBarcode(
-            f"{body!r} is neither a quantity nor a barcode", hint=exc.hint or "type a number"
+            f"{body!r} is neither a quantity nor a barcode",
+            hint=exc.hint or "type a number",
+            code="scan.not_quantity",
+            params={"text": body},
         ) from exc

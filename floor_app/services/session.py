@@ -9,7 +9,7 @@ from floor_app.domain.users import Role, User
 from floor_app.store import Store
 from floor_app.store.repositories import UserRepository
 
-from .errors import AccessDenied
+from .errors import AccessDenied, reports_store_failures
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,7 @@ class LoggedIn:
     role: Role
 
 
+@reports_store_failures
 class SessionService:
     """Login and logout. Works offline: the roster is in the local store."""
 
@@ -34,6 +35,8 @@ class SessionService:
             raise AccessDenied(
                 f"badge {badge} is not known on this device",
                 hint="ask a supervisor to add you to the roster",
+                code="login.unknown_badge",
+                params={"badge": badge},
             )
         self._start(user, None)
         return user
@@ -43,7 +46,9 @@ class SessionService:
         with self.store.read() as session:
             user = UserRepository(session).get(user_id.strip().lower())
         if user is None or not user.check_pin(pin):
-            raise AccessDenied("user or PIN is wrong", hint="try again, or scan your badge")
+            raise AccessDenied(
+                "user or PIN is wrong", hint="try again, or scan your badge", code="login.wrong_pin"
+            )
         self._start(user, None)
         return user
 
@@ -55,6 +60,8 @@ class SessionService:
                 raise AccessDenied(
                     f"badge {badge} is not known on this device",
                     hint="ask a supervisor to add you to the roster",
+                    code="login.unknown_badge",
+                    params={"badge": badge},
                 )
             session = self._start(user, role)
             uow.emit(UserLoggedIn(user=user.user_id, role=session.role.value, method="badge"))
@@ -67,7 +74,11 @@ class SessionService:
         with self.store.unit_of_work() as uow:
             user = uow.users.get(user_id.strip().lower())
             if user is None or not user.check_pin(pin):
-                raise AccessDenied("user or PIN is wrong", hint="try again, or scan your badge")
+                raise AccessDenied(
+                    "user or PIN is wrong",
+                    hint="try again, or scan your badge",
+                    code="login.wrong_pin",
+                )
             session = self._start(user, role)
             uow.emit(UserLoggedIn(user=user.user_id, role=session.role.value, method="pin"))
             uow.meta.set("current_user", user.user_id)
@@ -84,13 +95,20 @@ class SessionService:
     @staticmethod
     def _start(user: User, role: Role | None) -> LoggedIn:
         if not user.active:
-            raise AccessDenied(f"{user.name} is disabled", hint="see a supervisor")
+            raise AccessDenied(
+                f"{user.name} is disabled",
+                hint="see a supervisor",
+                code="login.disabled",
+                params={"name": user.name},
+            )
         if role is None:
             role = sorted(user.roles)[0] if len(user.roles) == 1 else _preferred(user)
         if not user.can_act_as(role):
             raise AccessDenied(
                 f"{user.name} may not work as {role}",
                 hint=f"roles: {', '.join(sorted(user.roles))}",
+                code="login.role_not_allowed",
+                params={"name": user.name, "role": role.value},
             )
         return LoggedIn(user, role)
 
@@ -99,4 +117,4 @@ def _preferred(user: User) -> Role:
     for role in (Role.PICKER, Role.PACKER, Role.SUPERVISOR):
         if role in user.roles:
             return role
-    raise AccessDenied(f"{user.name} has no role")
+    raise AccessDenied(f"{user.name} has no role", code="login.no_role", params={"name": user.name})

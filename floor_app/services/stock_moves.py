@@ -20,12 +20,14 @@ took from it) the hub checks; a move it refuses comes back with its reason.
 from __future__ import annotations
 
 from floor_app.domain.codes import CodeKind, ScannedCode
-from floor_app.domain.errors import DomainError, NotFound, QuantityError
+from floor_app.domain.errors import DomainError, NotFound, QuantityError, Reason
 from floor_app.domain.events import StockMoved, StockTaskClosed
 from floor_app.domain.sku import Sku
 from floor_app.domain.stockwork import STORAGE_KINDS, StockTask, StockTaskKind, StockTaskState
 from floor_app.store import Store, UnitOfWork
 from floor_app.store.outbox import OutboxRecord
+
+from .errors import reports_store_failures
 
 MOVE_KINDS = (StockTaskKind.REPLENISH, StockTaskKind.PUTAWAY)
 #: meta key (+ the event's seq) of what a move changed in the local stock: "taken,added"
@@ -33,6 +35,7 @@ MOVE_KINDS = (StockTaskKind.REPLENISH, StockTaskKind.PUTAWAY)
 MOVE_APPLIED_PREFIX = "stock_move_applied:"
 
 
+@reports_store_failures
 class MoveService:
     """The stock mover's use cases (see the module docstring)."""
 
@@ -63,11 +66,15 @@ class MoveService:
     # -- checks of each scan -----------------------------------------------------------------
 
     @staticmethod
-    def source_refusal(task: StockTask, code: ScannedCode, raw: str) -> str | None:
+    def source_refusal(task: StockTask, code: ScannedCode, raw: str) -> Reason | None:
         """Why the scan is not the task's source (None: it is)."""
         if task.from_location in (code.value, raw.strip()):
             return None
-        return f"you scanned {code.value}: this task takes from {task.from_location}"
+        return Reason(
+            f"you scanned {code.value}: this task takes from {task.from_location}",
+            "move.wrong_source",
+            {"scanned": code.value, "source": task.from_location},
+        )
 
     def item(self, task: StockTask, code: ScannedCode) -> Sku:
         """The SKU of a unit taken from the source; only the task's SKU is."""
@@ -75,6 +82,8 @@ class MoveService:
             raise DomainError(
                 f"{code.value} is a {code.kind.value} code, not an item",
                 hint=f"scan the barcode on the {task.sku} you take",
+                code="move.not_item",
+                params={"code": code.value, "code_kind": code.kind.value, "sku": task.sku},
             )
         with self.store.unit_of_work() as uow:
             try:
@@ -83,11 +92,15 @@ class MoveService:
                 raise DomainError(
                     f"no SKU has the barcode {code.value.lstrip('0')}",
                     hint="leave it where it is and tell a supervisor",
+                    code="move.unknown_item",
+                    params={"code": code.value.lstrip("0")},
                 ) from None
         if sku.sku != task.sku:
             raise DomainError(
                 f"{sku.sku} is not the item of this task ({task.sku})",
                 hint=f"leave {sku.sku} where it is; take only {task.sku}",
+                code="move.other_sku",
+                params={"scanned": sku.sku, "sku": task.sku},
             )
         return sku
 
@@ -106,7 +119,10 @@ class MoveService:
         local stock; the task is done when nothing is left to move."""
         if qty <= 0:
             raise QuantityError(
-                f"a move needs a positive quantity, got {qty}", hint="scan the units you took"
+                f"a move needs a positive quantity, got {qty}",
+                hint="scan the units you took",
+                code="move.qty_not_positive",
+                params={"qty": qty},
             )
         with self.store.unit_of_work() as uow:
             task = _open(uow, task_id)
@@ -114,11 +130,13 @@ class MoveService:
                 raise QuantityError(
                     f"{qty} is more than the {task.open_qty} still to move on {task_id}",
                     hint=f"take {task.open_qty} and put the rest back",
+                    code="move.more_than_open_take",
+                    params={"qty": qty, "open": task.open_qty, "task": task_id},
                 )
             kind = uow.catalogue.location_kind(to_location)
             refusal = _destination_refusal(task, to_location, kind)
             if refusal:
-                raise DomainError(refusal, hint=_destination_hint(task))
+                raise DomainError.of(refusal, hint=_destination_hint(task))
             event = uow.emit(
                 StockMoved(
                     task=task.task_id,
@@ -150,7 +168,7 @@ class MoveService:
     def close(self, task_id: str, reason: str, user: str) -> OutboxRecord:
         """End ``task_id`` with less than asked, saying why (one event)."""
         if not reason.strip():
-            raise DomainError("closing a task needs a reason")
+            raise DomainError("closing a task needs a reason", code="move.close_reason")
         with self.store.unit_of_work() as uow:
             task = _open(uow, task_id)
             event = uow.emit(StockTaskClosed(task=task_id, reason=reason, user=user))
@@ -161,16 +179,32 @@ class MoveService:
         return event
 
 
-def _destination_refusal(task: StockTask, location: str, kind: str | None) -> str | None:
+def _destination_refusal(task: StockTask, location: str, kind: str | None) -> Reason | None:
     """Why the units cannot be put at ``location`` of ``kind`` (None: they can)."""
     if location == task.from_location:
-        return f"{location} is where the units come from: put them somewhere else"
+        return Reason(
+            f"{location} is where the units come from: put them somewhere else",
+            "move.from_source",
+            {"location": location},
+        )
     if task.kind is StockTaskKind.REPLENISH and location != task.to_location:
-        return f"this refill goes to the pick face {task.to_location}, not {location}"
+        return Reason(
+            f"this refill goes to the pick face {task.to_location}, not {location}",
+            "move.refill_face",
+            {"face": task.to_location, "location": location},
+        )
     if kind is None:
-        return f"location {location} does not exist on this site"
+        return Reason(
+            f"location {location} does not exist on this site",
+            "location.unknown",
+            {"location": location},
+        )
     if kind not in STORAGE_KINDS:
-        return f"{location} is a {kind} location: put the units in a storage location"
+        return Reason(
+            f"{location} is a {kind} location: put the units in a storage location",
+            "move.not_storage",
+            {"location": location, "location_kind": kind},
+        )
     return None
 
 
@@ -185,7 +219,11 @@ def _destination_hint(task: StockTask) -> str:
 def _move_task(uow: UnitOfWork, task_id: str) -> StockTask:
     task = uow.stock_tasks.get(task_id)
     if task.kind not in MOVE_KINDS:
-        raise DomainError(f"{task_id} is a {task.kind.value} task, not a move")
+        raise DomainError(
+            f"{task_id} is a {task.kind.value} task, not a move",
+            code="move.not_move",
+            params={"task": task_id},
+        )
     return task
 
 
@@ -193,8 +231,13 @@ def _open(uow: UnitOfWork, task_id: str) -> StockTask:
     task = _move_task(uow, task_id)
     if task.state is StockTaskState.CANCELLED:
         raise DomainError(
-            f"task {task_id} was cancelled by the hub", hint=task.reason or "take another task"
+            f"task {task_id} was cancelled by the hub",
+            hint=task.reason or "take another task",
+            code="move.cancelled",
+            params={"task": task_id},
         )
     if task.state is StockTaskState.DONE:
-        raise DomainError(f"task {task_id} is already done")
+        raise DomainError(
+            f"task {task_id} is already done", code="task.already_done", params={"task": task_id}
+        )
     return task

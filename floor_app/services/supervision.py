@@ -6,7 +6,7 @@ are meant to exist:
 * :class:`LocalSupervisorFeed` (here) reads the device's own store: this device live,
   the exceptions of the orders and tasks it holds, throughput from its outbox, and the
   orders waiting per stage. Demo mode uses it (there is no broker).
-* an MQTT-backed feed (``sync/supervisor_feed.py``) subscribes to every device's retained
+* an MQTT-backed feed (``sync/device/supervisor_feed.py``) subscribes to every device's retained
   ``dev/{device}/status`` topic (presence with epochs and the health heartbeat), the
   order status stream and the hub's count differences; it answers
   :meth:`SupervisorFeed.devices` from those and the rest from the store the hub keeps in
@@ -15,7 +15,11 @@ are meant to exist:
 
 Actions are claims: each one changes the local copy and records a claim event in the
 outbox in one unit of work, carrying the version it was based on, so the hub can refuse
-a stale decision (the refusal is shown on screen).
+a stale decision (the refusal is shown on screen). Approving a short and releasing a hold
+need a reason code of the site's (:class:`~floor_app.domain.decisions.ReasonCodes`);
+:meth:`SupervisorFeed.history` lists the decisions taken (here, and with the MQTT feed also
+those the hub recorded from other devices, such as weights accepted at a pack station), who
+took them and when.
 """
 
 from __future__ import annotations
@@ -27,15 +31,24 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
+from floor_app.domain.decisions import (
+    DECISION_EVENT_TYPES,
+    Decision,
+    DecisionKind,
+    ReasonCodes,
+    decision_of,
+)
 from floor_app.domain.errors import DomainError
 from floor_app.domain.events import (
     CountAcknowledged,
     DomainEvent,
     HoldReleased,
+    PackCompleted,
     ShortApproved,
     TaskReassigned,
+    event_from_payload,
 )
 from floor_app.domain.order import STAGES, OrderState
 from floor_app.domain.picking import TaskState
@@ -43,12 +56,16 @@ from floor_app.domain.users import Role
 from floor_app.store import Store
 from floor_app.store.tables import OutboxRow
 
+from .errors import reports_store_failures
+
 Clock = Callable[[], float]
 
 #: An in-progress task with no activity for this long is listed as stalled.
 STALLED_AFTER_S = 600.0
 #: The window of the throughput figures.
 THROUGHPUT_WINDOW_S = 3600.0
+#: The history lists at most this many decisions, newest first.
+HISTORY_LIMIT = 100
 
 
 # -- what the feed returns ------------------------------------------------------------------
@@ -56,7 +73,11 @@ THROUGHPUT_WINDOW_S = 3600.0
 
 @dataclass(frozen=True, slots=True)
 class DevicePresence:
-    """One device or station as the supervisor sees it."""
+    """One device or station as the supervisor sees it.
+
+    ``seen_age_s`` is how long ago the device last said anything (None: never, as far as
+    this feed knows); ``note`` is why it is offline, when it said so.
+    """
 
     device_id: str
     online: bool | None  # None: not known (no presence data)
@@ -68,6 +89,21 @@ class DevicePresence:
     last_scan_age_s: float | None = None
     health: dict[str, str] = field(default_factory=dict)
     station: str = ""
+    role: str = ""
+    seen_age_s: float | None = None
+    app_version: str = ""
+    battery_pct: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A decision in the exceptions history: what, why, who (``decision``), where and when."""
+
+    event_id: str
+    decision: Decision
+    device_id: str
+    at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +113,11 @@ class FloorException:
     key: str
     kind: str  # "short", "held", "stalled", "count"
     subject: str  # the order or task id (a count: "location SKU")
-    summary: str
+    summary: str  # in English, for logs and the hub
     age_s: float
     actions: tuple[str, ...]
+    #: the summary as texts to translate: (key, parameters) each, joined by ", "
+    parts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +139,16 @@ class StageBacklog:
 
 
 class SupervisorFeed(abc.ABC):
-    """The supervisor screen's data and actions (see the module docstring)."""
+    """The supervisor screen's data and actions (see the module docstring).
+
+    Every feed, wherever it is defined, reports a store that failed as
+    :class:`~floor_app.services.errors.Unavailable`: each subclass's own definitions of the
+    abstract methods below are wrapped so when the subclass is made.
+    """
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        reports_store_failures(cls, SupervisorFeed.__abstractmethods__)
 
     @abc.abstractmethod
     def devices(self) -> list[DevicePresence]:
@@ -124,12 +171,20 @@ class SupervisorFeed(abc.ABC):
         """User ids a task may be given to."""
 
     @abc.abstractmethod
-    def approve_short(self, order_id: str, by: str) -> None:
-        """Accept an order's shortage (claim)."""
+    def history(self) -> list[DecisionRecord]:
+        """Decisions taken, newest first (at most :data:`HISTORY_LIMIT`)."""
 
     @abc.abstractmethod
-    def release_hold(self, order_id: str, by: str) -> None:
-        """Release a held order (claim)."""
+    def reasons(self, kind: DecisionKind) -> tuple[str, ...]:
+        """The reason codes a decision of ``kind`` may give."""
+
+    @abc.abstractmethod
+    def approve_short(self, order_id: str, by: str, reason: str) -> None:
+        """Accept an order's shortage for the reason code ``reason`` (claim)."""
+
+    @abc.abstractmethod
+    def release_hold(self, order_id: str, by: str, reason: str) -> None:
+        """Release a held order for the reason code ``reason`` (claim)."""
 
     @abc.abstractmethod
     def reassign_task(self, task_id: str, to_user: str, by: str) -> None:
@@ -138,6 +193,10 @@ class SupervisorFeed(abc.ABC):
     @abc.abstractmethod
     def acknowledge_count(self, count_id: int, by: str) -> None:
         """A count difference was seen: it leaves the exceptions (a fact for the hub)."""
+
+    def follow(self) -> None:  # noqa: B027 - a feed of this device alone follows nothing
+        """Start following the site, if the feed follows anything beyond this device (the
+        board calls it when it opens; calling it again does nothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +222,18 @@ class CountDifferenceSeen:
             f"{self.expected} → {self.counted} ({diff:+d}) {self.user}: {self.reason}",
             max(0.0, now - self.at),
             ("acknowledge",),
+            (
+                (
+                    "exceptions.count",
+                    (
+                        ("expected", str(self.expected)),
+                        ("counted", str(self.counted)),
+                        ("diff", f"{diff:+d}"),
+                        ("user", self.user),
+                        ("reason", self.reason),
+                    ),
+                ),
+            ),
         )
 
 
@@ -191,10 +262,12 @@ class LocalSupervisorFeed(SupervisorFeed):
         *,
         clock: Clock = time.time,
         stalled_after_s: float = STALLED_AFTER_S,
+        reasons: ReasonCodes | None = None,
     ) -> None:
         self.store = store
         self._own = own
         self.clock = clock
+        self.reason_codes = reasons or ReasonCodes()
         self.stalled_after_s = stalled_after_s
         #: count ids acknowledged here (hidden until the hub publishes them acknowledged)
         self.acknowledged: set[int] = set()
@@ -210,6 +283,13 @@ class LocalSupervisorFeed(SupervisorFeed):
                 order = uow.orders.get(order_id)
                 shorts = uow.tasks.shortages(order_id)
                 what = ", ".join(f"{s.qty}x {s.sku} {s.reason.value}" for s in shorts) or "short"
+                parts = tuple(
+                    (
+                        "exceptions.short",
+                        (("qty", str(s.qty)), ("sku", s.sku), ("reason", s.reason.value)),
+                    )
+                    for s in shorts
+                )
                 out.append(
                     FloorException(
                         f"short:{order_id}",
@@ -218,6 +298,7 @@ class LocalSupervisorFeed(SupervisorFeed):
                         what,
                         now - self._updated(uow, order_id, now),
                         ("approve",),
+                        parts,
                     )
                 )
             for order_id in uow.orders.by_state(OrderState.HELD):
@@ -304,29 +385,73 @@ class LocalSupervisorFeed(SupervisorFeed):
         with self.store.unit_of_work() as uow:
             return [u.user_id for u in uow.users.all() if u.active and Role.PICKER in u.roles]
 
-    def approve_short(self, order_id: str, by: str) -> None:
+    def history(self) -> list[DecisionRecord]:
+        return self.local_history()
+
+    def local_history(self) -> list[DecisionRecord]:
+        """The decisions recorded in this device's outbox, newest first."""
+        out: list[DecisionRecord] = []
+        with self.store.read() as session:
+            rows = session.execute(
+                select(
+                    OutboxRow.event_id,
+                    OutboxRow.device_id,
+                    OutboxRow.type,
+                    OutboxRow.payload,
+                    OutboxRow.created_at,
+                )
+                .where(OutboxRow.type.in_(DECISION_EVENT_TYPES))
+                .where(  # a parcel packed is a decision only when a weight was overridden
+                    or_(
+                        OutboxRow.type != PackCompleted.TYPE,
+                        func.json_extract(OutboxRow.payload, "$.weight_override_by") != "",
+                    )
+                )
+                .order_by(OutboxRow.seq.desc())
+                .limit(HISTORY_LIMIT)
+            )
+            for event_id, device_id, event_type, payload, at in rows:
+                decision = decision_of(event_from_payload(event_type, json.loads(payload)))
+                if decision is not None:
+                    out.append(DecisionRecord(event_id, decision, device_id, float(at)))
+        return out
+
+    def reasons(self, kind: DecisionKind) -> tuple[str, ...]:
+        return self.reason_codes.of(kind)
+
+    def approve_short(self, order_id: str, by: str, reason: str) -> None:
+        reason = self.reason_codes.check(DecisionKind.APPROVE_SHORT, reason)
         with self.store.unit_of_work() as uow:
             order = uow.orders.get(order_id)
             if order.state is not OrderState.SHORT:
-                raise DomainError(f"order {order_id} is {order.state}, not short")
+                raise DomainError(
+                    f"order {order_id} is {order.state}, not short",
+                    code="supervise.not_short",
+                    params={"order": order_id, "order_state": order.state.value},
+                )
             if not order.is_fully_picked:
                 raise DomainError(
                     f"order {order_id} still has lines to pick",
                     hint="wait until its task is done",
+                    code="supervise.lines_open",
+                    params={"order": order_id},
                 )
             seen = order.version
-            order.transition(OrderState.PICKED, f"short approved by {by}")
+            order.transition(OrderState.PICKED, f"short approved by {by}: {reason}")
             uow.orders.save(order)
-            self._emit(uow, ShortApproved(order=order_id, user=by, order_version=seen), seen)
+            event = ShortApproved(order=order_id, user=by, order_version=seen, reason=reason)
+            self._emit(uow, event, seen)
             uow.commit()
 
-    def release_hold(self, order_id: str, by: str) -> None:
+    def release_hold(self, order_id: str, by: str, reason: str) -> None:
+        reason = self.reason_codes.check(DecisionKind.RELEASE_HOLD, reason)
         with self.store.unit_of_work() as uow:
             order = uow.orders.get(order_id)
             seen = order.version
             order.release()
             uow.orders.save(order)
-            self._emit(uow, HoldReleased(order=order_id, user=by, order_version=seen), seen)
+            event = HoldReleased(order=order_id, user=by, order_version=seen, reason=reason)
+            self._emit(uow, event, seen)
             uow.commit()
 
     def reassign_task(self, task_id: str, to_user: str, by: str) -> None:
@@ -334,9 +459,17 @@ class LocalSupervisorFeed(SupervisorFeed):
             task = uow.tasks.get(task_id)
             user = uow.users.get(to_user)
             if user is None or not user.active or Role.PICKER not in user.roles:
-                raise DomainError(f"{to_user} is not an active picker")
+                raise DomainError(
+                    f"{to_user} is not an active picker",
+                    code="supervise.not_picker",
+                    params={"user": to_user},
+                )
             if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS, TaskState.OPEN):
-                raise DomainError(f"task {task_id} is {task.state}; it cannot be reassigned")
+                raise DomainError(
+                    f"task {task_id} is {task.state}; it cannot be reassigned",
+                    code="supervise.cannot_reassign",
+                    params={"task": task_id, "task_state": task.state.value},
+                )
             seen = task.version
             if task.state is TaskState.IN_PROGRESS or task.state is TaskState.OPEN:
                 task.move_to(TaskState.ASSIGNED)

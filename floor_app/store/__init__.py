@@ -2,7 +2,14 @@
 migrations applied on open, and a unit of work that commits a state change together with
 its outbox event."""
 
-from .errors import ConcurrencyError, StoreBusy, StoreError, StoreFull, StoreUnavailable
+from .errors import (
+    ConcurrencyError,
+    StoreBusy,
+    StoreError,
+    StoreFull,
+    StoreTooNew,
+    StoreUnavailable,
+)
 from .outbox import OutboxRecord
 from .store import Store
 from .unit_of_work import UnitOfWork
@@ -14,6 +21,7 @@ __all__ = [
     "StoreBusy",
     "StoreError",
     "StoreFull",
+    "StoreTooNew",
     "StoreUnavailable",
     "UnitOfWork",
 ]

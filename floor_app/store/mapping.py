@@ -11,6 +11,7 @@ from floor_app.domain.packing import Carton, LabelJob, LabelState, PackSession, 
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
 from floor_app.domain.sku import Dimensions, Sku
 from floor_app.domain.stockwork import StockTask
+from floor_app.domain.totes import SiteTote, ToteState
 from floor_app.domain.users import Role, User
 
 from .tables import (
@@ -22,6 +23,7 @@ from .tables import (
     PackSessionRow,
     PickLineRow,
     PickTaskRow,
+    SiteToteRow,
     SkuRow,
     StockTaskRow,
     ToteRow,
@@ -209,6 +211,7 @@ def task_from_rows(row: PickTaskRow, lines: list[PickLineRow], totes: list[ToteR
                 picked=ln.picked,
                 short=ln.short,
                 short_reason=ShortReason(ln.short_reason) if ln.short_reason else None,
+                put_tote=ln.put_tote,
             )
             for ln in lines
         ],
@@ -218,7 +221,8 @@ def task_from_rows(row: PickTaskRow, lines: list[PickLineRow], totes: list[ToteR
         assigned_to=row.assigned_to,
         version=row.version,
         totes=[
-            Tote(t.tote_id, t.position, t.order_id) for t in sorted(totes, key=lambda t: t.position)
+            Tote(t.tote_id, t.position, t.order_id, t.destination)
+            for t in sorted(totes, key=lambda t: t.position)
         ],
     )
 
@@ -238,7 +242,30 @@ def pick_line_to_row(task_id: str, ln: PickLine) -> PickLineRow:
         picked=ln.picked,
         short=ln.short,
         short_reason=ln.short_reason.value if ln.short_reason else None,
+        put_tote=ln.put_tote,
     )
+
+
+def site_tote_from_row(row: SiteToteRow) -> SiteTote:
+    return SiteTote(
+        code=row.code,
+        state=ToteState(row.state),
+        order_id=row.order_id,
+        task_id=row.task_id,
+        destination=row.destination,
+        cart=row.cart,
+        cart_position=row.cart_position,
+    )
+
+
+def site_tote_to_row(tote: SiteTote, row: SiteToteRow, now: float) -> None:
+    row.state = tote.state.value
+    row.order_id = tote.order_id
+    row.task_id = tote.task_id
+    row.destination = tote.destination
+    row.cart = tote.cart
+    row.cart_position = tote.cart_position
+    row.updated_at = now
 
 
 def pack_from_row(row: PackSessionRow) -> PackSession:
@@ -265,6 +292,7 @@ def label_from_row(row: LabelJobRow) -> LabelJob:
         last_error=row.last_error,
         reprint_of=row.reprint_of,
         reprint_reason=row.reprint_reason,
+        created_at=row.created_at,
     )
 
 

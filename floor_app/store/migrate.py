@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from .errors import StoreTooNew
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 #: The newest revision in ``migrations/versions``.
-HEAD = "0003"
+HEAD = "0004"
 
 
 def alembic_config(url: str = "sqlite://") -> Config:
@@ -52,10 +54,30 @@ def current_revision(engine: Engine) -> str | None:
         return None if rev is None else str(rev)
 
 
+def known_revisions() -> set[str]:
+    """Every revision the packaged migration scripts know."""
+    from alembic.script import ScriptDirectory
+
+    return {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest revision (a no-op when it is already there)."""
-    if current_revision(engine) == HEAD:
+    """Bring the database to the newest revision (a no-op when it is already there).
+
+    Raises :class:`StoreTooNew`, changing nothing, for a store a newer floor-app migrated.
+    """
+    current = current_revision(engine)
+    if current == HEAD:
         return
+    if current is not None and current not in known_revisions():
+        raise StoreTooNew(
+            f"the local database was written by a newer floor-app (store schema {current}; "
+            f"this floor-app knows up to {HEAD})",
+            hint="install that newer floor-app again (nothing was changed); "
+            "do not delete the file, unsent work may be in it",
+        )
     from alembic import command
 
     cfg = alembic_config()

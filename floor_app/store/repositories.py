@@ -6,7 +6,8 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from floor_app.domain.errors import NotFound
@@ -16,6 +17,7 @@ from floor_app.domain.packing import Carton, LabelJob, PackSession
 from floor_app.domain.picking import PickLine, PickTask, Shortage, ShortReason, TaskState
 from floor_app.domain.sku import Sku
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
+from floor_app.domain.totes import SiteTote, ToteState
 from floor_app.domain.users import User
 
 from . import mapping as m
@@ -31,6 +33,7 @@ from .tables import (
     PickLineRow,
     PickTaskRow,
     ShortageRow,
+    SiteToteRow,
     SkuRow,
     StockRow,
     StockTaskRow,
@@ -75,7 +78,7 @@ class CatalogueRepository:
     def sku(self, code: str) -> Sku:
         row = self.s.get(SkuRow, code)
         if row is None:
-            raise NotFound(f"unknown SKU {code}")
+            raise NotFound(f"unknown SKU {code}", code="store.unknown_sku", params={"sku": code})
         return m.sku_from_row(row)
 
     def sku_by_gtin(self, gtin14: str) -> Sku:
@@ -84,6 +87,8 @@ class CatalogueRepository:
             raise NotFound(
                 f"no item with barcode {gtin14.lstrip('0') or gtin14} on this device",
                 hint="check the item, or report it to a supervisor",
+                code="store.unknown_barcode",
+                params={"code": gtin14.lstrip("0") or gtin14},
             )
         return self.sku(code)
 
@@ -117,7 +122,9 @@ class CatalogueRepository:
     def location(self, code: str) -> Location:
         row = self.s.get(LocationRow, code)
         if row is None:
-            raise NotFound(f"unknown location {code}")
+            raise NotFound(
+                f"unknown location {code}", code="store.unknown_location", params={"location": code}
+            )
         return m.location_from_row(row)
 
     def add_carton(self, carton: Carton) -> None:
@@ -198,7 +205,9 @@ class OrderRepository:
     def get(self, order_id: str) -> Order:
         row = self.s.get(OrderRow, order_id)
         if row is None:
-            raise NotFound(f"unknown order {order_id}")
+            raise NotFound(
+                f"unknown order {order_id}", code="store.unknown_order", params={"order": order_id}
+            )
         lines = list(self.s.scalars(select(OrderLineRow).where(OrderLineRow.order_id == order_id)))
         return m.order_from_rows(row, lines)
 
@@ -263,7 +272,9 @@ class TaskRepository:
     def get(self, task_id: str) -> PickTask:
         row = self.s.get(PickTaskRow, task_id)
         if row is None:
-            raise NotFound(f"unknown pick task {task_id}")
+            raise NotFound(
+                f"unknown pick task {task_id}", code="store.unknown_task", params={"task": task_id}
+            )
         lines = list(self.s.scalars(select(PickLineRow).where(PickLineRow.task_id == task_id)))
         totes = list(self.s.scalars(select(ToteRow).where(ToteRow.task_id == task_id)))
         return m.task_from_rows(row, lines, totes)
@@ -291,6 +302,7 @@ class TaskRepository:
                     position=tote.position,
                     tote_id=tote.tote_id,
                     order_id=tote.order_id,
+                    destination=tote.destination,
                 )
             )
 
@@ -303,6 +315,7 @@ class TaskRepository:
         row.short = line.short
         row.short_reason = line.short_reason.value if line.short_reason else None
         row.sequence = line.sequence
+        row.put_tote = line.put_tote
 
     def ids(self, *states: TaskState, assigned_to: str | None = None) -> list[str]:
         q = select(PickTaskRow.task_id)
@@ -327,16 +340,15 @@ class TaskRepository:
             )
         )
 
-    def order_for_tote(self, tote_id: str) -> str | None:
-        """The order whose goods were picked into ``tote_id`` most recently, if any."""
-        q = (
-            select(ToteRow.order_id)
-            .join(PickTaskRow, PickTaskRow.task_id == ToteRow.task_id)
-            .where(ToteRow.tote_id == tote_id, ToteRow.order_id.is_not(None))
-            .order_by(PickTaskRow.updated_at.desc())
-            .limit(1)
-        )
-        return self.s.scalar(q)
+    def save_totes(self, task: PickTask) -> None:
+        """Write back the task's totes (the physical codes scanned for its positions)."""
+        for tote in task.totes:
+            row = self.s.get(ToteRow, (task.task_id, tote.position))
+            if row is None:
+                raise NotFound(f"pick task {task.task_id} has no tote {tote.position}")
+            row.tote_id = tote.tote_id
+            row.order_id = tote.order_id
+            row.destination = tote.destination
 
     def shortages(self, order_id: str | None = None) -> list[Shortage]:
         """Shortages reported on this device (of one order, or all), oldest first."""
@@ -376,7 +388,11 @@ class PackRepository:
     def get_session(self, session_id: str) -> PackSession:
         row = self.s.get(PackSessionRow, session_id)
         if row is None:
-            raise NotFound(f"unknown pack session {session_id}")
+            raise NotFound(
+                f"unknown pack session {session_id}",
+                code="store.unknown_session",
+                params={"session": session_id},
+            )
         return m.pack_from_row(row)
 
     def save_session(self, ps: PackSession) -> None:
@@ -418,14 +434,28 @@ class PackRepository:
         )
         return [m.label_from_row(r) for r in self.s.scalars(q)]
 
+    def packed_weight(self, order_id: str) -> int | None:
+        """The weight the newest weighed pack session of ``order_id`` accepted, if any."""
+        q = (
+            select(PackSessionRow.weight_g)
+            .where(PackSessionRow.order_id == order_id, PackSessionRow.weight_g.is_not(None))
+            .order_by(PackSessionRow.started_at.desc())
+            .limit(1)
+        )
+        return self.s.scalar(q)
+
+    def newest_open_session(self, station: str) -> PackSession | None:
+        """The newest pack session at ``station`` that is not finished (packed or held)."""
+        return self._newest_open(PackSessionRow.station == station)
+
     def open_session_for(self, order_id: str) -> PackSession | None:
         """The newest pack session of ``order_id`` that is not finished (packed or held)."""
+        return self._newest_open(PackSessionRow.order_id == order_id)
+
+    def _newest_open(self, which: ColumnElement[bool]) -> PackSession | None:
         q = (
             select(PackSessionRow)
-            .where(
-                PackSessionRow.order_id == order_id,
-                PackSessionRow.state.not_in(["packed", "held"]),
-            )
+            .where(which, PackSessionRow.state.not_in(["packed", "held"]))
             .order_by(PackSessionRow.started_at.desc())
             .limit(1)
         )
@@ -449,6 +479,114 @@ class PackRepository:
         return [m.label_from_row(r) for r in self.s.scalars(q)]
 
 
+class ToteRepository:
+    """The site's totes as this device knows them (see :class:`SiteTote`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, code: str) -> SiteTote | None:
+        """The tote ``code``, if it is one of the site's totes this device knows."""
+        row = self.s.get(SiteToteRow, code)
+        return m.site_tote_from_row(row) if row is not None else None
+
+    def save(self, tote: SiteTote) -> None:
+        """Add or change one tote."""
+        row = self.s.get(SiteToteRow, tote.code)
+        if row is None:
+            row = SiteToteRow(code=tote.code)
+            self.s.add(row)
+        m.site_tote_to_row(tote, row, time.time())
+
+    def add_many(self, totes: list[SiteTote]) -> None:
+        """Insert many totes at once (the site's tote list on first load).
+
+        A tote the store already knows keeps its row: the hub's word on it may have
+        arrived before the local list was loaded.
+        """
+        if not totes:
+            return
+        now = time.time()
+        rows = []
+        for tote in totes:
+            row = SiteToteRow(code=tote.code)
+            m.site_tote_to_row(tote, row, now)
+            rows.append(_row_dict(row))
+        self.s.execute(
+            sqlite_insert(SiteToteRow).on_conflict_do_nothing(index_elements=["code"]), rows
+        )
+
+    def all(self) -> dict[str, SiteTote]:
+        """Every tote this device knows, by code."""
+        return {r.code: m.site_tote_from_row(r) for r in self.s.scalars(select(SiteToteRow))}
+
+    def put_many(self, totes: list[SiteTote]) -> None:
+        """Add or change many totes in one statement (the hub's word on them)."""
+        if not totes:
+            return
+        now = time.time()
+        rows = []
+        for tote in totes:
+            row = SiteToteRow(code=tote.code)
+            m.site_tote_to_row(tote, row, now)
+            rows.append(_row_dict(row))
+        upsert = sqlite_insert(SiteToteRow)
+        changed = {c: upsert.excluded[c] for c in rows[0] if c != "code"}
+        self.s.execute(upsert.on_conflict_do_update(index_elements=["code"], set_=changed), rows)
+
+    def count(self) -> int:
+        """How many of the site's totes this device knows (0: none heard of yet)."""
+        return int(self.s.scalar(select(func.count()).select_from(SiteToteRow)) or 0)
+
+    def codes(self) -> set[str]:
+        """Every tote code this device knows."""
+        return set(self.s.scalars(select(SiteToteRow.code)))
+
+    def remove(self, codes: list[str]) -> None:
+        """Forget totes that are no longer the site's."""
+        for start in range(0, len(codes), 500):
+            self.s.execute(
+                delete(SiteToteRow).where(SiteToteRow.code.in_(codes[start : start + 500]))
+            )
+
+    def on_cart(self, cart: str) -> list[SiteTote]:
+        """The totes standing on ``cart``, in cart order."""
+        q = select(SiteToteRow).where(SiteToteRow.cart == cart).order_by(SiteToteRow.cart_position)
+        return [m.site_tote_from_row(r) for r in self.s.scalars(q)]
+
+    def holding(self, order_id: str) -> list[SiteTote]:
+        """The totes holding (or being filled with) ``order_id``'s goods."""
+        q = (
+            select(SiteToteRow)
+            .where(SiteToteRow.order_id == order_id)
+            .where(SiteToteRow.state != ToteState.FREE.value)
+            .order_by(SiteToteRow.code)
+        )
+        return [m.site_tote_from_row(r) for r in self.s.scalars(q)]
+
+    def in_state(
+        self, state: ToteState, *, limit: int = 100, loose: bool = False
+    ) -> list[SiteTote]:
+        """Totes in ``state`` by code (``loose``: only those on no cart)."""
+        q = select(SiteToteRow).where(SiteToteRow.state == state.value)
+        if loose:
+            q = q.where(SiteToteRow.cart == "")
+        q = q.order_by(SiteToteRow.code).limit(limit)
+        return [m.site_tote_from_row(r) for r in self.s.scalars(q)]
+
+    def carts(self) -> dict[str, list[SiteTote]]:
+        """Every cart with its totes, in cart order."""
+        q = (
+            select(SiteToteRow)
+            .where(SiteToteRow.cart != "")
+            .order_by(SiteToteRow.cart, SiteToteRow.cart_position)
+        )
+        out: dict[str, list[SiteTote]] = {}
+        for row in self.s.scalars(q):
+            out.setdefault(row.cart, []).append(m.site_tote_from_row(row))
+        return out
+
+
 class StockTaskRepository:
     """Stock tasks leased to this device (replenish, put-away, count)."""
 
@@ -458,7 +596,11 @@ class StockTaskRepository:
     def get(self, task_id: str) -> StockTask:
         row = self.s.get(StockTaskRow, task_id)
         if row is None:
-            raise NotFound(f"unknown stock task {task_id}")
+            raise NotFound(
+                f"unknown stock task {task_id}",
+                code="store.unknown_stock_task",
+                params={"task": task_id},
+            )
         return m.stock_task_from_row(row)
 
     def find(self, task_id: str) -> StockTask | None:

@@ -9,6 +9,7 @@ from floor_app.domain.order import OrderState
 from floor_app.domain.picking import TaskState
 from floor_app.domain.routing import route_order
 from floor_app.domain.tasks import build_pick_task
+from floor_app.domain.totes import site_totes
 
 from .store import Store
 
@@ -28,7 +29,8 @@ def load_demo(
     the site takes a few hundred milliseconds, which a restart should not pay).
 
     With no hub in demo mode, the device also allocates ``tasks`` pick tasks of
-    ``orders_per_task`` orders each for itself, the way the hub would.
+    ``orders_per_task`` orders each for itself, the way the hub would (their totes go to
+    the site's first pack station).
     """
     if store.meta(SEEDED) == "demo":
         return False
@@ -44,6 +46,8 @@ def load_demo(
             uow.catalogue.add_carton(carton)
         for user in site.users:
             uow.users.add(user)
+        uow.totes.add_many(site_totes(site.totes, site.carts))
+        station = next((d.station for d in site.devices if d.station), "")
         orders = sorted(site.orders, key=lambda o: (o.priority, o.order_id))
         for n in range(tasks):
             group = orders[n * orders_per_task : (n + 1) * orders_per_task]
@@ -54,6 +58,7 @@ def load_demo(
                 group,
                 pick_face=lambda code: locations[site.pick_faces[code]],
                 sku=lambda code: skus[code],
+                destination=station,
                 route_order=route_order(site.layout),
             )
             task.state = TaskState.ASSIGNED

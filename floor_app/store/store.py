@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from .repositories import MetaRepository
 from .unit_of_work import UnitOfWork
 
 CommitListener = Callable[[list[OutboxRecord]], None]
+
+log = logging.getLogger("floor.store")
 
 
 class Store:
@@ -82,7 +85,10 @@ class Store:
         try:
             yield session
         except sa_exc.DBAPIError as exc:
-            raise (translate(exc, str(self.path)) or StoreError(str(exc.orig))) from exc
+            raise (
+                translate(exc, str(self.path))
+                or StoreError(str(exc.orig), code="store.failed", params={"error": str(exc.orig)})
+            ) from exc
         finally:
             session.rollback()
             session.close()
@@ -101,8 +107,8 @@ class Store:
         for listener in list(self._listeners):
             try:
                 listener(records)
-            except Exception:
-                continue
+            except Exception:  # the commit stands; a listener's bug must not undo it
+                log.exception("commit listener %r failed", listener)
 
     # -- the outbox API for sync -----------------------------------------------------------
 

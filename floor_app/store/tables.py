@@ -156,16 +156,33 @@ class PickLineRow(Base):
     picked: Mapped[int] = mapped_column(default=0)
     short: Mapped[int] = mapped_column(default=0)
     short_reason: Mapped[str | None] = mapped_column(String(16))
+    put_tote: Mapped[str] = mapped_column(String(16), default="")
 
 
 class ToteRow(Base):
-    """A tote on the cart of a pick task."""
+    """A tote on the cart of a pick task (``tote_id`` is "" until the picker scans one)."""
 
     __tablename__ = "totes"
     task_id: Mapped[str] = mapped_column(ForeignKey("pick_tasks.task_id"), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     tote_id: Mapped[str] = mapped_column(String(16))
     order_id: Mapped[str | None] = mapped_column(String(32))
+    destination: Mapped[str] = mapped_column(String(32), default="")
+
+
+class SiteToteRow(Base):
+    """A tote of the site as this device knows it (its own picks and packs, and what the
+    hub pushed): free, or the order it holds; the cart it stands on."""
+
+    __tablename__ = "site_totes"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    order_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(32))
+    destination: Mapped[str] = mapped_column(String(32), default="")
+    cart: Mapped[str] = mapped_column(String(16), default="", index=True)
+    cart_position: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[float]
 
 
 class StockTaskRow(Base):

@@ -33,6 +33,7 @@ from .repositories import (
     PackRepository,
     StockTaskRepository,
     TaskRepository,
+    ToteRepository,
     UserRepository,
 )
 
@@ -51,6 +52,7 @@ class UnitOfWork:
     tasks: TaskRepository
     packs: PackRepository
     stock_tasks: StockTaskRepository
+    totes: ToteRepository
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -72,6 +74,7 @@ class UnitOfWork:
         self.tasks = TaskRepository(self.session)
         self.packs = PackRepository(self.session)
         self.stock_tasks = StockTaskRepository(self.session)
+        self.totes = ToteRepository(self.session)
         return self
 
     def __exit__(
@@ -124,4 +127,6 @@ class UnitOfWork:
         return self.events
 
     def _translate(self, exc: sa_exc.DBAPIError) -> StoreError:
-        return translate(exc, str(self._store.path)) or StoreError(f"database error: {exc.orig}")
+        return translate(exc, str(self._store.path)) or StoreError(
+            f"database error: {exc.orig}", code="store.failed", params={"error": str(exc.orig)}
+        )

@@ -7,8 +7,12 @@ these (thread-safe); the app hands each to the active screen on the UI thread.
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 
 from textual.message import Message
+
+from device_drivers.base import DeviceKind, DeviceState, StateChange
+from floor_app.domain.errors import Reason
 
 
 class ScanArrived(Message):
@@ -24,23 +28,52 @@ class ScanArrived(Message):
 class DeviceChanged(Message):
     """A device changed state (plugged, unplugged, paper out ...)."""
 
-    def __init__(self, device: str, kind: str, old: str, new: str, error: str = "") -> None:
+    def __init__(self, kind: DeviceKind, change: StateChange[DeviceState]) -> None:
         super().__init__()
-        self.device = device
+        self.device = change.device
         self.kind = kind
-        self.old = old
-        self.new = new
-        self.error = error
+        self.old: DeviceState = change.old
+        self.new: DeviceState = change.new
+        self.error = change.error
+
+
+class SyncNoticeKind(StrEnum):
+    """What a :class:`SyncNotice` is about."""
+
+    REFUSED = "refused"
+    """The hub refused a claim as stale."""
+    REJECTED = "rejected"
+    """An event failed the hub's checks."""
+    TASK_CANCELLED = "task_cancelled"
+    """The hub cancelled a task this device holds."""
+    TASK_ASSIGNED = "task_assigned"
+    """The hub assigned this device a task."""
+    ORDER_PICKED = "order_picked"
+    """An order this station packs has been picked (elsewhere, perhaps)."""
+    TOTES = "totes"
+    """The hub said which orders some totes hold (or that they are free)."""
+    ONLINE = "online"
+    OFFLINE = "offline"
 
 
 class SyncNotice(Message):
     """Something the hub said that the user must see: a refused claim, a cancellation."""
 
     def __init__(
-        self, kind: str, reason: str, *, task_id: str | None = None, order_id: str | None = None
+        self,
+        kind: SyncNoticeKind | str,
+        reason: str | Reason,
+        *,
+        task_id: str | None = None,
+        order_id: str | None = None,
+        claim: str = "",
     ) -> None:
         super().__init__()
-        self.kind = kind  # "refused", "rejected", "task_cancelled", "online", "offline"
-        self.reason = reason
+        self.kind = SyncNoticeKind(kind)
+        #: what the hub said, as a code with parameters and in English (see ``reason``)
+        self.why = reason if isinstance(reason, Reason) else Reason(reason)
+        self.reason = self.why.text
         self.task_id = task_id
         self.order_id = order_id
+        #: the event type of a refused claim (``tote.assigned`` ...)
+        self.claim = claim

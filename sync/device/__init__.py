@@ -1,24 +1,19 @@
-"""The device half of sync: the agent thread that owns the MQTT client, sends the outbox,
-records the hub's acks, applies the push stream and publishes presence and health."""
+"""The device half of sync: the agent that drives the one MQTT link, its sender of the
+outbox, its push stream, its presence, and the supervisor's live feed of the site."""
 
-from .agent import EPOCH_KEY, SyncAgent
-from .backoff import Backoff
-from .push_apply import CURSOR_KEY, PushApplier, PushOutcome, stored_cursor
-from .settings import BrokerAddress, BrokerUrlError, SyncSettings, parse_broker_url
-from .status import LinkState, SyncStatus
+from .agent import SyncAgent
+from .options import AgentOptions, link_options
+from .presence import EPOCH_KEY
+from .push_apply import CURSOR_KEY, PushApplier, PushOutcome, news_of, stored_cursor
 
 __all__ = [
     "CURSOR_KEY",
     "EPOCH_KEY",
-    "Backoff",
-    "BrokerAddress",
-    "BrokerUrlError",
-    "LinkState",
+    "AgentOptions",
     "PushApplier",
     "PushOutcome",
     "SyncAgent",
-    "SyncSettings",
-    "SyncStatus",
-    "parse_broker_url",
+    "link_options",
+    "news_of",
     "stored_cursor",
 ]

@@ -13,6 +13,8 @@ from floor_app.domain.errors import DomainError, NotFound
 from floor_app.domain.order import TERMINAL, Order
 from floor_app.domain.picking import PickTask, TaskState
 from floor_app.domain.stockwork import StockTask, StockTaskState
+from floor_app.domain.totes import ToteState
+from floor_app.hub_sync import PushApplied, PushKind
 from floor_app.store import Store, UnitOfWork
 from sync.protocol import (
     OrderCancelled,
@@ -24,10 +26,24 @@ from sync.protocol import (
     StockTaskCancelled,
     TaskAssigned,
     TaskCancelled,
+    ToteContents,
 )
 
 CURSOR_KEY = "push_cursor"
 STATION_CONFIG_PREFIX = "station_config:"
+
+#: the app's name for each kind of push item on the wire
+PUSH_KINDS = {
+    "task.assigned": PushKind.TASK_ASSIGNED,
+    "task.cancelled": PushKind.TASK_CANCELLED,
+    "order.snapshot": PushKind.ORDER_SNAPSHOT,
+    "order.cancelled": PushKind.ORDER_CANCELLED,
+    "roster": PushKind.ROSTER,
+    "station.config": PushKind.STATION_CONFIG,
+    "stock_task.assigned": PushKind.STOCK_TASK_ASSIGNED,
+    "stock_task.cancelled": PushKind.STOCK_TASK_CANCELLED,
+    "tote.contents": PushKind.TOTE_CONTENTS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +53,29 @@ class PushOutcome:
     cursor: int
     applied: bool
     note: str = ""
+
+
+def news_of(message: PushMessage) -> PushApplied:
+    """What the app hears of ``message`` once it is applied."""
+    item = message.item
+    kind = PUSH_KINDS[item.kind]
+    if isinstance(item, TaskAssigned | StockTaskAssigned):
+        return PushApplied(message.cursor, kind, task_id=item.task.task_id)
+    if isinstance(item, TaskCancelled | StockTaskCancelled):
+        return PushApplied(
+            message.cursor,
+            kind,
+            task_id=item.task_id,
+            reason=item.reason,
+            code=item.code,
+            params=item.params,
+        )
+    if isinstance(item, OrderSnapshot):
+        order = item.order
+        return PushApplied(message.cursor, kind, order_id=order.order_id, order_state=order.state)
+    if isinstance(item, OrderCancelled):
+        return PushApplied(message.cursor, kind, order_id=item.order_id, reason=item.reason)
+    return PushApplied(message.cursor, kind)
 
 
 def stored_cursor(store: Store) -> int:
@@ -90,6 +129,8 @@ class PushApplier:
             return _save_stock_task(uow, item.task.to_domain())
         if isinstance(item, StockTaskCancelled):
             return _cancel_stock_task(uow, item)
+        if isinstance(item, ToteContents):
+            return _tote_contents(uow, item)
         raise TypeError(f"unhandled push item {type(item).__name__}")  # pragma: no cover
 
 
@@ -109,8 +150,50 @@ def _save_task(uow: UnitOfWork, pushed: PickTask) -> str:
         if mine is not None and mine.picked + mine.short > line.picked + line.short:
             # our own events have not reached the hub yet: keep the device's progress
             line.picked, line.short, line.short_reason = mine.picked, mine.short, mine.short_reason
+        if mine is not None:
+            line.put_tote = mine.put_tote  # the hub does not keep puts
+    for tote in local.totes:
+        if tote.is_scanned and not _scanned(pushed, tote.position):
+            # the tote scanned here has not reached the hub yet: keep it
+            pushed.assign_tote(tote.position, tote.tote_id)
     uow.tasks.save(pushed)
     return f"task {pushed.task_id} updated to version {pushed.version}"
+
+
+def _scanned(task: PickTask, position: int) -> bool:
+    tote = task.tote_for(position)
+    return tote is not None and tote.is_scanned
+
+
+def _tote_contents(uow: UnitOfWork, item: ToteContents) -> str:
+    """Totes as the hub knows them now. A tote this device is filling on a task still open
+    here keeps its local state (its claim may not have reached the hub yet)."""
+    pushed = [t.to_domain() for t in item.totes]
+    known = uow.totes.all()
+    for tote in pushed:
+        local = known.get(tote.code)
+        if local is None:
+            continue
+        tote.task_id = local.task_id if tote.order_id == local.order_id else None
+        if (
+            local.state is ToteState.FILLING
+            and tote.state is not ToteState.HOLDING
+            and local.task_id
+            and _open_here(uow, local.task_id)
+        ):
+            tote.state, tote.order_id, tote.task_id = local.state, local.order_id, local.task_id
+    uow.totes.put_many(pushed)
+    if item.registry:
+        uow.totes.remove(sorted(set(known) - {t.code for t in pushed}))
+    return f"{len(pushed)} totes" + (" (the site's list)" if item.registry else "")
+
+
+def _open_here(uow: UnitOfWork, task_id: str) -> bool:
+    try:
+        task = uow.tasks.get(task_id)
+    except NotFound:
+        return False
+    return task.state in (TaskState.ASSIGNED, TaskState.IN_PROGRESS)
 
 
 def _save_stock_task(uow: UnitOfWork, pushed: StockTask) -> str:

@@ -1,12 +1,15 @@
 """The floor's MQTT protocol, version 1: topic names and versioned message schemas.
 
 Both sides import from here: the device sync agent (:mod:`sync.device`) and the hub
-(:mod:`sync.hub`). docs/protocol.md is the reference for every topic, field and guarantee.
+(:mod:`hub`). docs/protocol.md is the reference for every topic, field and guarantee.
 """
 
 from .messages import (
+    INT_MAX,
+    INT_MIN,
     MAX_BATCH_EVENTS,
     MAX_MESSAGE_BYTES,
+    MAX_SITE_TOTES,
     SCHEMA_VERSION,
     Ack,
     AddressModel,
@@ -14,6 +17,9 @@ from .messages import (
     ClaimRefused,
     CountDifference,
     DeadLetter,
+    DecisionEntry,
+    DecisionLog,
+    DeviceRoster,
     DeviceStatus,
     EventBatch,
     EventEnvelope,
@@ -32,7 +38,9 @@ from .messages import (
     PushItem,
     PushMessage,
     ResendRequest,
+    RosterDevice,
     RosterUpdate,
+    SiteToteModel,
     StationConfig,
     StockTaskAssigned,
     StockTaskCancelled,
@@ -40,9 +48,9 @@ from .messages import (
     SyncRequest,
     TaskAssigned,
     TaskCancelled,
+    ToteContents,
     ToteModel,
     UserModel,
-    batch_records,
     check_device,
     compact_json,
     decode,
@@ -62,8 +70,11 @@ from .topics import (
 )
 
 __all__ = [
+    "INT_MAX",
+    "INT_MIN",
     "MAX_BATCH_EVENTS",
     "MAX_MESSAGE_BYTES",
+    "MAX_SITE_TOTES",
     "ROOT",
     "SCHEMA_VERSION",
     "Ack",
@@ -72,6 +83,9 @@ __all__ = [
     "ClaimRefused",
     "CountDifference",
     "DeadLetter",
+    "DecisionEntry",
+    "DecisionLog",
+    "DeviceRoster",
     "DeviceStatus",
     "EventBatch",
     "EventEnvelope",
@@ -90,7 +104,9 @@ __all__ = [
     "PushItem",
     "PushMessage",
     "ResendRequest",
+    "RosterDevice",
     "RosterUpdate",
+    "SiteToteModel",
     "StationConfig",
     "StockTaskAssigned",
     "StockTaskCancelled",
@@ -102,9 +118,9 @@ __all__ = [
     "TopicKind",
     "TopicRef",
     "Topics",
+    "ToteContents",
     "ToteModel",
     "UserModel",
-    "batch_records",
     "check_device",
     "compact_json",
     "decode",

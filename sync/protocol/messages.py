@@ -10,8 +10,8 @@ failure raises :class:`ProtocolError` with a ``code`` (``too_large``, ``malforme
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Iterable
 from dataclasses import MISSING
 from dataclasses import fields as dataclass_fields
 from datetime import date
@@ -34,8 +34,8 @@ from floor_app.domain.events import EVENT_TYPES, DomainEvent
 from floor_app.domain.order import Address, Order, OrderLine, OrderState
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
+from floor_app.domain.totes import SiteTote, ToteState
 from floor_app.domain.users import Role, User
-from floor_app.store.outbox import OutboxRecord
 
 from .topics import TopicError, check_level
 
@@ -45,12 +45,24 @@ SCHEMA_VERSION: Final = 1
 MAX_MESSAGE_BYTES: Final = 256 * 1024
 #: An event batch holds at most this many events (and stays under MAX_MESSAGE_BYTES).
 MAX_BATCH_EVENTS: Final = 500
+#: A site has at most this many totes (its whole list fits one push under the size limit).
+MAX_SITE_TOTES: Final = 2000
 #: A dead letter keeps at most this much of the offending payload.
 DEAD_LETTER_EXCERPT: Final = 2048
 
 ErrorCode = Literal[
-    "too_large", "malformed_json", "unsupported_version", "invalid", "device_mismatch", "future_ack"
+    "too_large",
+    "malformed_json",
+    "out_of_range",
+    "unsupported_version",
+    "invalid",
+    "device_mismatch",
+    "future_ack",
 ]
+#: Every integer in a message fits the database's 32-bit integer columns: a larger one
+#: would be refused by PostgreSQL ("integer out of range") after the message was taken in.
+INT_MIN: Final = -(2**31)
+INT_MAX: Final = 2**31 - 1
 
 
 class ProtocolError(ValueError):
@@ -63,6 +75,12 @@ class ProtocolError(ValueError):
 
 
 DeviceId = Annotated[str, Field(min_length=1, max_length=64)]
+#: a reason's code (:class:`floor_app.domain.errors.Reason`): dotted lower-case words
+ReasonCode = Annotated[str, Field(max_length=64, pattern=r"^([a-z][a-z0-9_]*(\.[a-z0-9_]+)+)?$")]
+#: a reason's parameters: at most 16 short values
+ReasonParams = Annotated[
+    dict[Annotated[str, Field(max_length=32)], str | int | float], Field(max_length=16)
+]
 Seq = Annotated[int, Field(ge=1)]
 
 
@@ -76,7 +94,7 @@ def _level(value: str) -> str:
 class Message(BaseModel):
     """Base of every message: the schema version and strict, closed fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     v: Literal[1] = 1
 
@@ -94,7 +112,9 @@ def _payload_model(event_type: str) -> type[BaseModel]:
         default = f.default if f.default is not MISSING else ...
         spec[f.name] = (hints[f.name], default)
     return create_model(
-        f"{cls.__name__}Payload", __config__=ConfigDict(strict=True, extra="forbid"), **spec
+        f"{cls.__name__}Payload",
+        __config__=ConfigDict(strict=True, extra="forbid", allow_inf_nan=False),
+        **spec,
     )
 
 
@@ -121,14 +141,14 @@ def _payload_order(event_type: str, payload: dict[str, Any]) -> object:
 
 
 class EventEnvelope(BaseModel):
-    """One outbox event on the wire (the fields of :class:`~floor_app.store.OutboxRecord`).
+    """One outbox event on the wire (an outbox record of the device store).
 
     ``type`` must be one of :data:`floor_app.domain.events.EVENT_TYPES`, ``kind`` must be that
     event's kind, ``payload`` must hold exactly that event's fields with the right types, and
     ``order_id`` must be the payload's order (if it names one).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     seq: Seq
     event_id: str = Field(min_length=1, max_length=40)
@@ -162,21 +182,6 @@ class EventEnvelope(BaseModel):
     def domain_event(self) -> DomainEvent:
         """The domain event this envelope carries."""
         return _event_from_payload(self.type, self.payload)
-
-    @staticmethod
-    def from_record(record: OutboxRecord) -> EventEnvelope:
-        """Wrap an outbox record (no re-validation: the record came from a domain event)."""
-        return EventEnvelope.model_construct(
-            seq=record.seq,
-            event_id=record.event_id,
-            device_id=record.device_id,
-            type=record.type,
-            kind="claim" if record.kind == "claim" else "fact",
-            order_id=record.order_id,
-            order_version=record.order_version,
-            payload=record.payload,
-            created_at=record.created_at,
-        )
 
 
 class EventBatch(Message):
@@ -280,6 +285,9 @@ class ClaimRefused(Message):
     reason: str = Field(min_length=1)
     current_version: int | None = None
     at: float = Field(default_factory=time.time)
+    #: the reason as a code and parameters the device translates ("" from an older hub)
+    code: ReasonCode = ""
+    params: ReasonParams = Field(default_factory=dict)
 
 
 class EventRejected(Message):
@@ -295,6 +303,9 @@ class EventRejected(Message):
     event_id: str = ""
     reason: str = Field(min_length=1)
     at: float = Field(default_factory=time.time)
+    #: the reason as a code and parameters the device translates ("" from an older hub)
+    code: ReasonCode = ""
+    params: ReasonParams = Field(default_factory=dict)
 
 
 AckTopicMessage = Annotated[
@@ -305,7 +316,7 @@ AckTopicMessage = Annotated[
 class AckEnvelope(BaseModel):
     """Wrapper used to decode any message of the ``ack`` topic (see :func:`decode_ack`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     message: AckTopicMessage
 
@@ -316,7 +327,7 @@ class AckEnvelope(BaseModel):
 class AddressModel(BaseModel):
     """A ship-to address (:class:`floor_app.domain.order.Address`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str
     lines: list[str]
@@ -353,7 +364,7 @@ class AddressModel(BaseModel):
 class OrderLineModel(BaseModel):
     """An order line with its progress counters."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     line_no: int = Field(ge=1)
     sku: str = Field(min_length=1, max_length=64)
@@ -366,7 +377,7 @@ class OrderLineModel(BaseModel):
 class QuoteModel(BaseModel):
     """A carrier service quoted for an order (:class:`floor_app.domain.carriers.Quote`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     carrier: str = Field(min_length=1, max_length=32)
     service: str = Field(min_length=1, max_length=32)
@@ -388,7 +399,7 @@ class CarrierChoiceModel(BaseModel):
     """How an order's carrier service was chosen (:class:`~floor_app.domain.carriers.
     CarrierChoice`), with the services quoted."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     carrier: str = Field(min_length=1, max_length=32)
     service: str = Field(min_length=1, max_length=32)
@@ -396,6 +407,8 @@ class CarrierChoiceModel(BaseModel):
     rule: str = ""
     chosen_by: str = Field(default="hub", min_length=1, max_length=64)
     options: list[QuoteModel] = Field(default_factory=list)
+    currency: str = Field(default="", pattern=r"^([A-Z]{3})?$")
+    sort_code: str = Field(default="", max_length=16)
 
     @staticmethod
     def from_domain(c: CarrierChoice) -> CarrierChoiceModel:
@@ -408,7 +421,7 @@ class CarrierChoiceModel(BaseModel):
 class OrderModel(BaseModel):
     """An order snapshot (:class:`floor_app.domain.order.Order`, without its history)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     order_id: str = Field(min_length=1, max_length=32)
     lines: list[OrderLineModel] = Field(min_length=1)
@@ -478,7 +491,7 @@ class OrderModel(BaseModel):
 class PickLineModel(BaseModel):
     """One line of a pick task (:class:`floor_app.domain.picking.PickLine`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     line_id: str = Field(min_length=1, max_length=48)
     order_id: str = Field(min_length=1, max_length=32)
@@ -495,19 +508,21 @@ class PickLineModel(BaseModel):
 
 
 class ToteModel(BaseModel):
-    """A tote on the cart of a pick task."""
+    """A tote on the cart of a pick task: ``tote_id`` is the physical tote's code, "" until
+    the picker scanned one; ``destination`` is where it goes once picked."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    tote_id: str = Field(min_length=1, max_length=16)
+    tote_id: str = Field(default="", max_length=16)
     position: int = Field(ge=1)
     order_id: str | None = None
+    destination: str = Field(default="", max_length=32)
 
 
 class PickTaskModel(BaseModel):
     """A pick task (:class:`floor_app.domain.picking.PickTask`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     task_id: str = Field(min_length=1, max_length=32)
     lines: list[PickLineModel] = Field(min_length=1)
@@ -545,7 +560,12 @@ class PickTaskModel(BaseModel):
             assigned_to=t.assigned_to,
             version=t.version,
             totes=[
-                ToteModel(tote_id=x.tote_id, position=x.position, order_id=x.order_id)
+                ToteModel(
+                    tote_id=x.tote_id,
+                    position=x.position,
+                    order_id=x.order_id,
+                    destination=x.destination,
+                )
                 for x in t.totes
             ],
         )
@@ -575,7 +595,7 @@ class PickTaskModel(BaseModel):
             state=self.state,
             assigned_to=self.assigned_to,
             version=self.version,
-            totes=[Tote(x.tote_id, x.position, x.order_id) for x in self.totes],
+            totes=[Tote(x.tote_id, x.position, x.order_id, x.destination) for x in self.totes],
         )
 
 
@@ -585,7 +605,7 @@ class UserModel(BaseModel):
     ``pin_hash`` travels so that login by PIN works offline.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     user_id: str = Field(min_length=1, max_length=64)
     name: str
@@ -622,7 +642,7 @@ class UserModel(BaseModel):
 class TaskAssigned(BaseModel):
     """Push item: a pick task (new, or changed) leased to this device."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["task.assigned"] = "task.assigned"
     task: PickTaskModel
@@ -631,18 +651,21 @@ class TaskAssigned(BaseModel):
 class TaskCancelled(BaseModel):
     """Push item: a task was cancelled or its lease moved to another device."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["task.cancelled"] = "task.cancelled"
     task_id: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1)
     task_version: int | None = None
+    #: the reason as a code and parameters the device translates ("" from an older hub)
+    code: ReasonCode = ""
+    params: ReasonParams = Field(default_factory=dict)
 
 
 class OrderSnapshot(BaseModel):
     """Push item: the hub's current view of an order this device works on."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["order.snapshot"] = "order.snapshot"
     order: OrderModel
@@ -651,7 +674,7 @@ class OrderSnapshot(BaseModel):
 class OrderCancelled(BaseModel):
     """Push item: an order was cancelled upstream; the device stops work on it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["order.cancelled"] = "order.cancelled"
     order_id: str = Field(min_length=1, max_length=32)
@@ -662,7 +685,7 @@ class OrderCancelled(BaseModel):
 class RosterUpdate(BaseModel):
     """Push item: users to add or replace in the device's roster (login works offline)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["roster"] = "roster"
     users: list[UserModel]
@@ -672,7 +695,7 @@ class StockTaskModel(BaseModel):
     """A stock task (:class:`floor_app.domain.stockwork.StockTask`). A count carries no
     expected quantity: counts are blind."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     task_id: str = Field(min_length=1, max_length=32)
     kind: StockTaskKind
@@ -723,7 +746,7 @@ class StockTaskModel(BaseModel):
 class StockTaskAssigned(BaseModel):
     """Push item: a stock task (new, or changed) leased to this device."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["stock_task.assigned"] = "stock_task.assigned"
     task: StockTaskModel
@@ -732,11 +755,63 @@ class StockTaskAssigned(BaseModel):
 class StockTaskCancelled(BaseModel):
     """Push item: a stock task was cancelled or given to another device."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["stock_task.cancelled"] = "stock_task.cancelled"
     task_id: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1)
+    #: the reason as a code and parameters the device translates ("" from an older hub)
+    code: ReasonCode = ""
+    params: ReasonParams = Field(default_factory=dict)
+
+
+class SiteToteModel(BaseModel):
+    """One of the site's totes (:class:`floor_app.domain.totes.SiteTote`): free, or the
+    order it holds and where that goes; the cart it stands on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    tote: str = Field(min_length=1, max_length=16)
+    state: ToteState = ToteState.FREE
+    order_id: str | None = Field(default=None, max_length=32)
+    destination: str = Field(default="", max_length=32)
+    cart: str = Field(default="", max_length=16)
+    cart_position: int = Field(default=0, ge=0)
+
+    @staticmethod
+    def from_domain(t: SiteTote) -> SiteToteModel:
+        return SiteToteModel(
+            tote=t.code,
+            state=t.state,
+            order_id=t.order_id,
+            destination=t.destination,
+            cart=t.cart,
+            cart_position=t.cart_position,
+        )
+
+    def to_domain(self) -> SiteTote:
+        return SiteTote(
+            self.tote,
+            self.state,
+            self.order_id,
+            None,
+            self.destination,
+            self.cart,
+            self.cart_position,
+        )
+
+
+class ToteContents(BaseModel):
+    """Push item: which order is in which tote now (totes filled, picked or released).
+
+    With ``registry`` the list is every tote of the site (the device forgets any other).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    kind: Literal["tote.contents"] = "tote.contents"
+    totes: list[SiteToteModel] = Field(max_length=MAX_SITE_TOTES)
+    registry: bool = False
 
 
 StationValue = str | int | float | bool
@@ -745,7 +820,7 @@ StationValue = str | int | float | bool
 class StationConfig(BaseModel):
     """Push item: settings of the station this device serves (printer, scale, carton set ...)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["station.config"] = "station.config"
     station: str = Field(min_length=1, max_length=16)
@@ -760,7 +835,8 @@ PushItem = Annotated[
     | RosterUpdate
     | StationConfig
     | StockTaskAssigned
-    | StockTaskCancelled,
+    | StockTaskCancelled
+    | ToteContents,
     Field(discriminator="kind"),
 ]
 
@@ -784,7 +860,7 @@ class PushMessage(Message):
 class Health(BaseModel):
     """The health part of a heartbeat."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     devices: dict[str, str] = Field(default_factory=dict)  # "scanner" -> "ready" ...
     outbox_depth: int = Field(default=0, ge=0)
@@ -812,6 +888,65 @@ class DeviceStatus(Message):
     at: float = Field(default_factory=time.time)
     reason: str = ""
     health: Health | None = None
+
+
+#: A roster names at most this many devices (about 150 KB, under MAX_MESSAGE_BYTES).
+ROSTER_LIMIT: Final = 1000
+
+
+class RosterDevice(BaseModel):
+    """One registered device as the hub knows it (an entry of :class:`DeviceRoster`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    device_id: DeviceId
+    role: str = Field(default="", max_length=16)
+    station: str = Field(default="", max_length=16)
+    active: bool = True
+    #: the last presence the hub recorded ("unknown": it never heard from the device)
+    state: Literal["online", "offline", "unknown"] = "unknown"
+    #: when the hub last heard the device's status (null: never)
+    seen_at: float | None = None
+    #: why it went offline, if it said
+    reason: str = Field(default="", max_length=200)
+    #: who is logged in there, as far as the hub knows
+    user: str = Field(default="", max_length=64)
+
+
+class DeviceRoster(Message):
+    """Hub -> supervisors, retained on ``devices``: every device registered with the hub,
+    so the supervisor's board lists the ones that are off or never came online too."""
+
+    devices: list[RosterDevice] = Field(default_factory=list, max_length=ROSTER_LIMIT)
+    at: float = Field(default_factory=time.time)
+
+
+DecisionKindName = Literal[
+    "approve_short", "release_hold", "accept_weight", "reassign_task", "acknowledge_count"
+]
+
+
+class DecisionEntry(BaseModel):
+    """One supervisor decision the hub recorded (an entry of :class:`DecisionLog`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    event_id: str = Field(min_length=1, max_length=40)
+    kind: DecisionKindName
+    subject: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=64)
+    user: str = Field(default="", max_length=64)
+    detail: str = Field(default="", max_length=200)
+    device_id: str = Field(default="", max_length=64)
+    at: float
+
+
+class DecisionLog(Message):
+    """Hub -> supervisors, retained on ``decisions``: the newest supervisor decisions the
+    hub recorded (newest first), for the board's exceptions history."""
+
+    decisions: list[DecisionEntry] = Field(default_factory=list, max_length=500)
+    at: float = Field(default_factory=time.time)
 
 
 # -- orders in and out, dead letters ----------------------------------------------------
@@ -977,13 +1112,39 @@ def _short(exc: ValidationError, limit: int = 3) -> str:
     return "; ".join(parts)
 
 
+def _bounded_int(text: str) -> int:
+    if len(text) > 11:  # longer than any 32-bit integer: refused without converting it
+        raise ProtocolError("out_of_range", f"the number {text[:20]}... is too large")
+    value = int(text)
+    if not INT_MIN <= value <= INT_MAX:
+        raise ProtocolError("out_of_range", f"the number {value} is beyond {INT_MIN}..{INT_MAX}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ProtocolError("out_of_range", f"the number {text[:20]} is not finite")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ProtocolError("out_of_range", f"{text} is not a number a message may carry")
+
+
 def load_json(raw: bytes | str, *, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
-    """Size check, JSON parse and version check; the object on success."""
+    """Size check, JSON parse and version check; the object on success. Numbers are
+    checked as they are parsed: integers within 32 bits, no NaN or infinity."""
     size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
     if size > max_bytes:
         raise ProtocolError("too_large", f"message is {size} bytes; the limit is {max_bytes}")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_int=_bounded_int, parse_float=_finite_float,
+                          parse_constant=_no_constant)  # fmt: skip
+    except ProtocolError:
+        raise
+    except RecursionError:
+        raise ProtocolError("malformed_json", "nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError("malformed_json", f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -1029,51 +1190,6 @@ def check_device(topic_device: str | None, message_device: str) -> None:
         )
 
 
-def batch_records(
-    records: Iterable[OutboxRecord],
-    device_id: str,
-    *,
-    max_events: int = MAX_BATCH_EVENTS,
-    max_bytes: int = MAX_MESSAGE_BYTES - 1024,
-) -> list[bytes]:
-    """Encode consecutive outbox records as event batches, each within the count and size limits.
-
-    Records must be consecutive sequences of one device (as :meth:`Store.pending` returns
-    them). A record too large to fit alone is still sent alone (the hub dead-letters it).
-    """
-    out: list[bytes] = []
-    head = f'{{"v":{SCHEMA_VERSION},"device_id":{json.dumps(device_id)},"sent_at":'
-    chunk: list[str] = []
-    size = 0
-    for record in records:
-        text = _envelope_json(record)
-        nbytes = len(text.encode("utf-8"))
-        if chunk and (len(chunk) >= max_events or size + nbytes + 64 > max_bytes):
-            out.append(_join(head, chunk))
-            chunk, size = [], 0
-        chunk.append(text)
-        size += nbytes + 1
-    if chunk:
-        out.append(_join(head, chunk))
-    return out
-
-
-def _envelope_json(r: OutboxRecord) -> str:
-    return compact_json(
-        {
-            "seq": r.seq,
-            "event_id": r.event_id,
-            "device_id": r.device_id,
-            "type": r.type,
-            "kind": r.kind,
-            "order_id": r.order_id,
-            "order_version": r.order_version,
-            "payload": r.payload,
-            "created_at": r.created_at,
-        }
-    )
-
-
 def compact_json(value: Any) -> str:
     """``value`` as compact JSON text (no spaces, non-ASCII as is): what
     ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` writes, except that a
@@ -1087,7 +1203,3 @@ def compact_json(value: Any) -> str:
         return to_json(value).decode()
     except (PydanticSerializationError, UnicodeDecodeError):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _join(head: str, chunk: list[str]) -> bytes:
-    return f'{head}{time.time()!r},"events":[{",".join(chunk)}]}}'.encode()

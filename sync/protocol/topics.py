@@ -1,9 +1,9 @@
 """MQTT topic names of the floor protocol, version 1, and parsing them back.
 
 Every topic starts with ``floor/v1/{site}/``. A device publishes only under its own
-``dev/{device}/`` prefix (plus the write-only dead-letter topic); the hub publishes the
-rest. Ids that end up in a topic level must be non-empty and must not contain ``/``, ``+``,
-``#`` or NUL, or they would change the meaning of the topic.
+``dev/{device}/`` prefix (its dead letters too); the hub publishes the rest. Ids that end
+up in a topic level must be non-empty and must not contain ``/``, ``+``, ``#`` or NUL, or
+they would change the meaning of the topic.
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ class TopicKind(StrEnum):
     CANCEL_RESULT = "orders/cancel/result"  # hub -> upstream: what became of a cancellation
     ORDER_STATUS = "orders/status"  # hub -> tracking (retained): order status
     COUNT_DIFFERENCE = "counts/difference"  # hub -> supervisors (retained): count exceptions
-    DLQ = "dlq"  # anyone -> operators: dead letters
+    DEVICES = "devices"  # hub -> supervisors (retained): every registered device
+    DECISIONS = "decisions"  # hub -> supervisors (retained): recent supervisor decisions
+    DLQ = "dlq"  # hub (site level) or a device (dev/{device}/dlq) -> operators: dead letters
 
 
 DEVICE_KINDS = frozenset(
-    {TopicKind.EVT, TopicKind.ACK, TopicKind.PUSH, TopicKind.STATUS, TopicKind.SYNC}
+    {TopicKind.EVT, TopicKind.ACK, TopicKind.PUSH, TopicKind.STATUS, TopicKind.SYNC, TopicKind.DLQ}
 )
 
 
@@ -134,9 +136,24 @@ class Topics:
         return f"{self.base}/counts/{check_level(str(count_id), 'count id')}/difference"
 
     @property
+    def devices(self) -> str:
+        """Every device registered with the hub, for the supervisors (retained)."""
+        return f"{self.base}/devices"
+
+    @property
+    def decisions(self) -> str:
+        """The newest supervisor decisions the hub recorded (retained)."""
+        return f"{self.base}/decisions"
+
+    @property
     def dlq(self) -> str:
-        """Dead letters (rejected messages with their reasons)."""
+        """The hub's dead letters (rejected messages with their reasons)."""
         return f"{self.base}/dlq"
+
+    def device_dlq(self, device_id: str) -> str:
+        """A device's dead letters: under its own prefix, so the topic (which the broker
+        allows only to that identity) says who reported them, whatever the payload says."""
+        return self.device(device_id, TopicKind.DLQ)
 
     # -- subscriptions --------------------------------------------------------------------
 
@@ -174,6 +191,10 @@ def parse_topic(topic: str) -> TopicRef:
     rest = parts[3:]
     if rest == ["dlq"]:
         return TopicRef(site, TopicKind.DLQ)
+    if rest == ["devices"]:
+        return TopicRef(site, TopicKind.DEVICES)
+    if rest == ["decisions"]:
+        return TopicRef(site, TopicKind.DECISIONS)
     if rest == ["orders", "in"]:
         return TopicRef(site, TopicKind.ORDERS_IN)
     if rest == ["orders", "cancel"]:

@@ -32,14 +32,12 @@ HUB_CRASH_PROB = "0.02"
 
 def hub_command() -> list[str]:
     exe = Path(sys.executable).with_name("floor-hub")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "sync.hub"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "hub"]
 
 
 def require_hub() -> None:
-    if importlib.util.find_spec("sync.hub") is None:
-        pytest.skip(
-            "needs the hub (sync.hub, command floor-hub), which is not in this checkout yet"
-        )
+    if importlib.util.find_spec("hub") is None:
+        pytest.skip("needs the hub (hub, command floor-hub), which is not in this checkout yet")
 
 
 class Supervised:
@@ -83,7 +81,7 @@ def sim_command(broker: MosquittoBroker, data: Path, index: int, timeout: float)
     return [
         sys.executable,
         "-m",
-        "sync.sim",
+        "sim.floor_sim",
         "--devices",
         "1",
         "--first-device",

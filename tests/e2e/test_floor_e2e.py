@@ -5,7 +5,8 @@ stations, each on its own device store, until every order is labelled.
 
 Then the hub's records are checked against what the devices did: every order labelled
 with exactly one label job, recorded once, the one the station printed and scanned back;
-no dead letters, refused claims or rejected events; and stock reconciled for every
+every order picked into a tote scanned for it and the tote free again once packed; no
+dead letters, refused claims or rejected events; and stock reconciled for every
 (location, SKU): on hand is what the demo site started with minus the units the pickers
 confirmed there, nothing stays reserved, nothing was short, and every unit ordered was
 picked and packed.
@@ -46,10 +47,12 @@ def start_shift(
 ) -> subprocess.Popen[str]:
     """``floor-shift`` with its pickers and stations, until ``orders`` are labelled."""
     command = ["--pickers", str(PICKERS), "--stations", str(STATIONS), "--orders", str(orders)]
-    command += ["--broker", broker.url, "--data-dir", str(data), "--timeout", "240"]
+    # generous: a shift on a machine whose two cores are busy with other work is slow, and
+    # the test is about what arrives, not how fast
+    command += ["--broker", broker.url, "--data-dir", str(data), "--timeout", "900"]
     with log.open("w") as stderr:
         return subprocess.Popen(
-            [sys.executable, "-m", "sync.shift", *command],
+            [sys.executable, "-m", "sim.shift", *command],
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
@@ -66,7 +69,7 @@ def take_in(broker: MosquittoBroker, orders: list[OrderIntake]) -> None:
     try:
         sent = [client.publish(Topics(SITE).orders_in, encode(o), qos=1) for o in orders]
         for info in sent:
-            info.wait_for_publish(10)
+            info.wait_for_publish(120)
             assert info.is_published()
     finally:
         client.disconnect()
@@ -96,11 +99,19 @@ def work_the_floor(tmp_path: Path, orders: list[OrderIntake]) -> dict[str, Any]:
     try:
         # the demo site without its orders; ready (READY=1) once connected and subscribed
         hub = HubProcess(
-            broker.url, tmp_path, extra=["--demo-orders", "0", "--allocate-every", "0.5"]
+            broker.url,
+            tmp_path,
+            timeout=300,
+            extra=["--demo-orders", "0", "--allocate-every", "0.5"],
         )
         take_in(broker, orders)
         shift = start_shift(broker, tmp_path / "floor", len(orders), shift_log)
-        out, _ = shift.communicate(timeout=270)
+        try:
+            out, _ = shift.communicate(timeout=1020)
+        except subprocess.TimeoutExpired:
+            shift.kill()
+            shift.wait()
+            pytest.fail(f"the shift did not end:\n{shift_log.read_text()[-20_000:]}")
         assert shift.returncode == 0, f"{out}\n{shift_log.read_text()}"
         assert "stopped after" in hub.stop()
         assert "Traceback" not in hub.log_path.read_text() + shift_log.read_text()
@@ -116,6 +127,7 @@ def work_the_floor(tmp_path: Path, orders: list[OrderIntake]) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.timeout(1800)  # conditions are waited for; a busy machine is only slower
 def test_200_demo_orders_go_from_intake_to_labelled_with_stock_reconciled(
     tmp_path: Path,
 ) -> None:
@@ -137,9 +149,18 @@ def test_200_demo_orders_go_from_intake_to_labelled_with_stock_reconciled(
         assert (figures["refused"], figures["rejected"], figures["errors"]) == (0, 0, 0), figures
     assert sum(devices[f"pk-{n:02d}"]["orders"] for n in range(1, STATIONS + 1)) == 200
     assert all(devices[f"hh-{n:02d}"]["tasks"] > 0 for n in range(1, PICKERS + 1))
+    # stations opened orders by the totes the pickers filled (the hub said which is which)
+    assert sum(devices[f"pk-{n:02d}"]["by_tote"] for n in range(1, STATIONS + 1)) > 0
+
+    # totes: each scanned for its order and granted, and free again once it was packed
+    claims = rows(db, "SELECT outcome, count(*) FROM inbox WHERE type = 'tote.assigned' GROUP BY 1")
+    assert [outcome for outcome, _ in claims] == ["applied"] and claims[0][1] >= 200
+    assert rows(db, "SELECT state, count(*) FROM site_totes GROUP BY 1") == [
+        ("free", len(site.totes))
+    ]
 
     # the hub's own figures: all 200 labelled, no dead letters, no refused claims
-    stats = run("-m", "sync.hub", "stats", "--db", db_url, "--json")
+    stats = run("-m", "hub", "stats", "--db", db_url, "--json")
     assert stats.returncode == 0, stats.stderr
     figures = json.loads(stats.stdout)
     assert figures["orders"] == {"labelled": 200}
@@ -206,7 +227,7 @@ def test_200_demo_orders_go_from_intake_to_labelled_with_stock_reconciled(
     assert rows(db, "SELECT count(*) FROM shortages") == [(0,)]
     assert rows(db, "SELECT count(*) FROM return_tasks") == [(0,)]
     # and the hub's own reconciliation of on-hand against its ledger and every event agrees
-    check = run("-m", "sync.hub", "stock", "check", "--db", db_url, "--json")
+    check = run("-m", "hub", "stock", "check", "--db", db_url, "--json")
     assert check.returncode == 0, check.stdout + check.stderr
     reconciled = json.loads(check.stdout)
     assert reconciled["ok"] is True

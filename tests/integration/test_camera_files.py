@@ -171,7 +171,8 @@ def test_a_stream_that_is_not_there_is_disconnected() -> None:
         port = probe.getsockname()[1]
     cam, rec = camera(f"http://127.0.0.1:{port}/video.mjpg")
     cam.start()
-    assert rec.wait_for(lambda: cam.state is CameraState.DISCONNECTED)
+    # the camera is DISCONNECTED before its thread first tries too: wait for the failure
+    assert rec.wait_for(lambda: cam.state is CameraState.DISCONNECTED and bool(cam.last_error))
     cam.stop()
     assert f"cannot open stream http://127.0.0.1:{port}/video.mjpg" in cam.last_error
 

@@ -57,7 +57,7 @@ def test_shipped_configs_are_valid() -> None:
     """Every shipped file loads with the reader it is made for: the device's settings, or
     the hub's pick faces (floor-hub stock faces)."""
     from floor_app.settings import load_settings
-    from sync.hub.pick_faces import read_faces
+    from hub.pick_faces import read_faces
 
     checked = []
     for path in sorted((ROOT / "config").rglob("*.toml")):
@@ -74,3 +74,16 @@ def test_shipped_configs_are_valid() -> None:
 def test_version() -> None:
     result = run("--version")
     assert result.returncode == 0 and result.stdout.startswith("floor ")
+
+
+def test_every_module_of_floor_app_commands_is_a_subcommand() -> None:
+    import argparse
+    import pkgutil
+
+    from floor_app import commands
+    from floor_app.__main__ import build_parser
+
+    modules = {info.name for info in pkgutil.iter_modules(commands.__path__)}
+    actions = build_parser()._subparsers._group_actions  # type: ignore[union-attr]
+    (subparsers,) = [a for a in actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(subparsers.choices) == modules == {"doctor", "label"}

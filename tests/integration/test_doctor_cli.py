@@ -74,6 +74,9 @@ required = false
     assert report["ok"] is True
     by_name = {d["name"]: d for d in report["devices"]}
     assert by_name["hand"]["state"] == "ready" and by_name["hand"]["kind"] == "scanner"
+    assert by_name["hand"]["details"]["port"] == str(scanner_pty.path)
+    assert by_name["hand"]["details"]["scans"] == 0
+    assert by_name["scale"]["details"]["protocol"] == "sics"
     assert by_name["scale"]["state"] == "ready" and by_name["scale"]["driver"] == "SerialScale"
     assert by_name["camera"]["required"] is False
     assert "SI" in scale_pty.commands
@@ -124,4 +127,61 @@ def test_demo_devices_are_all_ready(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["demo"] is True
-    assert {d["driver"] for d in report["devices"]} >= {"FakeScanner", "FakeScale"}
+    assert {d["driver"] for d in report["devices"]} >= {"FakeScanner", "DemoScale"}
+
+
+def _store_with_events(path: Path) -> None:
+    from floor_app.domain.events import UserLoggedIn
+    from floor_app.store import Store
+
+    store = Store.open(path, device_id="hh-01", site="dc1")
+    with store.unit_of_work() as uow:
+        for _ in range(3):
+            uow.emit(UserLoggedIn(user="alice", role="picker", method="badge"))
+        uow.commit()
+    store.close()
+
+
+def test_the_store_is_checked_read_only_with_its_unsent_events(tmp_path: Path) -> None:
+    db = tmp_path / "floor.db"
+    _store_with_events(db)
+    before = db.read_bytes()
+    config = write(tmp_path, f'[device]\nid = "hh-01"\n[store]\npath = "{db}"\n')
+    result = doctor("doctor", "--config", str(config), "--json", "--wait", "0.5", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    store = json.loads(result.stdout)["store"]
+    assert store["ok"] is True and store["revision"] and store["unsent"] == 3
+    assert db.read_bytes() == before
+
+
+def test_a_damaged_store_fails_the_check_and_says_what_to_do(tmp_path: Path) -> None:
+    db = tmp_path / "floor.db"
+    _store_with_events(db)
+    data = bytearray(db.read_bytes())
+    page = 4096
+    assert len(data) > 3 * page
+    data[2 * page + 8 : 3 * page] = b"\xff" * (page - 8)  # a table page overwritten
+    db.write_bytes(bytes(data))
+    config = write(tmp_path, f'[device]\nid = "hh-01"\n[store]\npath = "{db}"\n')
+    result = doctor("doctor", "--config", str(config), "--wait", "0.5", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "!! store" in result.stdout and "restore it from backup" in result.stdout
+    assert "the local store is damaged" in result.stdout
+    as_json = doctor("doctor", "--config", str(config), "--json", "--wait", "0.5", cwd=tmp_path)
+    report = json.loads(as_json.stdout)
+    assert report["ok"] is False and report["store"]["problems"]
+
+
+def test_a_store_not_made_yet_is_fine(tmp_path: Path) -> None:
+    config = write(tmp_path, f'[store]\npath = "{tmp_path / "none.db"}"\n')
+    result = doctor("doctor", "--config", str(config), "--json", "--wait", "0.5", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert json.loads(result.stdout)["store"] == {
+        "path": str(tmp_path / "none.db"),
+        "exists": False,
+        "ok": True,
+        "problems": [],
+        "revision": None,
+        "unsent": 0,
+        "oldest_unsent_s": None,
+    }

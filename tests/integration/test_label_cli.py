@@ -1,5 +1,6 @@
-"""``floor-app label --demo-order ID --format zpl|png --out FILE``: a label for a demo order
-without a printer, and clear refusals."""
+"""``floor-app label``: an order's label as it now stands (the device's store: after a
+reprint, the new tracking number), a demo order's without a printer, as text, ZPL or PNG,
+and clear refusals."""
 
 from __future__ import annotations
 
@@ -11,11 +12,88 @@ import pytest
 from PIL import Image
 
 from device_drivers.decoding import build_decoder
+from device_drivers.labels import read_qr_payload
 from floor_app.__main__ import main
+from floor_app.bootstrap import build_context
+from floor_app.demo import DEMO_SENDER
 from floor_app.domain.packing import tracking_number
 from floor_app.domain.symbology import Symbology
+from floor_app.settings import load_settings
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def no_demo_store_of_this_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo store is looked for under $XDG_STATE_HOME: a fresh, empty one per test."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def _reprinted(data_dir: Path) -> tuple[str, str, str, int]:
+    """A demo parcel packed, labelled and reprinted on a demo store in ``data_dir``: its
+    order, the first and the new tracking number, and the weight it was packed at."""
+    settings = load_settings(None, store={"data_dir": str(data_dir)}, sync={"enabled": False})
+    ctx = build_context(settings, demo=True)
+    try:
+        view = ctx.packing.open("T0901")
+        for sku, qty in view.session.expected.items():
+            for _ in range(qty):
+                view, _ = ctx.packing.verify(view.session.session_id, view.skus[sku].gtin)
+        weight = view.expected_weight_g + 7
+        view = ctx.packing.weigh(view.session.session_id, weight, "ben")
+        order_id = view.order.order_id
+        first = ctx.labels.request(order_id)
+        ctx.labels.print(first, "ben")
+        again = ctx.labels.request(order_id, reprint_reason="Smudged")
+        ctx.labels.print(again, "ben")
+    finally:
+        ctx.close()
+    return order_id, first.tracking, again.tracking, weight
+
+
+def test_the_label_as_it_stands_after_a_reprint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    order_id, first, new, weight = _reprinted(data)
+    assert first != new
+    store = ["--demo", "--data-dir", str(data), "label"]
+    assert main([*store, "--demo-order", order_id]) == 0
+    text = capsys.readouterr().out
+    assert new in text and first not in text
+    assert "reprint of" in text and "Smudged" in text
+    assert f"{weight / 1000:.2f} kg" in text and "1/1" in text
+    out = tmp_path / "label.png"
+    assert main([*store, "--order", order_id, "--out", str(out)]) == 0
+    assert f"tracking {new}" in capsys.readouterr().out
+    reads = build_decoder("pipeline").decode(Image.open(out))
+    assert (Symbology.CODE128, new) in {(r.symbology, r.text) for r in reads}
+    [qr] = [r.text for r in reads if r.symbology is Symbology.QR]
+    fields = read_qr_payload(qr)
+    assert (fields["tracking"], fields["order"], fields["weight_g"]) == (new, order_id, str(weight))
+    assert fields["from_name"] == DEMO_SENDER.name and fields["piece"] == "1/1"
+    assert fields["to_phone"] and fields["sort"]
+
+
+def test_an_order_without_a_label_on_this_device(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    _reprinted(data)
+    assert main(["--demo", "--data-dir", str(data), "label", "--order", "SO-100200"]) == 2
+    assert "order SO-100200 has no label on this device" in capsys.readouterr().err
+
+
+def test_a_demo_order_not_labelled_yet_is_previewed_with_every_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["label", "--demo-order", "SO-100001"]) == 0
+    text = capsys.readouterr().out
+    assert "preview" in text and tracking_number("SO-100001") in text
+    for shown in (" kg", "1/1", "Tel +86", "CN-SHA", f"from {DEMO_SENDER.name}"):
+        assert shown in text, shown
 
 
 def test_png_label_of_a_demo_order_scans(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from device_drivers.base import PrinterState, PrintJob
 from device_drivers.config import PrinterConfig
 from device_drivers.labels import ShippingLabel, render
 from device_drivers.printer import build_printer
+from floor_app.domain.labelling import ParcelFacts
 from floor_app.domain.order import Address, Order, OrderLine
 
 pytestmark = pytest.mark.integration
@@ -27,7 +29,9 @@ def label() -> bytes:
         Address("李雷", ("徐汇区漕溪北路88号",), "上海市", "200030", "CN"),
         carrier="SF Express",
     )
-    return render(ShippingLabel.for_order(order), png=False).zpl
+    sender = Address("Floor DC1", ("Unit 4",), "Leeds", "LS10 1AB", "GB")
+    parcel = ParcelFacts(sender=sender, weight_g=800, ship_date=date(2026, 11, 25))
+    return render(ShippingLabel.for_order(order, parcel), png=False).zpl
 
 
 def config(port: int, **overrides: object) -> PrinterConfig:
@@ -139,6 +143,9 @@ def test_a_failed_job_is_retried_until_the_printer_is_back() -> None:
         assert result.printed
         assert states[0] is PrinterState.HEAD_OPEN and states[-1] is PrinterState.READY
         assert PrinterState.PRINTING in states
+        deadline = time.monotonic() + 5  # the simulator reads the job on its own thread
+        while not zebra.labels and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert len(zebra.labels) == 1
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from floor_app.settings import load_settings
-from sync.provisioning.cli import register
+from hub.provisioning.cli import register
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""sync.provisioning: identities, bundles, broker files; each refusal leaves files as they were."""
+"""hub.provisioning: identities, bundles, broker files; each refusal leaves files as they were."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from floor_app.settings import load_settings
-from sync.provisioning import (
+from hub.provisioning import (
     CertificateProblem,
     DeviceExistsError,
     ProvisioningError,
@@ -73,7 +73,7 @@ def test_certificate_identity_bundle_and_broker_files(site: SiteAuthority, tmp_p
     )
     assert f"{cert.serial_number:x}" == result.serial
     assert cert.not_valid_after_utc == NOW + dt.timedelta(days=365)
-    assert cert.not_valid_before_utc < NOW  # a little clock skew is tolerated
+    assert cert.not_valid_before_utc == NOW - dt.timedelta(days=1)  # clocks drift
     usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert ExtendedKeyUsageOID.CLIENT_AUTH in usage
     cert.verify_directly_issued_by(ca)
@@ -334,8 +334,8 @@ def test_a_device_clock_far_behind_says_so(site: SiteAuthority, tmp_path: Path) 
         check_device_identity(settings, "hh-09", now=dead_rtc)
     assert err.value.kind == "not_yet_valid"
     assert "this clock says 1970-01-01 00:00 UTC" in str(err.value)
-    # a few minutes behind is tolerated
-    check_device_identity(settings, "hh-09", now=NOW - dt.timedelta(minutes=3))
+    # a handheld whose clock is hours behind is still accepted
+    check_device_identity(settings, "hh-09", now=NOW - dt.timedelta(hours=20))
 
 
 def test_foreign_ca_and_mismatched_files(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from floor_app.domain.codes import CodeKind
 from floor_app.domain.errors import DomainError
-from sync.shift import expect_scan, main
+from sim.shift import expect_scan, main
 
 pytestmark = pytest.mark.integration
 
@@ -21,6 +21,9 @@ pytestmark = pytest.mark.integration
         (["--stations", "0"], "--pickers and --stations must be at least 1"),
         (["--orders", "-5"], "--orders and --timeout must not be negative"),
         (["--timeout", "-1"], "--orders and --timeout must not be negative"),
+        (["--pace", "-0.5"], "--pace must not be negative"),
+        (["--first-picker", "0"], "--first-picker and --first-station must be at least 1"),
+        (["--first-station", "0"], "--first-picker and --first-station must be at least 1"),
     ],
 )
 def test_bad_counts_are_refused(

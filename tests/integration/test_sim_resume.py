@@ -20,7 +20,7 @@ def sim_command(broker: MosquittoBroker, data: Path, events: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "sync.sim",
+        "sim.floor_sim",
         "--devices",
         "2",
         "--events",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event
 
 from floor_app.domain.events import UserLoggedIn
-from floor_app.store import Store, StoreBusy, StoreFull, StoreUnavailable
+from floor_app.store import Store, StoreBusy, StoreFull, StoreTooNew, StoreUnavailable
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +35,18 @@ def test_file_that_is_not_a_database(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match="not a floor database"):
         Store.open(bad, device_id="hh-01")
     assert bad.read_text().startswith("this is a shopping list")  # never overwritten
+
+
+def test_store_from_a_newer_floor_app_is_refused_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "floor.db"
+    Store.open(path, device_id="hh-01").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    before = path.read_bytes()
+    with pytest.raises(StoreTooNew, match="newer floor-app") as info:
+        Store.open(path, device_id="hh-01")
+    assert "store schema 0099" in str(info.value) and "install" in info.value.hint
+    assert path.read_bytes() == before
 
 
 def test_store_of_another_device_is_refused(tmp_path: Path) -> None:
@@ -81,3 +96,24 @@ def test_full_disk_during_commit_keeps_confirmed_work(tmp_path: Path) -> None:
     _emit(store)  # space is back: work goes on with the next sequence number
     assert store.pending(limit=10_000)[-1].seq == len(records) + 1
     store.close()
+
+
+@pytest.mark.parametrize("command", ["floor_app", "sim.floor_sim"])
+def test_a_newer_store_stops_the_command_with_one_clear_line(tmp_path: Path, command: str) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    path = data / "hh-01.db"
+    Store.open(path, device_id="hh-01", site="dc1").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    if command == "floor_app":
+        args = ["--device-id", "hh-01"]
+        env = {**os.environ, "FLOOR_STORE__PATH": str(path)}
+    else:
+        args = ["--devices", "1", "--data-dir", str(data), "--broker", "mqtt://127.0.0.1:9"]
+        env = dict(os.environ)
+    done = subprocess.run(
+        [sys.executable, "-m", command, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode in (2, 3), done.stderr
+    assert "newer floor-app" in done.stderr and "Traceback" not in done.stderr

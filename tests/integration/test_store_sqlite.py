@@ -100,9 +100,12 @@ def test_rollback_without_commit_leaves_nothing(store: Store) -> None:
     assert [r.seq for r in store.pending()] == [1]  # the rolled-back sequence was not used
 
 
-def test_commit_listener_is_told(store: Store) -> None:
+def test_commit_listener_is_told(store: Store, caplog: pytest.LogCaptureFixture) -> None:
     seen: list[int] = []
     store.on_commit(lambda records: seen.extend(r.seq for r in records))
     store.on_commit(lambda records: 1 / 0)  # a broken listener does not break commits
-    _emit(store, 2)
+    with caplog.at_level("ERROR", logger="floor.store"):
+        _emit(store, 2)
     assert seen == [1, 2]
+    failures = [r for r in caplog.records if r.getMessage().startswith("commit listener")]
+    assert len(failures) == 2 and all(r.exc_info for r in failures)  # but it is logged

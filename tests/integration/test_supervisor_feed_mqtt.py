@@ -1,5 +1,6 @@
 """The supervisor's MQTT feed against a real Mosquitto: device presence with health and
-epochs, and orders per stage from the retained order statuses."""
+epochs, every device of the hub's roster (also those offline or never seen), orders per
+stage from the retained order statuses, and the hub's decision log in the history."""
 
 from __future__ import annotations
 
@@ -18,9 +19,20 @@ from floor_app.domain.order import OrderState
 from floor_app.services.supervision import DevicePresence, StageBacklog
 from floor_app.settings import load_settings
 from floor_app.store import Store
-from sync.device.settings import parse_broker_url
-from sync.protocol import CountDifference, DeviceStatus, Health, OrderStatus, Topics, encode
-from sync.supervisor_feed import FeedSettings, MqttSupervisorFeed
+from sync.device.supervisor_feed import FeedSettings, MqttSupervisorFeed
+from sync.mqtt import LinkOptions, parse_broker_url
+from sync.protocol import (
+    CountDifference,
+    DecisionEntry,
+    DecisionLog,
+    DeviceRoster,
+    DeviceStatus,
+    Health,
+    OrderStatus,
+    RosterDevice,
+    Topics,
+    encode,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 
@@ -83,7 +95,7 @@ def own_row() -> DevicePresence:
 
 def start_feed(broker: MosquittoBroker, store: Store) -> MqttSupervisorFeed:
     feed = MqttSupervisorFeed(
-        store, own_row, FeedSettings(broker=parse_broker_url(broker.url), site=SITE)
+        store, own_row, FeedSettings(link=LinkOptions(parse_broker_url(broker.url)), site=SITE)
     )
     feed.start()
     assert feed.wait(lambda f: f.online, 10), feed.last_error
@@ -244,12 +256,19 @@ def test_an_order_the_hub_held_is_an_exception_the_supervisor_can_release(
             ("release",),
         )
         assert seen.age_s >= 30
-        feed.release_hold("SO-FR1", "grace")
+        with pytest.raises(DomainError, match="needs a reason"):
+            feed.release_hold("SO-FR1", "grace", "")
+        feed.release_hold("SO-FR1", "grace", "checked_ok")
         (event,) = [r for r in store.pending() if r.type == "order.released"]
         assert (event.kind, event.order_version) == ("claim", 3)
-        assert event.payload == {"order": "SO-FR1", "user": "grace", "order_version": 3}
+        assert event.payload == {
+            "order": "SO-FR1",
+            "user": "grace",
+            "order_version": 3,
+            "reason": "checked_ok",
+        }
         with pytest.raises(DomainError, match="order SO-NONE is not held"):
-            feed.release_hold("SO-NONE", "grace")
+            feed.release_hold("SO-NONE", "grace", "checked_ok")
     finally:
         pub.close()
         feed.stop()
@@ -299,6 +318,8 @@ def test_bootstrap_gives_a_supervisor_device_the_mqtt_feed(
     try:
         feed = ctx.supervisor
         assert isinstance(feed, MqttSupervisorFeed)
+        assert not feed.online  # it connects when the board opens
+        feed.follow()
         assert feed.wait(lambda f: f.online, 10), feed.last_error
         pub = Publisher(broker)
         try:
@@ -310,3 +331,102 @@ def test_bootstrap_gives_a_supervisor_device_the_mqtt_feed(
     finally:
         ctx.close()
     assert not feed.online
+
+
+def test_a_device_with_no_role_locked_gets_the_feed_too(
+    broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    (tmp_path / "data").mkdir()
+    settings = load_settings(
+        None,
+        device={"id": "hh-07", "site": SITE},
+        store={"data_dir": str(tmp_path / "data")},
+        sync={"enabled": True, "broker": broker.url},
+    )
+    ctx = build_context(settings)
+    try:
+        assert isinstance(ctx.supervisor, MqttSupervisorFeed)
+    finally:
+        ctx.close()
+    picker = settings.model_copy(
+        update={"device": settings.device.model_copy(update={"role": "picker"})}
+    )
+    ctx = build_context(picker)
+    try:
+        assert not isinstance(ctx.supervisor, MqttSupervisorFeed)
+    finally:
+        ctx.close()
+
+
+def test_every_device_of_the_roster_is_listed_and_the_decision_log_is_history(
+    broker: MosquittoBroker, store: Store
+) -> None:
+    feed = start_feed(broker, store)
+    pub = Publisher(broker)
+    now = time.time()
+    roster = DeviceRoster(
+        devices=[
+            RosterDevice(device_id="hh-01", role="picker", state="online", seen_at=now, user="al"),
+            RosterDevice(
+                device_id="hh-02",
+                role="picker",
+                state="offline",
+                seen_at=now - 600,
+                reason="connection lost",
+            ),
+            RosterDevice(device_id="pk-01", role="packer", station="PACK-01"),
+            RosterDevice(device_id="hh-09", role="picker", active=False),
+            RosterDevice(device_id="sup-01", role="supervisor", state="online", seen_at=now),
+        ],
+        at=now,
+    )
+    log = DecisionLog(
+        decisions=[
+            DecisionEntry(
+                event_id="01EVT",
+                kind="accept_weight",
+                subject="SO-100007",
+                reason="scale_fault",
+                user="grace",
+                detail="1240 g",
+                device_id="pk-01",
+                at=now - 30,
+            )
+        ],
+        at=now,
+    )
+    try:
+        pub.status("hh-01", "online", 2, user="alice", outbox_depth=1)
+        pub.retain(TOPICS.devices, encode(roster))
+        pub.retain(TOPICS.decisions, encode(log))
+        assert feed.wait(lambda f: row(f, "pk-01") is not None, 10)
+        assert feed.wait(lambda f: len(f.history()) == 1, 10)
+        assert [d.device_id for d in feed.devices()] == ["hh-01", "hh-02", "pk-01", "sup-01"]
+        live, gone, never, own = feed.devices()
+        assert (live.online, live.user, live.outbox_depth, live.role) == (
+            True,
+            "alice",
+            1,
+            "picker",
+        )
+        assert (gone.online, gone.note) == (False, "connection lost")
+        assert gone.seen_age_s is not None and gone.seen_age_s >= 600
+        assert (never.online, never.seen_age_s, never.note, never.station) == (
+            False,
+            None,
+            "never seen",
+            "PACK-01",
+        )
+        assert own.user == "sam" and own.role == "supervisor"  # its own row, from here
+        [decision] = feed.history()
+        assert (decision.decision.kind, decision.decision.reason, decision.device_id) == (
+            "accept_weight",
+            "scale_fault",
+            "pk-01",
+        )
+        # an older roster (a late redelivery) never replaces a newer one
+        assert not feed.apply_roster(roster.model_copy(update={"devices": [], "at": now - 1}))
+        assert row(feed, "pk-01") is not None
+    finally:
+        pub.close()
+        feed.stop()

@@ -13,8 +13,9 @@ from support.mqtt_peer import ScriptedHub, fast_settings
 from floor_app.demo import build_demo_site
 from floor_app.domain.order import OrderState
 from floor_app.domain.picking import PickLine, PickTask, TaskState
+from floor_app.hub_sync import PushApplied, PushKind
 from floor_app.store import Store
-from sync.device import CURSOR_KEY, PushApplier, SyncAgent, stored_cursor
+from sync.device import CURSOR_KEY, PushApplier, SyncAgent, news_of, stored_cursor
 from sync.protocol import (
     OrderCancelled,
     OrderModel,
@@ -23,6 +24,7 @@ from sync.protocol import (
     PushMessage,
     RosterUpdate,
     StationConfig,
+    StockTaskCancelled,
     TaskAssigned,
     TaskCancelled,
     UserModel,
@@ -91,6 +93,28 @@ def test_every_push_item_lands_in_the_store_with_its_cursor(store: Store) -> Non
         }
 
 
+def test_the_app_hears_what_each_push_was_and_which_end_a_task() -> None:
+    items = [
+        TaskCancelled(task_id="PT-77", reason="reallocated"),
+        StockTaskCancelled(task_id="ST-000011", reason="the face was counted full"),
+        OrderCancelled(order_id="SO-100001", reason="customer cancelled"),
+        StationConfig(station="PACK-01", settings={"scale": True}),
+    ]
+    news = [news_of(push(cursor, item)) for cursor, item in enumerate(items, start=1)]
+    assert news == [
+        PushApplied(1, PushKind.TASK_CANCELLED, task_id="PT-77", reason="reallocated"),
+        PushApplied(
+            2,
+            PushKind.STOCK_TASK_CANCELLED,
+            task_id="ST-000011",
+            reason="the face was counted full",
+        ),
+        PushApplied(3, PushKind.ORDER_CANCELLED, order_id="SO-100001", reason="customer cancelled"),
+        PushApplied(4, PushKind.STATION_CONFIG),
+    ]
+    assert [n.ends_task for n in news] == [True, True, False, False]
+
+
 def test_a_push_at_or_below_the_cursor_changes_nothing(store: Store) -> None:
     applier = PushApplier(store)
     assert applier.apply(
@@ -145,16 +169,22 @@ def test_the_stream_resumes_from_the_stored_cursor(broker: MosquittoBroker, stor
         RosterUpdate(users=[UserModel.from_domain(SITE.users[0])]),
     ]:
         hub.push("hh-01", item, publish=False)
-    applied: list[int] = []
+    applied: list[PushApplied] = []
     agent = SyncAgent(store, fast_settings(broker.url))
-    agent.on_push_applied(lambda m: applied.append(m.cursor))
+    agent.on_push_applied(applied.append)
     agent.start()
     try:
         assert hub.wait_for(lambda: stored_cursor(store) == 3, 15)
         assert hub.sync_requests[0].since_cursor == 0
         # listeners hear of a push just after its commit: wait for the last one
         assert hub.wait_for(lambda: len(applied) >= 3, 5)
-        assert applied == [1, 2, 3]
+        assert applied == [
+            PushApplied(
+                1, PushKind.ORDER_SNAPSHOT, order_id=order.order_id, order_state=order.state
+            ),
+            PushApplied(2, PushKind.TASK_ASSIGNED, task_id="PT-77"),
+            PushApplied(3, PushKind.ROSTER),
+        ]
         hub.push("hh-01", OrderCancelled(order_id=order.order_id, reason="customer"))
         assert hub.wait_for(lambda: stored_cursor(store) == 4, 10)
     finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.provisioning import SiteAuthority
+from hub.provisioning import SiteAuthority
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""sync.systemd_notify: the sd_notify datagrams the hub sends, read from a real socket."""
+"""hub.systemd_notify: the sd_notify datagrams the hub sends, read from a real socket."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.systemd_notify import ServiceNotifier, send_notification, watchdog_interval_s
+from hub.systemd_notify import ServiceNotifier, send_notification, watchdog_interval_s
 
 pytestmark = pytest.mark.integration
 
@@ -98,7 +98,7 @@ def test_a_child_process_reads_the_environment_like_under_systemd(
 ) -> None:
     sock, path = notify_socket
     code = (
-        "from sync.systemd_notify import ServiceNotifier as N\n"
+        "from hub.systemd_notify import ServiceNotifier as N\n"
         "n = N.from_environment()\n"
         "assert n.watchdog_s == 2.0, n.watchdog_s\n"
         "n.ready('up'); n.ping()\n"

@@ -2,7 +2,7 @@
 
 The broker has a certificate listener (``require_certificate``, ``use_identity_as_username``,
 ``crlfile``) and a TLS password listener; the ACL and password file are the ones
-``sync.provisioning`` generates. Devices connect with their bundle files, as on the floor.
+``hub.provisioning`` generates. Devices connect with their bundle files, as on the floor.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from support.mosquitto import MosquittoBroker, require_mosquitto
 from support.mosquitto_tls import DeviceClient, reload_broker, site_broker, wait_until
 
-from sync.provisioning import ProvisionResult, SiteAuthority, explain_connect_failure
+from hub.provisioning import ProvisionResult, SiteAuthority, explain_connect_failure
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 
@@ -200,3 +200,24 @@ def test_passwords_on_the_password_listener(site: Site, clients: list[DeviceClie
     reload_broker(site.broker)
     again = DeviceClient("floor-dc1-ps-01y", ca_file=ca, username="ps-01", password=ps01.password)
     assert not again.connect(HOST, site.password_port, timeout=5).connected
+
+
+def test_a_device_publishes_dead_letters_under_its_own_name_only(
+    site: Site, clients: list[DeviceClient]
+) -> None:
+    """hh-02 cannot publish dead letters under hh-01's topic, nor on the hub's, only under
+    its own: whoever reads them knows who reported them from the topic."""
+    hub_id = site.provision("hub-1", role="hub")
+    site.provision("hh-01")
+    hh02 = site.provision("hh-02")
+    reload_broker(site.broker)
+    hub = connected(site, cert_client(hub_id, "floor-hub-dc1-1"), clients)
+    assert hub.subscribe("floor/v1/dc1/dev/+/dlq")[0].value == 1
+    assert hub.subscribe("floor/v1/dc1/dlq")[0].value == 1
+    mallory = connected(site, cert_client(hh02), clients)
+    assert mallory.publish("floor/v1/dc1/dev/hh-01/dlq", b"in hh-01's name").is_failure
+    assert mallory.publish("floor/v1/dc1/dlq", b"in the hub's name").is_failure
+    assert not mallory.publish("floor/v1/dc1/dev/hh-02/dlq", b"my own").is_failure
+    assert wait_until(lambda: len(hub.received) >= 1, 10)
+    time.sleep(0.3)
+    assert hub.received == [("floor/v1/dc1/dev/hh-02/dlq", b"my own")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ from support.mqtt_peer import ScriptedHub, emit_picks, fast_settings
 
 from floor_app.settings import load_settings
 from floor_app.store import Store
-from sync.device import SyncAgent, parse_broker_url
-from sync.provisioning import ProvisionResult, SiteAuthority
+from hub.provisioning import ProvisionResult, SiteAuthority
+from sync.device import SyncAgent, link_options
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 
@@ -49,26 +50,10 @@ def provision_device(
 
 
 def agent_from_bundle(bundle: Path, store: Store) -> SyncAgent:
-    """Build the agent the way floor_app.bootstrap does from [sync]."""
+    """Build the agent the way floor_app.bootstrap does from [sync] (with test timings)."""
     s = load_settings(bundle / "floor.toml")
-    broker = parse_broker_url(s.sync.broker)
-    if s.sync.username:
-        broker = type(broker)(
-            broker.host,
-            broker.port,
-            broker.tls,
-            s.sync.username,
-            s.sync.password.get_secret_value(),
-        )
-    settings = fast_settings(
-        s.sync.broker,
-        site=s.device.site,
-        broker=broker,
-        ca_file=s.sync.ca_file,
-        cert_file=s.sync.cert_file,
-        key_file=s.sync.key_file,
-    )
-    return SyncAgent(store, settings)
+    link = replace(link_options(s.sync), keepalive_s=5, backoff_min_s=0.05, backoff_max_s=0.5)
+    return SyncAgent(store, replace(fast_settings(s.sync.broker, site=s.device.site), link=link))
 
 
 def hub_for(authority: SiteAuthority, broker: MosquittoBroker, out: Path) -> ScriptedHub:

@@ -10,7 +10,7 @@ Usage::
         broker.start()         # same port, same persistence file
 
 The config turns persistence on and raises ``max_queued_messages`` (Mosquitto's default of
-1000 per client drops QoS 1 messages for a slow subscriber: see DESIGN.md's pitfalls).
+1000 per client drops QoS 1 messages for a slow subscriber).
 Optional settings: a password file (``users``), an ACL file (``acl``), and TLS
 (``tls=make_test_tls(folder)``), each written into the broker's own folder.
 

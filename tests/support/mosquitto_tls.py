@@ -1,6 +1,6 @@
 """A site's Mosquitto for TLS tests: certificate and password listeners from a site folder.
 
-Builds on :class:`support.mosquitto.MosquittoBroker` with the files ``sync.provisioning``
+Builds on :class:`support.mosquitto.MosquittoBroker` with the files ``hub.provisioning``
 generates (``SitePaths.broker``)::
 
     listener <port> 127.0.0.1          # certificates: require_certificate, CN = user name, CRL
@@ -24,8 +24,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from hub.provisioning import SitePaths
 from support.mosquitto import MosquittoBroker, TlsFiles, free_port
-from sync.provisioning import SitePaths
 
 
 def site_broker(folder: Path, paths: SitePaths, *, crl: bool = True) -> MosquittoBroker:

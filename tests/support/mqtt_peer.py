@@ -3,7 +3,7 @@
 It records every event batch, acks cumulatively (like the real hub's contract in
 docs/protocol.md), keeps a push stream per device and answers sync requests from it, and can
 send arbitrary raw bytes on any topic so tests can feed a device bad input. It is a test
-double of the protocol's other end, not the hub (that is ``sync.hub``).
+double of the protocol's other end, not the hub (that is ``hub``).
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ class ScriptedHub:
                 (f"{base}/dev/+/sync", 1),
                 (f"{base}/dev/+/status", 1),
                 (self.topics.dlq, 1),
+                (f"{base}/dev/+/dlq", 1),
             ]
         )
         time.sleep(0.2)
@@ -97,7 +98,7 @@ class ScriptedHub:
             print(f"scripted hub: {exc!r}")
 
     def _handle(self, topic: str, payload: bytes) -> None:
-        if topic == self.topics.dlq:
+        if topic == self.topics.dlq or topic.endswith("/dlq"):
             with self.lock:
                 self.dead_letters.append(decode(DeadLetter, payload))
             return
@@ -177,12 +178,15 @@ class ScriptedHub:
 
 
 def fast_settings(url: str, site: str = "dc1", **overrides: Any) -> Any:
-    """Sync settings with short timings, for tests."""
-    from sync.device import SyncSettings, parse_broker_url
+    """Sync agent options with short timings, for tests; ``overrides`` name fields of
+    :class:`AgentOptions` or of its :class:`LinkOptions`."""
+    from dataclasses import fields
+
+    from sync.device import AgentOptions
+    from sync.mqtt import LinkOptions, parse_broker_url
 
     values: dict[str, Any] = {
         "broker": parse_broker_url(url),
-        "site": site,
         "app_version": "test",
         "keepalive_s": 5,
         "will_delay_s": 1,
@@ -192,7 +196,10 @@ def fast_settings(url: str, site: str = "dc1", **overrides: Any) -> Any:
         "ack_timeout_s": 3.0,
     }
     values.update(overrides)
-    return SyncSettings(**values)
+    link_fields = {f.name for f in fields(LinkOptions)}
+    link = LinkOptions(**{k: v for k, v in values.items() if k in link_fields})
+    rest = {k: v for k, v in values.items() if k not in link_fields}
+    return AgentOptions(link=link, site=site, **rest)
 
 
 def emit_picks(store: Any, n: int, *, per_transaction: int = 500) -> int:

@@ -7,11 +7,13 @@ about half a second; a copy a few milliseconds).
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from device_drivers.base import CameraState, PrinterState, ScaleState, ScannerState
 from floor_app.bootstrap import build_context
 from floor_app.context import AppContext
 from floor_app.settings import Settings, load_settings
@@ -37,10 +39,28 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+CONNECTING = {
+    ScannerState.CONNECTING,
+    CameraState.CONNECTING,
+    PrinterState.CONNECTING,
+    ScaleState.CONNECTING,
+}
+
+
+def devices_settled(ctx: AppContext, timeout: float = 30.0) -> AppContext:
+    """``ctx`` once no device is still connecting (the demo's spool printer checks its
+    folder on a thread of its own), so every screen shows each device's settled state."""
+    deadline = time.monotonic() + timeout
+    while any(state in CONNECTING for state in ctx.devices.states().values()):
+        assert time.monotonic() < deadline, f"devices still connecting: {ctx.devices.states()}"
+        time.sleep(0.005)
+    return ctx
+
+
 def context_from_seed(seed: Path, tmp_path: Path, **ui: object) -> AppContext:
     settings = tui_settings(tmp_path, **ui)
     shutil.copy(seed, settings.db_path)
-    return build_context(settings, demo=True)
+    return devices_settled(build_context(settings, demo=True))
 
 
 @pytest.fixture

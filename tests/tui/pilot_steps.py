@@ -1,5 +1,6 @@
 """Steps the screen tests take through a Pilot: log in and open a row of the task list,
-type a scan, read a widget's text, and a snapshot of a screen reached by such steps."""
+type a scan, read a widget's text, and a snapshot of a screen reached by such steps; and,
+for tests about the stops of a task, its totes scanned beforehand."""
 
 from __future__ import annotations
 
@@ -12,7 +13,25 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from floor_app.context import AppContext
+from floor_app.domain.picking import PickTask
 from floor_app.ui.app import FloorApp
+
+
+def totes_scanned(ctx: AppContext, task_id: str, user: str = "alice") -> PickTask:
+    """Start ``task_id`` as ``user`` and scan a free tote for each of its positions (as the
+    picker does first), through the picking service: the task then opens at its first stop."""
+    picking = ctx.picking
+    task = picking.start(task_id, user).task
+    while task.totes_to_scan():
+        task = picking.assign_totes(task_id, picking.free_totes(1)[0], user).task
+    return task
+
+
+def put_tote(task: PickTask, line_id: str) -> str:
+    """The code of the tote ``line_id`` of ``task`` goes into."""
+    tote = task.tote_for(task.line(line_id).tote_position)
+    assert tote is not None and tote.is_scanned
+    return tote.tote_id
 
 
 def text_of(app: FloorApp, selector: str) -> str:

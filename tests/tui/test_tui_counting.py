@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from conftest import FIXED_NOW, context_from_seed
-from fakes import FakeScanner
 from pilot_steps import (
     login_and_open,
     screen_text,
@@ -24,6 +23,7 @@ from sqlalchemy import text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from device_drivers.fakes import FakeScanner
 from floor_app.context import AppContext
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
 from floor_app.services.counting import CountingService
@@ -31,9 +31,9 @@ from floor_app.ui.app import FloorApp
 from floor_app.ui.screens.picker_home import PickerHomeScreen
 from floor_app.ui.screens.stock_count import StockCountScreen
 from sync.device.push_apply import PushApplier
-from sync.device.settings import parse_broker_url
+from sync.device.supervisor_feed import FeedSettings, MqttSupervisorFeed
+from sync.mqtt import LinkOptions, parse_broker_url
 from sync.protocol import CountDifference, PushMessage, StockTaskAssigned, StockTaskModel
-from sync.supervisor_feed import FeedSettings, MqttSupervisorFeed
 
 pytestmark = pytest.mark.tui
 
@@ -65,7 +65,7 @@ def count_ctx(seeded_store: Path, tmp_path: Path) -> tuple[AppContext, FakeScann
     push_counts(ctx)
     scanner = FakeScanner("scanner")
     scanner.start()
-    ctx.scanners.append(scanner)
+    ctx.devices.scanners.append(scanner)
     return ctx, scanner
 
 
@@ -245,7 +245,7 @@ def supervisor_with_difference(ctx: AppContext) -> MqttSupervisorFeed:
     feed = MqttSupervisorFeed(
         ctx.store,
         ctx.supervisor._own,  # type: ignore[attr-defined]
-        FeedSettings(broker=parse_broker_url("mqtt://127.0.0.1:1"), site="dc1"),
+        FeedSettings(link=LinkOptions(parse_broker_url("mqtt://127.0.0.1:1")), site="dc1"),
         clock=ctx.clock,
     )
     diff = CountDifference(
@@ -290,7 +290,7 @@ def test_the_supervisor_sees_a_count_difference_and_acknowledges_it(
                 ]
             ]
             table.move_cursor(row=rows.index(count_rows[0]))
-            await pilot.press("k")
+            await pilot.press("k", "enter")  # asked first: yes
             await pilot.pause()
             acknowledged = "Count difference at A01-01-2A SKU-00001 acknowledged"
             assert acknowledged in text_of(app, "#message")

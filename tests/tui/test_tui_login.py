@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
+from conftest import context_from_seed
 from textual.widgets import DataTable, Static
 
 from floor_app.context import AppContext
 from floor_app.domain.users import Role
 from floor_app.ui.app import FloorApp
+from floor_app.ui.screens.guard_dialogs import QuitScreen
 from floor_app.ui.screens.login import LoginScreen
 from floor_app.ui.screens.packer_home import PackerHomeScreen
 from floor_app.ui.screens.picker_home import PickerHomeScreen
@@ -37,7 +40,8 @@ def test_badge_login_shows_the_pickers_tasks(demo_ctx: AppContext, size: tuple[i
             table = app.screen.query_one("#tasks", DataTable)
             assert table.row_count == 6
             header = _text(app, "#status-header")
-            assert "Alice" in header and "outbox 1" in header  # the login event waits to sync
+            # the login event waits to sync: "outbox 1", or "↑1" on a narrow screen
+            assert "Alice" in header and ("outbox 1" if size[0] >= 60 else "↑1") in header
 
     asyncio.run(scenario())
 
@@ -152,11 +156,20 @@ def test_packer_scans_an_order_and_a_wrong_code(demo_ctx: AppContext) -> None:
     asyncio.run(scenario())
 
 
-def test_ctrl_q_quits(demo_ctx: AppContext) -> None:
+def test_ctrl_q_asks_first_then_quits(demo_ctx: AppContext) -> None:
     async def scenario() -> None:
         app = FloorApp(demo_ctx)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert isinstance(app.screen, QuitScreen)  # nothing ends on one key
+            await pilot.press("ctrl+q", "enter")  # again, or a scanner's Enter: still asking
+            await pilot.pause()
+            assert isinstance(app.screen, QuitScreen) and app.is_running
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, LoginScreen)
+            await pilot.press("ctrl+q", "y")
             await pilot.pause()
         assert app.return_code in (0, None)
         assert not app.is_running
@@ -164,7 +177,32 @@ def test_ctrl_q_quits(demo_ctx: AppContext) -> None:
     asyncio.run(scenario())
 
 
-def test_picker_enter_starts_the_first_task_at_its_first_stop(demo_ctx: AppContext) -> None:
+def test_in_kiosk_mode_only_a_supervisors_badge_quits(seeded_store: Path, tmp_path: Path) -> None:
+    ctx = context_from_seed(seeded_store, tmp_path, kiosk=True)
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"B1001", "enter")  # a picker at work
+            await pilot.pause()
+            await pilot.press("ctrl+q", "y")
+            await pilot.pause()
+            assert isinstance(app.screen, QuitScreen) and app.is_running  # y is not enough
+            await pilot.press(*"B1001", "enter")
+            await pilot.pause()
+            shown = str(app.screen.query_one("#message", Static).render())
+            assert "not a supervisor" in shown and app.is_running
+            await pilot.press(*"B3001", "enter")  # the supervisor's badge
+            await pilot.pause()
+        assert not app.is_running
+
+    asyncio.run(scenario())
+    ctx.close()
+
+
+def test_picker_enter_starts_the_first_task_with_its_totes_then_its_first_stop(
+    demo_ctx: AppContext,
+) -> None:
     async def scenario() -> None:
         app = FloorApp(demo_ctx)
         async with app.run_test(size=(40, 16)) as pilot:
@@ -174,6 +212,9 @@ def test_picker_enter_starts_the_first_task_at_its_first_stop(demo_ctx: AppConte
             await pilot.pause()
             task = demo_ctx.picking.task("PT-0001")
             assert task.state.value == "in_progress"
+            assert "empty tote for tote 1" in _text(app, "#prompt")
+            await pilot.press(*"CART-01", "enter")  # one cart: a tote for every position
+            await pilot.pause()
             first = task.ordered_lines()[0]
             assert first.location in _text(app, "#prompt")
             await pilot.press("escape")

@@ -99,7 +99,7 @@ def test_a_resaleable_unit_goes_back_to_its_pick_face(ctx: AppContext, size: Any
         assert table.get_row(sku)[2] == f"1/{shipped_units(order)[sku]}"
         await pilot.press("escape")
         await pilot.pause()
-        assert f"Parcel {order.order_id} done: 1 units received" in _text(app, "#message")
+        assert f"Parcel {order.order_id} done: 1 unit received" in _text(app, "#message")
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ReturnsScreen)
@@ -202,7 +202,9 @@ def test_an_item_the_parcel_did_not_ship_and_one_too_many_are_refused(ctx: AppCo
 
 def test_codes_that_are_no_parcel_and_orders_not_shipped_are_refused(ctx: AppContext) -> None:
     with ctx.store.unit_of_work() as uow:
-        not_shipped = uow.tasks.order_for_tote("T0901")
+        held = uow.totes.get("T0901")
+    assert held is not None
+    not_shipped = held.order_id
 
     async def body(pilot: Pilot[int], app: FloorApp) -> None:
         await _type(pilot, "A01-01-1A")

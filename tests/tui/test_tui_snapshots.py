@@ -19,6 +19,7 @@ from textual.widgets import Input
 from floor_app.context import AppContext
 from floor_app.services.supervision import LocalSupervisorFeed
 from floor_app.ui.app import FloorApp
+from floor_app.ui.screens.supervisor_home import SupervisorHomeScreen
 
 pytestmark = pytest.mark.tui
 SIZES = [(80, 24), (40, 16)]
@@ -48,6 +49,8 @@ def _steps(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
             await pilot.pause()
         for widget in app.screen.query(Input):
             widget.cursor_blink = False
+        if isinstance(app.screen, SupervisorHomeScreen):
+            app.screen.refresh_views()  # its timer may not have run since FREEZE
         header = app.screen.query("#status-header")
         for h in header:
             h.refresh_status()  # type: ignore[attr-defined]
@@ -59,8 +62,8 @@ def _steps(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
 SCREENS = {
     "login": ("en", ()),
     "picker_home": ("en", ("B1001", "enter", "FREEZE")),
-    "pick": ("en", ("B1001", "enter", "FREEZE", "enter")),
-    "pick_zh": ("zh", ("B1002", "enter", "FREEZE", "enter")),
+    "pick": ("en", ("B1001", "enter", "FREEZE", "enter", "CART-01", "enter")),
+    "pick_totes_zh": ("zh", ("B1002", "enter", "FREEZE", "enter", "T0061", "enter")),
     "packer": ("en", ("B2001", "enter", "T0901", "enter", "FREEZE")),
     "supervisor": ("en", ("B3001", "enter", "FREEZE", "4")),
     "returns": ("en", ("B2001", "enter", "f5", "PARCEL", "enter", "FREEZE")),

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from conftest import context_from_seed
-from fakes import FakeScanner
+from fakes import FakeSync
 from pilot_steps import login_and_open, snapshot_matches, snapshot_steps, text_of, type_scan
 
+from device_drivers.fakes import FakeScanner
 from floor_app.context import AppContext
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
 from floor_app.services.stock_moves import MoveService
@@ -22,7 +23,7 @@ from floor_app.ui.app import FloorApp
 from floor_app.ui.screens.pick_dialogs import ShortReasonScreen
 from floor_app.ui.screens.picker_home import PickerHomeScreen
 from floor_app.ui.screens.stock_move import StockMoveScreen
-from sync.device.push_apply import PushApplier
+from sync.device.push_apply import PushApplier, news_of
 from sync.device.rejections import take_back_rejected
 from sync.protocol import PushMessage, StockTaskAssigned, StockTaskCancelled, StockTaskModel
 
@@ -77,7 +78,7 @@ def move_ctx(seeded_store: Path, tmp_path: Path) -> tuple[AppContext, FakeScanne
     push_moves(ctx)
     scanner = FakeScanner("scanner")
     scanner.start()
-    ctx.scanners.append(scanner)
+    ctx.devices.scanners.append(scanner)
     return ctx, scanner
 
 
@@ -276,6 +277,7 @@ def test_a_task_the_hub_cancels_stops_and_says_to_put_the_units_back(
     move_ctx: tuple[AppContext, FakeScanner],
 ) -> None:
     ctx, scanner = move_ctx
+    ctx.sync = sync = FakeSync()
 
     async def scenario() -> None:
         app = FloorApp(ctx)
@@ -286,7 +288,8 @@ def test_a_task_the_hub_cancels_stops_and_says_to_put_the_units_back(
             await type_scan(pilot, "2")
             cancel = StockTaskCancelled(task_id="ST-000011", reason="the face was counted full")
             push(ctx, cancel, start=3)
-            app._push_applied(PushMessage(device_id=ctx.store.device_id, cursor=3, item=cancel))
+            pushed = PushMessage(device_id=ctx.store.device_id, cursor=3, item=cancel)
+            sync.push_applied.tell(news_of(pushed))
             await pilot.pause()
             assert "the face was counted full" in text_of(app, "#message")
             assert "put the 2 x SKU-00001 back" in text_of(app, "#prompt")

@@ -1,65 +1,20 @@
 """The installed app in a real terminal: tmux runs ``floor-app --demo`` and a person's keys
-(typed scans) complete a pick task; the screen is read back with capture-pane."""
+(typed scans, the totes first, each put confirmed by its tote) complete a pick task; the
+screen is read back with capture-pane."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from terminal import TMUX, Terminal, app_command
 
 from floor_app.settings import load_settings
 from floor_app.store import Store
 
 pytestmark = [pytest.mark.tui, pytest.mark.integration]
-
-TMUX = shutil.which("tmux")
-
-
-def _app_command() -> str:
-    installed = Path(sys.executable).parent / "floor-app"
-    return str(installed) if installed.exists() else f"{sys.executable} -m floor_app"
-
-
-class Terminal:
-    def __init__(self, name: str, env: dict[str, str]) -> None:
-        self.name = name
-        self.env = env
-
-    def tmux(self, *args: str) -> str:
-        return subprocess.run(
-            ["tmux", *args], capture_output=True, text=True, env=self.env, timeout=10
-        ).stdout
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", self.name)
-
-    def wait_for(self, text: str, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            shown = self.screen()
-            if text in shown:
-                return shown
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} not on screen:\n{self.screen()}")
-
-    def wait_until(self, check: Callable[[str], bool], timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            shown = self.screen()
-            if check(shown):
-                return shown
-            time.sleep(0.05)
-        raise AssertionError(f"condition not met on screen:\n{self.screen()}")
-
-    def type(self, text: str) -> None:
-        self.tmux("send-keys", "-t", self.name, "-l", text)
-        self.tmux("send-keys", "-t", self.name, "Enter")
 
 
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux)")
@@ -77,7 +32,7 @@ def test_a_pick_typed_into_the_terminal(tmp_path: Path) -> None:
         "80",
         "-y",
         "24",
-        f"{_app_command()} --demo --reset",
+        f"{app_command()} --demo --reset",
     )
     try:
         term.wait_for("Scan your badge")
@@ -85,6 +40,10 @@ def test_a_pick_typed_into_the_terminal(tmp_path: Path) -> None:
         term.wait_for("PT-0002")
         term.tmux("send-keys", "-t", name, "Down")
         term.tmux("send-keys", "-t", name, "Enter")
+        for tote in range(4):  # an empty tote per position, as the demo's hint says
+            shown = term.wait_for(f"totes {tote}/4")
+            hint = next(line for line in shown.splitlines() if "Demo — type:" in line)
+            term.type(hint.split("type:")[1].strip().split(" · ")[0])
         term.wait_for("stop 1/4")
         for stop in range(1, 5):
             shown = term.wait_for(f"stop {stop}/4")
@@ -104,10 +63,17 @@ def test_a_pick_typed_into_the_terminal(tmp_path: Path) -> None:
             )
             for _ in range(qty):
                 term.type(gtin)
+            shown = term.wait_for("and scan the tote")  # the put, confirmed by its tote
+            hint = next(line for line in shown.splitlines() if "Demo — type:" in line)
+            term.type(hint.split("type:")[1].strip())
             if stop < 4:
                 term.wait_for(f"stop {stop + 1}/4")
-        term.wait_for("PT-0002 done")
+        term.wait_for("take each tote")  # the end of the task names every tote
+        term.tmux("send-keys", "-t", name, "Enter")
+        term.wait_until(lambda shown: "take each tote" not in shown and "PT-0002 done" in shown)
         term.tmux("send-keys", "-t", name, "C-q")
+        term.wait_for("Quit floor")
+        term.tmux("send-keys", "-t", name, "y")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and name in term.tmux("ls"):
             time.sleep(0.1)

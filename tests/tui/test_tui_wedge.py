@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import context_from_seed
+from pilot_steps import put_tote, totes_scanned
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -71,7 +72,7 @@ def wedge_ctx(seeded_store: Path, tmp_path: Path) -> tuple[AppContext, KeyboardW
     ctx = context_from_seed(seeded_store, tmp_path)
     wedge = KeyboardWedgeScanner()
     wedge.start()
-    ctx.scanners.append(wedge)
+    ctx.devices.scanners.append(wedge)
     ctx.wedge = wedge
     return ctx, wedge
 
@@ -108,12 +109,11 @@ def test_scanner_bursts_are_scans_and_a_person_types_a_quantity(
 
     async def scenario() -> None:
         app = _app(ctx, clock)
+        task = totes_scanned(ctx, "PT-0003")
         async with app.run_test(size=(80, 24)) as pilot:
             await scanner_burst(pilot, clock, "B1001")  # the badge, scanned
-            assert isinstance(app.screen, PickerHomeScreen)
-            await pilot.press("down", "down", "enter")  # PT-0003 has lines of 2+
-            await pilot.pause()
-            assert isinstance(app.screen, PickScreen)
+            # PT-0003 (lines of 2+), in progress since its totes were scanned, opens
+            assert isinstance(app.screen, PickScreen) and app.screen.pick_task.task_id == "PT-0003"
             first, second = [
                 ln for ln in ctx.picking.task("PT-0003").ordered_lines() if ln.qty == 2
             ][:2]
@@ -131,6 +131,7 @@ def test_scanner_bursts_are_scans_and_a_person_types_a_quantity(
             await _keys(pilot, clock, ["enter"], HUMAN_GAP_S)
             await pilot.pause()
             assert ctx.picking.task("PT-0003").line(first.line_id).picked == 2
+            await scanner_burst(pilot, clock, put_tote(task, first.line_id))  # into its tote
             # A barcode scanned while the quantity field has focus is a scan, not a quantity.
             await _go_to(pilot, ctx, second.line_id)
             await scanner_burst(pilot, clock, second.location)
@@ -140,7 +141,7 @@ def test_scanner_bursts_are_scans_and_a_person_types_a_quantity(
             await scanner_burst(pilot, clock, second.gtin)
             assert ctx.picking.task("PT-0003").line(second.line_id).picked == 2
             assert _field(app) == ""
-            assert wedge.counters.scans == 6
+            assert wedge.counters.scans == 7
 
     asyncio.run(scenario())
     ctx.close()
@@ -154,6 +155,7 @@ def test_a_person_typing_slowly_is_typing_not_a_scan(
 
     async def scenario() -> None:
         app = _app(ctx, clock)
+        totes_scanned(ctx, "PT-0003")
         async with app.run_test(size=(80, 24)) as pilot:
             clock.t += 1.0
             await _keys(pilot, clock, [*"B100"], HUMAN_GAP_S)
@@ -161,10 +163,9 @@ def test_a_person_typing_slowly_is_typing_not_a_scan(
             # held at most one window, then typed into the field in order
             assert app.screen.query_one("#badge", Input).value.startswith("B10")
             await person_types(pilot, clock, "1")
-            assert isinstance(app.screen, PickerHomeScreen)  # typed badge + Enter logs in
+            # typed badge + Enter logs in; PT-0003, in progress, opens
+            assert isinstance(app.screen, PickScreen) and app.screen.pick_task.task_id == "PT-0003"
             assert wedge.counters.scans == 0
-            await pilot.press("down", "down", "enter")
-            await pilot.pause()
             line = next(ln for ln in ctx.picking.task("PT-0003").ordered_lines() if ln.qty >= 2)
             await _go_to(pilot, ctx, line.line_id)
             await person_types(pilot, clock, line.location)

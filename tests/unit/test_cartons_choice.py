@@ -158,3 +158,19 @@ def test_packer_service_uses_this_choice() -> None:
 
     items = [(sku("MUG", (120, 90, 100)), 2)]
     assert suggest_carton(items, CARTONS) is S
+
+
+def test_packer_suggestion_falls_back_to_a_first_fit_for_an_item_without_dimensions() -> None:
+    from floor_app.services.cartons import suggest_carton
+
+    items = [(sku("MUG", (120, 90, 100)), 1), (sku("CARD", None, weight=4_950), 1)]
+    with pytest.raises(ItemDimensionsError):
+        choose_carton(items, CARTONS)
+    # the mug fits S, but the weight needs M: the first fit still counts every item
+    assert suggest_carton(items, CARTONS) is M
+
+
+def test_packer_suggestion_with_no_cartons_is_none() -> None:
+    from floor_app.services.cartons import suggest_carton
+
+    assert suggest_carton([(sku("MUG", (120, 90, 100)), 1)], []) is None

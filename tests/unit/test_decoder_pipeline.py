@@ -1,4 +1,5 @@
-"""How the pipeline combines zxing-cpp and ZBar reads: agreement, disagreement (no read),
+"""How the pipeline combines zxing-cpp and ZBar reads: agreement, disagreement (zxing-cpp's
+read where it is the better reader, else no read),
 reads only one of them made, phantoms; and the helpers it relies on."""
 
 from __future__ import annotations
@@ -52,17 +53,34 @@ def test_agreement_keeps_the_zxing_read(pipeline: PipelineDecoder) -> None:
     assert pipeline.conflicts == 0
 
 
-def test_disagreement_on_one_symbol_gives_no_read(pipeline: PipelineDecoder) -> None:
-    z = read("TRK0001000010006")
-    b = read("TRK0001000010007", box=(104, 110, 296, 150), backend="pyzbar")
+@pytest.mark.parametrize("symbology", [Symbology.CODE128, Symbology.QR, Symbology.DATAMATRIX])
+def test_disagreement_keeps_zxing_where_it_reads_better(
+    pipeline: PipelineDecoder, symbology: Symbology
+) -> None:
+    z = read("TRK0001000010006", symbology)
+    b = read("TRK0001000010007", symbology, box=(104, 110, 296, 150), backend="pyzbar")
+    assert pipeline.merge([z], [b]) == [z]
+    assert pipeline.conflicts == 1
+
+
+def test_disagreement_on_an_ean_gives_no_read(pipeline: PipelineDecoder) -> None:
+    z = read("5901234123457", Symbology.EAN13)
+    b = read("5901234123464", Symbology.EAN13, box=(104, 110, 296, 150), backend="pyzbar")
     assert pipeline.merge([z], [b]) == []
     assert pipeline.conflicts == 1
 
 
+def test_without_zxing_wins_a_disagreement_gives_no_read() -> None:
+    pipeline = PipelineDecoder(zxing_wins=())
+    z = read("TRK0001000010006")
+    b = read("TRK0001000010007", box=(104, 110, 296, 150), backend="pyzbar")
+    assert pipeline.merge([z], [b]) == []
+
+
 def test_disagreement_leaves_other_symbols_alone(pipeline: PipelineDecoder) -> None:
-    z1 = read("TRK0001000010006")
+    z1 = read("5901234123457", Symbology.EAN13)
     z2 = read("SO-100001", box=(500, 100, 700, 160))
-    b = read("XXXX", box=(110, 110, 290, 150), backend="pyzbar")
+    b = read("5901234123464", Symbology.EAN13, box=(110, 110, 290, 150), backend="pyzbar")
     assert pipeline.merge([z1, z2], [b]) == [z2]
 
 
@@ -104,8 +122,12 @@ def test_a_1d_phantom_inside_a_2d_symbol_is_ignored(pipeline: PipelineDecoder) -
 def test_another_family_on_the_same_spot_is_a_conflict(pipeline: PipelineDecoder) -> None:
     code = read("SO-100001", Symbology.CODE128, box=(100, 100, 400, 160))
     ean = read("5901234123457", Symbology.EAN13, box=(200, 110, 300, 150), backend="pyzbar")
-    assert pipeline.merge([code], [ean]) == []
+    assert pipeline.merge([code], [ean]) == [code]  # zxing-cpp reads Code 128 better
     assert pipeline.conflicts == 1
+    ean_z = read("5901234123457", Symbology.EAN13, box=(100, 100, 400, 160))
+    code_b = read("SO-100001", Symbology.CODE128, box=(200, 110, 300, 150), backend="pyzbar")
+    assert pipeline.merge([ean_z], [code_b]) == []
+    assert pipeline.conflicts == 2
 
 
 def test_neighbours_touching_at_an_edge_are_not_a_conflict(pipeline: PipelineDecoder) -> None:

@@ -181,3 +181,26 @@ def test_a_choice_survives_its_json_form() -> None:
     choice = choose_carrier(RULES, ship(promised=date(2026, 11, 25)))
     assert CarrierChoice.from_dict(choice.to_dict()) == choice
     assert Quote.from_dict(choice.options[0].to_dict()) == choice.options[0]
+
+
+def test_a_choice_carries_the_rules_currency_and_the_zones_sort_code() -> None:
+    rules = CarrierRules(
+        zones=(ZoneRule("GB", "GB", sort_code="GB-MAIN"), *RULES.zones[1:]),
+        services=RULES.services,
+        currency="GBP",
+    )
+    hub = choose_carrier(rules, ship())
+    assert (hub.currency, hub.sort_code) == ("GBP", "GB-MAIN")
+    assert hub.money(hub.cost) == "3.00 GBP" and hub.money(None) == "-"
+    remote = choose_carrier(rules, ship(postcode="IV1 1AA"))
+    assert remote.sort_code == "GB-REMOTE"  # no sort code given: the zone's name
+    changed = changed_choice(hub, "Van", "big", user="u-7", reason="fragile")
+    assert (changed.currency, changed.sort_code) == ("GBP", "GB-MAIN")
+    given = given_choice(rules, ship(), "Post", "fast")
+    assert (given.currency, given.sort_code, given.cost) == ("GBP", "GB-MAIN", 9.0)
+    assert CarrierChoice.from_dict(hub.to_dict()) == hub
+    old = {k: v for k, v in hub.to_dict().items() if k not in ("currency", "sort_code")}
+    assert (CarrierChoice.from_dict(old).currency, CarrierChoice.from_dict(old).sort_code) == (
+        "",
+        "",
+    )  # a choice stored before either existed

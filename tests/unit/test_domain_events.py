@@ -27,6 +27,9 @@ from floor_app.domain.events import (
     TaskCompleted,
     TaskReassigned,
     TaskStarted,
+    ToteAssigned,
+    TotePut,
+    ToteReleased,
     UserLoggedIn,
     UserLoggedOut,
     event_from_payload,
@@ -38,7 +41,10 @@ SAMPLES: list[DomainEvent] = [
     UserLoggedIn("alice", "picker", "pin"),
     UserLoggedOut("alice", "idle"),
     TaskStarted("PT-1", "alice", 3),
-    PickConfirmed("PT-1", "L1", "SO-100001", "SKU-1", "A01-01-1A", 2, 1, "alice"),
+    PickConfirmed("PT-1", "L1", "SO-100001", "SKU-1", "A01-01-1A", 2, 1, "alice", "T0007"),
+    ToteAssigned("PT-1", "T0007", 1, "SO-100001", "alice"),
+    TotePut("PT-1", "L1", "T0007", "SO-100001", 2, "alice"),
+    ToteReleased("T0007", "SO-100001", "PACK-01", "ben"),
     PickUndone("PT-1", "L1", "SO-100001", "SKU-1", "A01-01-1A", 1, "alice"),
     ShortReported("PT-1", "L1", "SO-100001", "SKU-1", "A01-01-1A", 1, "empty", "alice"),
     TaskCompleted("PT-1", "alice"),
@@ -56,7 +62,15 @@ SAMPLES: list[DomainEvent] = [
     ReturnReceived("RT-1", "SO-100001", "SKU-1", 1, "resaleable", "A01-01-1A", "rita"),
     CarrierChanged("SO-100001", "DPD", "express", "promised tomorrow", "ben", 9),
 ]
-CLAIMS = {TaskStarted, OrderHeld, ShortApproved, HoldReleased, TaskReassigned, CarrierChanged}
+CLAIMS = {
+    TaskStarted,
+    OrderHeld,
+    ShortApproved,
+    HoldReleased,
+    TaskReassigned,
+    CarrierChanged,
+    ToteAssigned,
+}
 
 
 def test_samples_cover_every_event_type() -> None:

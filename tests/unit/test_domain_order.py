@@ -6,6 +6,7 @@ import pytest
 
 from floor_app.domain.errors import DomainError, IllegalTransition, QuantityError
 from floor_app.domain.order import (
+    MOVED_BY_PICKS,
     STAGES,
     TERMINAL,
     TRANSITIONS,
@@ -13,7 +14,9 @@ from floor_app.domain.order import (
     Order,
     OrderLine,
     OrderState,
+    after_pick,
     check_transition,
+    forward,
 )
 
 pytestmark = pytest.mark.unit
@@ -204,6 +207,85 @@ def test_short_branch_back_to_picking_and_on() -> None:
     order.transition(S.PICKED, "short approved")
     assert order.state is S.PICKED
     assert order.version == 6
+
+
+# -- facts move orders forward -----------------------------------------------------------
+
+
+def test_advance_walks_every_stage_in_between() -> None:
+    order = make_order(S.VALIDATED)
+    entered = order.advance(S.PACKED, "packed")
+    assert entered == [S.ALLOCATED, S.PICKING, S.PICKED, S.PACKING, S.PACKED]
+    assert order.state is S.PACKED and order.version == 6
+    assert order.history == [
+        (src, dst, "packed") for src, dst in itertools.pairwise([S.VALIDATED, *entered])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        (S.PACKED, S.PICKING),  # never backwards
+        (S.PICKING, S.PICKING),  # already there
+        (S.HELD, S.PACKED),  # a held order stays held
+        (S.CANCELLED, S.PICKED),  # finished
+        (S.SHIPPED, S.LABELLED),
+        (S.VALIDATED, S.HELD),  # not a stage
+        (S.PICKING, S.SHORT),
+    ],
+)
+def test_advance_leaves_the_order_alone(start: OrderState, target: OrderState) -> None:
+    order = make_order(start)
+    assert forward(start, target) == ()
+    assert order.advance(target) == []
+    assert (order.state, order.version, order.history) == (start, 1, [])
+
+
+def test_a_short_order_resumes_picking_or_moves_on() -> None:
+    assert make_order(S.SHORT).advance(S.PICKING) == [S.PICKING]
+    assert make_order(S.SHORT).advance(S.PACKED) == [S.PICKED, S.PACKING, S.PACKED]
+
+
+@pytest.mark.parametrize("src", list(S), ids=str)
+def test_every_forward_step_is_an_allowed_transition(src: OrderState) -> None:
+    for target in STAGES:
+        steps = forward(src, target)
+        for a, b in itertools.pairwise((src, *steps)):
+            check_transition(a, b)
+        assert not steps or steps[-1] is target
+
+
+@pytest.mark.parametrize(
+    ("state", "nothing_open", "steps"),
+    [
+        (S.ALLOCATED, False, (S.PICKING,)),
+        (S.ALLOCATED, True, (S.PICKING, S.PICKED)),
+        (S.PICKING, False, ()),
+        (S.PICKING, True, (S.PICKED,)),
+    ],
+)
+def test_a_pick_starts_picking_and_ends_it_when_nothing_is_open(
+    state: OrderState, nothing_open: bool, steps: tuple[OrderState, ...]
+) -> None:
+    assert after_pick(state, nothing_open=nothing_open) == steps
+
+
+@pytest.mark.parametrize("state", sorted(set(S) - MOVED_BY_PICKS), ids=str)
+def test_a_pick_moves_no_order_in_another_state(state: OrderState) -> None:
+    # a short order waits for a supervisor; held, finished or later ones are not a pick's
+    assert after_pick(state, nothing_open=True) == ()
+    assert after_pick(state, nothing_open=False) == ()
+
+
+def test_picked_clean_needs_every_unit_and_no_shortage() -> None:
+    order = make_order(S.PICKING)
+    first, second = order.lines
+    first.picked, second.picked = 2, 1
+    assert order.is_picked_clean
+    first.picked, first.short = 1, 1
+    assert order.is_fully_picked and not order.is_picked_clean
+    first.short = 0
+    assert not order.is_picked_clean
 
 
 def test_cancel() -> None:

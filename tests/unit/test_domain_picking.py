@@ -1,9 +1,12 @@
 """Pick lines, pick tasks, batches, totes and shortages."""
 
+import itertools
+
 import pytest
 
 from floor_app.domain.errors import DomainError, IllegalTransition, QuantityError
 from floor_app.domain.picking import (
+    TASK_PATH,
     TASK_TRANSITIONS,
     PickBatch,
     PickLine,
@@ -165,6 +168,37 @@ def test_every_other_task_transition_is_refused(src: TaskState, dst: TaskState) 
 def test_task_state_table_covers_every_state() -> None:
     assert set(TASK_TRANSITIONS) == set(TaskState)
     assert TASK_TRANSITIONS[TaskState.DONE] == TASK_TRANSITIONS[TaskState.CANCELLED] == set()
+
+
+@pytest.mark.parametrize(
+    ("src", "target", "passed"),
+    [
+        (
+            TaskState.OPEN,
+            TaskState.DONE,
+            [TaskState.ASSIGNED, TaskState.IN_PROGRESS, TaskState.DONE],
+        ),
+        (TaskState.ASSIGNED, TaskState.IN_PROGRESS, [TaskState.IN_PROGRESS]),
+        (TaskState.IN_PROGRESS, TaskState.IN_PROGRESS, []),  # already there
+        (TaskState.DONE, TaskState.IN_PROGRESS, []),  # never back
+        (TaskState.IN_PROGRESS, TaskState.ASSIGNED, []),
+        (TaskState.CANCELLED, TaskState.DONE, []),  # cancelled stays cancelled
+        (TaskState.OPEN, TaskState.CANCELLED, []),  # not on the way
+    ],
+)
+def test_a_task_advances_along_its_path_only(
+    src: TaskState, target: TaskState, passed: list[TaskState]
+) -> None:
+    t = task()
+    t.state = src
+    t.advance(target)
+    assert t.state is (passed[-1] if passed else src)
+    assert t.version == 1 + len(passed)
+
+
+def test_the_task_path_is_made_of_allowed_transitions() -> None:
+    for src, dst in itertools.pairwise(TASK_PATH):
+        assert dst in TASK_TRANSITIONS[src]
 
 
 # -- batches and shortages -------------------------------------------------------------

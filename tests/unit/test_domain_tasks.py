@@ -70,12 +70,15 @@ def test_build_pick_task() -> None:
         pick_face=FACES.__getitem__,
         sku=sku,
         totes=["T0042"],
+        destination="PACK-02",
     )
     assert task.task_id == "PT-1"
-    assert [(t.tote_id, t.position, t.order_id) for t in task.totes] == [
-        ("T0042", 1, "SO-1"),
-        ("T0002", 2, "SO-2"),
+    # the first tote named; the second is scanned by the picker when the task starts
+    assert [(t.tote_id, t.position, t.order_id, t.destination) for t in task.totes] == [
+        ("T0042", 1, "SO-1", "PACK-02"),
+        ("", 2, "SO-2", "PACK-02"),
     ]
+    assert [t.position for t in task.totes_to_scan()] == [2]
     walked = task.ordered_lines()
     assert [ln.location for ln in walked] == ["A01-02-1A", "A01-09-1A", "A02-05-1A", "B02-01-1A"]
     assert [ln.sequence for ln in walked] == [0, 1, 2, 3]

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from sync.hub.apply import split
-from sync.hub.batch_reader import BadEvent, read_batch
-from sync.hub.database import normalise_url
-from sync.hub.errors import DatabaseUnavailable, ImportFileError
-from sync.hub.importer import read_csv, read_jsonl
-from sync.hub.intake import readable_order_id, schema_reasons
-from sync.hub.service import crash_probability
+from hub.apply import split
+from hub.batch_reader import BadEvent, read_batch
+from hub.database import normalise_url
+from hub.errors import DatabaseUnavailable, ImportFileError
+from hub.importer import read_csv, read_jsonl
+from hub.intake import readable_order_id, schema_reasons
+from hub.service import crash_probability
 from sync.protocol import OrderIntake, ProtocolError
 
 pytestmark = pytest.mark.unit

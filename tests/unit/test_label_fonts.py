@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from test_label_content import order
+from test_label_content import order, parcel
 
 from device_drivers.labels import LabelFontMissing, ShippingLabel, find_cjk_font, fonts, render
 
@@ -29,11 +31,18 @@ def test_no_cjk_font_names_the_package_to_install(monkeypatch: pytest.MonkeyPatc
         with pytest.raises(LabelFontMissing, match="fonts-wqy-zenhei"):
             find_cjk_font("")
         with pytest.raises(LabelFontMissing):
-            render(ShippingLabel.for_order(order()), font=None)
+            render(ShippingLabel.for_order(order(), parcel()), font=None)
     finally:
         find_cjk_font.cache_clear()
 
 
 def test_a_given_font_file_is_used() -> None:
-    rendered = render(ShippingLabel.for_order(order()), font=find_cjk_font(""), png=False)
+    rendered = render(ShippingLabel.for_order(order(), parcel()), font=find_cjk_font(""), png=False)
     assert rendered.zpl.startswith(b"^XA")
+
+
+def test_a_file_that_is_not_a_font_is_a_label_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "font.ttf"
+    bogus.write_text("not a font\n")
+    with pytest.raises(LabelFontMissing, match=r"cannot use .*font\.ttf as a font"):
+        render(ShippingLabel.for_order(order(), parcel()), font=bogus, png=False)

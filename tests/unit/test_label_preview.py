@@ -1,5 +1,5 @@
 """The PNG preview of a label scans: its barcodes decode back to the tracking number, the QR
-content and the SSCC; the label service uses this rendering."""
+content and the SSCC; the label service's renderer uses this rendering."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from test_label_content import order
+from test_label_content import order, parcel
 
 from device_drivers.decoding import build_decoder
+from device_drivers.label_renderer import ShippingLabelRenderer
 from device_drivers.labels import ShippingLabel, render, render_shipping_label
 from floor_app.domain.codes import CodeKind, classify
 from floor_app.domain.packing import LabelJob
 from floor_app.domain.symbology import Symbology
-from floor_app.services.labels import render_label
 
 pytestmark = pytest.mark.unit
 
@@ -26,7 +26,7 @@ def picture(png: bytes) -> Image.Image:
 
 @pytest.mark.parametrize("backend", ["zxingcpp", "pyzbar", "pipeline"])
 def test_preview_decodes_to_tracking_qr_and_sscc(backend: str) -> None:
-    label = ShippingLabel.for_order(order(), sscc="106141411234567897")
+    label = ShippingLabel.for_order(order(), parcel(), sscc="106141411234567897")
     rendered = render(label)
     assert rendered.png is not None
     image = picture(rendered.png)
@@ -40,7 +40,7 @@ def test_preview_decodes_to_tracking_qr_and_sscc(backend: str) -> None:
 
 
 def test_the_scanned_tracking_number_is_a_tracking_code() -> None:
-    label = ShippingLabel.for_order(order())
+    label = ShippingLabel.for_order(order(), parcel())
     rendered = render(label)
     assert rendered.png is not None
     [tracking] = [
@@ -52,18 +52,18 @@ def test_the_scanned_tracking_number_is_a_tracking_code() -> None:
 
 
 def test_chinese_address_is_drawn() -> None:
-    rendered = render(ShippingLabel.for_order(order()))
+    rendered = render(ShippingLabel.for_order(order(), parcel()))
     assert rendered.png is not None
     dots = np.asarray(picture(rendered.png).convert("L")) < 128
-    address = dots[130:466, 24:788]
-    assert address.mean() > 0.03  # five lines of text, not an empty box
+    address = dots[330:584, 24:788]
+    assert address.mean() > 0.03  # six lines of text, not an empty box
 
 
-def test_the_label_service_renders_through_this_module() -> None:
+def test_the_label_services_renderer_renders_through_this_module() -> None:
     o = order()
     job = LabelJob(job_id="01JOB", order_id=o.order_id, tracking="TRK0000420000004", carrier="DHL")
-    document = render_label(job, o)
-    assert document.png is not None
-    assert document.zpl == render_shipping_label(job=job, order=o).zpl
-    reads = {r.text for r in build_decoder("zxingcpp").decode(picture(document.png))}
+    rendered = ShippingLabelRenderer().render(job, o, parcel())
+    assert rendered.png is not None
+    assert rendered.zpl == render_shipping_label(job=job, order=o, parcel=parcel()).zpl
+    reads = {r.text for r in build_decoder("zxingcpp").decode(picture(rendered.png))}
     assert "TRK0000420000004" in reads

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from test_label_content import order
+from test_label_content import order, parcel
 
 from device_drivers.labels import LabelError, ShippingLabel, lay_out, render
 from device_drivers.labels.layout import Code128Element, TextElement
@@ -52,21 +52,23 @@ def unpack_graphic(data: str, per_row: int, rows: int) -> np.ndarray:
 
 
 def test_label_size_and_encoding() -> None:
-    zpl = render(ShippingLabel.for_order(order()), png=False).zpl.decode("utf-8")
+    zpl = render(ShippingLabel.for_order(order(), parcel()), png=False).zpl.decode("utf-8")
     assert zpl.startswith("^XA\n^CI28\n^PW812\n^LL1218\n")
     assert zpl.rstrip().endswith("^XZ")
-    zpl300 = render(ShippingLabel.for_order(order()), dpi=300, png=False).zpl.decode()
+    zpl300 = render(ShippingLabel.for_order(order(), parcel()), dpi=300, png=False).zpl.decode()
     assert "^PW1200" in zpl300 and "^LL1800" in zpl300  # 4 x 6 in at 300 dpi
 
 
 def test_chinese_goes_as_graphics_not_as_text() -> None:
-    zpl = render(ShippingLabel.for_order(order()), png=False).zpl.decode("utf-8")
-    assert not re.search(r"[\u4e00-\u9fff]", zpl)
+    zpl = render(ShippingLabel.for_order(order(), parcel()), png=False).zpl.decode("utf-8")
+    # only the QR code's data (UTF-8, ^CI28) holds the address as characters
+    printed = re.sub(r"\^FH\^FDQA,[^\^]*\^FS", "", zpl)
+    assert re.search(r"[\u4e00-\u9fff]", zpl) and not re.search(r"[\u4e00-\u9fff]", printed)
     assert zpl.count("^GFA,") >= 8
 
 
 def test_qr_field_has_error_level_and_mode_before_the_data() -> None:
-    label = ShippingLabel.for_order(order())
+    label = ShippingLabel.for_order(order(), parcel())
     zpl = render(label, png=False).zpl.decode("utf-8")
     assert "^BQN,2," in zpl
     assert f"^FH^FDQA,{label.qr_payload}^FS" in zpl
@@ -75,7 +77,7 @@ def test_qr_field_has_error_level_and_mode_before_the_data() -> None:
 
 
 def test_code128_sends_the_exact_code_values() -> None:
-    label = ShippingLabel.for_order(order(), sscc="106141411234567897")
+    label = ShippingLabel.for_order(order(), parcel(), sscc="106141411234567897")
     zpl = render(label, png=False).zpl.decode("utf-8")
     assert f"^FD{Code128Symbol.encode(label.tracking).zpl_data()}^FS" in zpl
     assert "^FD>;>800106141411234567897^FS" in zpl  # start C, FNC1, then digit pairs
@@ -83,7 +85,7 @@ def test_code128_sends_the_exact_code_values() -> None:
 
 
 def test_the_code128_fields_read_back_as_the_text_encoded() -> None:
-    label = ShippingLabel.for_order(order(), sscc="106141411234567897")
+    label = ShippingLabel.for_order(order(), parcel(), sscc="106141411234567897")
     zpl = render(label, png=False).zpl
     # the tracking number and the SSCC (GS1-128: its leading FNC1 is not text)
     assert code128_fields(zpl) == [label.tracking, "00106141411234567897"]
@@ -101,7 +103,7 @@ def test_a_code128_field_subset_c_cannot_hold_is_refused(field: str) -> None:
 
 
 def test_graphics_unpack_to_the_preview_bitmaps() -> None:
-    layout = lay_out(ShippingLabel.for_order(order()))
+    layout = lay_out(ShippingLabel.for_order(order(), parcel()))
     zpl = to_zpl(layout).decode("utf-8")
     fields = re.findall(r"\^FO(\d+),(\d+)\^GFA,(\d+),\d+,(\d+),([^\^]*)\^FS", zpl)
     texts = [e for e in layout.elements if isinstance(e, TextElement)]
@@ -141,7 +143,7 @@ def test_field_escapes() -> None:
 
 
 def test_barcodes_fit_with_quiet_zones() -> None:
-    layout = lay_out(ShippingLabel.for_order(order(), sscc="106141411234567897"))
+    layout = lay_out(ShippingLabel.for_order(order(), parcel(), sscc="106141411234567897"))
     for element in layout.elements:
         if isinstance(element, Code128Element):
             assert element.x >= 10 * element.module

@@ -1,4 +1,4 @@
-"""sync.metrics: the hub's Prometheus metrics, scraped over HTTP on loopback."""
+"""hub.metrics: the hub's Prometheus metrics, scraped over HTTP on loopback."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from sync.metrics import HubMetrics, MetricsServer, start_metrics_server
+from hub.metrics import HubMetrics, MetricsServer, start_metrics_server
 from sync.protocol import DeviceStatus, Health
 
 pytestmark = pytest.mark.integration  # a real HTTP server on loopback

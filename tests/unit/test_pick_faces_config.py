@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from floor_app.domain.replenishment import PickFace
-from sync.hub.errors import HubError
-from sync.hub.pick_faces import parse_faces, read_faces
+from hub.errors import HubError
+from hub.pick_faces import parse_faces, read_faces
 
 GOOD = """
 [[face]]

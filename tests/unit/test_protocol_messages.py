@@ -8,12 +8,16 @@ from floor_app.demo import build_demo_site
 from floor_app.domain.events import EVENT_TYPES, LabelPrinted, PickConfirmed, TaskStarted
 from floor_app.domain.picking import PickLine, PickTask, TaskState, Tote
 from floor_app.store.outbox import OutboxRecord
+from sync.device.batches import batch_records
 from sync.protocol import (
     MAX_BATCH_EVENTS,
     MAX_MESSAGE_BYTES,
     Ack,
     ClaimRefused,
     DeadLetter,
+    DecisionEntry,
+    DecisionLog,
+    DeviceRoster,
     DeviceStatus,
     EventBatch,
     EventRejected,
@@ -26,13 +30,13 @@ from sync.protocol import (
     ProtocolError,
     PushMessage,
     ResendRequest,
+    RosterDevice,
     RosterUpdate,
     StationConfig,
     SyncRequest,
     TaskAssigned,
     TaskCancelled,
     UserModel,
-    batch_records,
     check_device,
     decode,
     decode_ack,
@@ -182,6 +186,29 @@ def test_every_ack_topic_message_decodes_by_kind() -> None:
         decode_ack(b'{"v": 1, "kind": "hug", "device_id": "hh-01"}')
 
 
+def test_a_reason_travels_as_a_code_with_parameters_and_may_be_absent() -> None:
+    coded = ClaimRefused(
+        device_id="hh-01",
+        seq=4,
+        event_id="E",
+        type="task.started",
+        reason="task PT-1 is leased to device hh-02",
+        code="hub.task_leased",
+        params={"task": "PT-1", "device": "hh-02", "version": 3},
+    )
+    assert decode_ack(encode(coded)) == coded
+    older = b'{"v": 1, "kind": "rejected", "device_id": "hh-01", "seq": 9, "reason": "no"}'
+    message = decode_ack(older)
+    assert isinstance(message, EventRejected)
+    assert (message.code, message.params) == ("", {})
+    for bad in ('"code": "Not A Code"', '"params": {"a": [1, 2]}'):
+        raw = (
+            f'{{"v": 1, "kind": "rejected", "device_id": "hh-01", "seq": 9, "reason": "no", {bad}}}'
+        )
+        with pytest.raises(ProtocolError):
+            decode_ack(raw.encode())
+
+
 def test_domain_objects_round_trip_through_push_items() -> None:
     site = build_demo_site()
     order = site.orders[0]
@@ -261,3 +288,35 @@ def test_a_device_mismatch_is_named() -> None:
     with pytest.raises(ProtocolError) as err:
         check_device("hh-01", "hh-02")
     assert err.value.code == "device_mismatch"
+
+
+def test_the_roster_the_decision_log_and_a_choices_currency_round_trip() -> None:
+    roster = DeviceRoster(
+        devices=[
+            RosterDevice(device_id="hh-01", role="picker", state="online", seen_at=1.0),
+            RosterDevice(device_id="pk-01", station="PACK-01"),
+        ],
+        at=2.0,
+    )
+    back = decode(DeviceRoster, encode(roster))
+    assert back == roster and back.devices[1].state == "unknown"
+    entry = DecisionEntry(
+        event_id="01E",
+        kind="accept_weight",
+        subject="SO-1",
+        reason="scale_fault",
+        user="grace",
+        detail="1240 g",
+        device_id="pk-01",
+        at=1.0,
+    )
+    log = DecisionLog(decisions=[entry], at=2.0)
+    assert decode(DecisionLog, encode(log)) == log
+    bad = json.loads(encode(log))
+    bad["decisions"][0]["kind"] = "fire_someone"
+    with pytest.raises(ProtocolError) as err:
+        decode(DecisionLog, json.dumps(bad).encode())
+    assert err.value.code == "invalid"
+    order = build_demo_site().orders[0]
+    choice = OrderModel.from_domain(order).to_domain().carrier_choice
+    assert choice is not None and (choice.currency, choice.sort_code) == ("EUR", "CN-SHA")

@@ -18,6 +18,8 @@ def test_device_topics_live_under_the_site_prefix() -> None:
     assert t.order_status("SO-1") == "floor/v1/dc1/orders/SO-1/status"
     assert t.dlq == "floor/v1/dc1/dlq"
     assert t.count_difference(12) == "floor/v1/dc1/counts/12/difference"
+    assert t.devices == "floor/v1/dc1/devices"
+    assert t.decisions == "floor/v1/dc1/decisions"
 
 
 def test_a_count_difference_topic_names_its_count() -> None:
@@ -36,6 +38,8 @@ def test_a_count_difference_topic_names_its_count() -> None:
         ("floor/v1/dc1/orders/cancel/status", TopicKind.ORDER_STATUS, None, "cancel"),
         ("floor/v1/dc1/orders/SO-9/status", TopicKind.ORDER_STATUS, None, "SO-9"),
         ("floor/v1/dc1/dlq", TopicKind.DLQ, None, None),
+        ("floor/v1/dc1/devices", TopicKind.DEVICES, None, None),
+        ("floor/v1/dc1/decisions", TopicKind.DECISIONS, None, None),
     ],
 )
 def test_parse_gives_back_what_was_built(

@@ -1,9 +1,11 @@
 """Routing instances as read from JSON, and what the bench prints for one."""
 
 import json
+from pathlib import Path
 
 import pytest
 
+from bench import routing
 from bench.routing import _instance_results
 from floor_app.domain.layout import LayoutError
 from floor_app.domain.routing import InstanceError, instance_from_mapping, route_methods
@@ -68,3 +70,17 @@ def test_bench_reports_a_stop_outside_the_layout_per_method() -> None:
     inst = instance_from_mapping({**INSTANCE, "picks": [[1, 3], [4, 1]]})
     rows = _instance_results(inst)
     assert all("not in the layout" in r["error"] for r in rows)
+
+
+def test_an_instance_file_that_is_not_utf8_is_refused_with_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes(
+        json.dumps({**INSTANCE, "name": "Lager Süd"}, ensure_ascii=False)
+        .encode("utf-8")
+        .replace("ü".encode(), "ü".encode("latin-1"))
+    )
+    assert routing.main(["--instance", str(path), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "is not UTF-8" in err and "Traceback" not in err

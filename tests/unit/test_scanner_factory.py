@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from device_drivers.base import Camera, CameraState, LabelPrinter, PrinterState, PrintJob
+from device_drivers.base import Camera, CameraState, Devices, LabelPrinter, PrinterState, PrintJob
 from device_drivers.config import CameraConfig, DevicesSettings, PrinterConfig
+from device_drivers.demo_scale import DemoScale, Parcel
 from device_drivers.factory import (
-    Devices,
     UnavailableCamera,
     UnavailablePrinter,
     build_devices,
+    wedge_of,
 )
 from device_drivers.fakes import FakeCamera, FakePrinter, FakeScale, FakeScanner
 from device_drivers.hid_scanner import HidScanner
@@ -41,7 +42,7 @@ def test_each_kind_gets_its_driver_and_keeps_name_and_required() -> None:
     serial, hid, wedge = devices.scanners
     assert isinstance(serial, SerialScanner) and serial.name == "hand" and serial.required
     assert isinstance(hid, HidScanner) and not hid.required
-    assert isinstance(wedge, KeyboardWedgeScanner) and devices.wedge is wedge
+    assert isinstance(wedge, KeyboardWedgeScanner) and wedge_of(devices) is wedge
     assert isinstance(devices.scale, SerialScale)
     assert [d.name for d in devices.all()] == ["hand", "ring", "keys", "printer", "scale"]
 
@@ -122,7 +123,9 @@ def test_demo_with_nothing_configured_has_a_scanner_to_inject_into_and_a_scale()
     scanner.on_scan(lambda s: got.append(s.text))
     scanner.scan("T0901")
     assert got == ["T0901"]
-    assert devices.scale is not None and devices.scale.read(timeout=1).grams > 0
+    assert isinstance(devices.scale, DemoScale)  # it weighs the parcel put on it
+    devices.scale.put(Parcel((250, 120), 180))
+    assert abs(devices.scale.read(timeout=1).grams - 550) <= 5
     assert devices.printer is None  # bootstrap spools labels into a folder
     devices.stop()
 

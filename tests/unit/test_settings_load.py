@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from floor_app.domain.decisions import DecisionKind
 from floor_app.domain.layout import Layout
 from floor_app.domain.users import Role
 from floor_app.settings import CONFIG_ENV, ConfigError, Settings, load_settings
@@ -79,6 +80,41 @@ language = "zh"
     assert settings.db_path == Path("/data/floor.db")
     assert settings.ui.language == "zh"
     assert settings.ui.theme == "high-contrast"
+
+
+def test_the_label_addresses_and_the_supervisors_reason_codes(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[label.sender]
+name = "Floor DC1"
+lines = ["Unit 4, Riverside Park"]
+city = "Leeds"
+postcode = "LS10 1AB"
+country = "GB"
+phone = "+44 113 496 0000"
+
+[supervisor.reasons]
+accept_weight = ["scale_fault", "pallet_wrap"]
+""",
+    )
+    settings = load_settings(path)
+    assert settings.label.sender is not None and settings.label.return_to is None
+    sender = settings.label.sender.to_address()
+    assert (sender.name, sender.lines, sender.phone) == (
+        "Floor DC1",
+        ("Unit 4, Riverside Park",),
+        "+44 113 496 0000",
+    )
+    codes = settings.supervisor.reason_codes()
+    assert codes.of(DecisionKind.ACCEPT_WEIGHT) == ("scale_fault", "pallet_wrap")
+    assert codes.of(DecisionKind.APPROVE_SHORT)[0] == "no_stock"  # the floor's own list
+    bad = write(tmp_path, '[supervisor.reasons]\nrelease_hold = ["Checked OK"]\n', "bad.toml")
+    with pytest.raises(ConfigError, match="reason codes of release_hold must be lowercase"):
+        load_settings(bad)
+    lost = write(tmp_path, '[label.sender]\nname = "X"\n', "lost.toml")
+    with pytest.raises(ConfigError, match=r"label\.sender\.lines"):
+        load_settings(lost)
 
 
 def test_the_layout_section_builds_a_domain_layout(tmp_path: Path) -> None:

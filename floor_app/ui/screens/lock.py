@@ -12,11 +12,11 @@ from textual.containers import Vertical
 from textual.widgets import Footer, Input, Static
 
 from floor_app.domain.errors import DomainError
+from floor_app.services.errors import ServiceError
 from floor_app.services.session import LoggedIn
-from floor_app.store import StoreError
 from floor_app.ui.widgets.scan_input import ScanInput
 
-from .base import FloorScreen, error_text
+from .base import FloorScreen
 
 
 class LockScreen(FloorScreen):
@@ -51,8 +51,8 @@ class LockScreen(FloorScreen):
             if current is not None and user.user_id == current.user.user_id:
                 self.floor.unlocked(LoggedIn(user, current.role))
                 return
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             return
         role = self.floor.ctx.settings.device.role or self.floor.forced_role
         self.floor.switch_user(lambda: sessions.login_badge(text, role))

@@ -13,14 +13,17 @@ from textual.widgets.option_list import Option
 
 from floor_app.domain.errors import DomainError
 from floor_app.domain.users import Role, User
+from floor_app.services.errors import ServiceError
 from floor_app.services.session import LoggedIn
-from floor_app.store import StoreError
 from floor_app.ui.i18n import LANGUAGES
 from floor_app.ui.widgets.scan_input import ScanInput
 
-from .base import FloorScreen, error_text
+from .base import FloorScreen
 
 Login = Callable[[Role], LoggedIn]
+#: the longest user id and PIN the fields take (a PIN is 4 to 8 digits)
+MAX_USER = 32
+MAX_PIN = 8
 
 
 class LoginScreen(FloorScreen):
@@ -44,9 +47,19 @@ class LoginScreen(FloorScreen):
             yield Static(tr("login.prompt"), id="login-prompt", classes="prompt")
             yield ScanInput(id="badge", placeholder="B1001")
             yield ScanInput(
-                id="user", placeholder=tr("login.user"), classes="hidden", clear_on_submit=False
+                id="user",
+                placeholder=tr("login.user"),
+                classes="hidden",
+                clear_on_submit=False,
+                max_length=MAX_USER,
             )
-            yield ScanInput(id="pin", placeholder=tr("login.pin"), password=True, classes="hidden")
+            yield ScanInput(
+                id="pin",
+                placeholder=tr("login.pin"),
+                password=True,
+                classes="hidden",
+                max_length=MAX_PIN,
+            )
             yield OptionList(id="roles", classes="hidden")
             yield Static("", id="message", classes="message")
             if self.floor.ctx.demo:
@@ -112,8 +125,8 @@ class LoginScreen(FloorScreen):
                 self._offer_roles(roles, login)
                 return
             session = login(roles[0])
-        except (DomainError, StoreError) as exc:
-            self.show_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.show_error(self.explain(exc))
             return
         self.floor.logged_in(session)
 
@@ -135,8 +148,8 @@ class LoginScreen(FloorScreen):
             return
         try:
             session = self._pending(Role(event.option.id or Role.PICKER.value))
-        except (DomainError, StoreError) as exc:
-            self.show_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.show_error(self.explain(exc))
             return
         self.floor.logged_in(session)
 

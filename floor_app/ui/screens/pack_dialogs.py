@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option
 
 from floor_app.ui.widgets.scan_input import ScanInput
 
-from .pick_dialogs import FloorDialog
+from .base import FloorDialog
 
 
 class ReasonScreen(FloorDialog):

@@ -1,37 +1,48 @@
 """The pack station: scan a tote or order, verify every item, weigh, print, scan the label.
 
-Every step is driven by scans: a tote or order opens the parcel; item scans verify the
+Every step is driven by scans: a tote or order opens the parcel (a tote whichever device
+picked it; one this station has not heard of yet is said so, and the packing slip's order
+number opens the parcel instead; packing frees the tote); item scans verify the
 lines; a carton scan (``CTN-…``) changes the suggested carton; the scale's reading (or a
 typed weight in grams) is checked against items plus carton tare; the label prints
 itself and is scanned back to confirm. The carrier service the hub chose is shown with its
 cost and why; F3 changes it to another service quoted as fitting, with a reason (a label
 already printed is printed again). F4 holds the order (a missing item), F6 reprints with a
-reason, F7 asks for a supervisor's badge to accept a weight outside tolerance, F8 reads
-the scale again, Esc leaves the parcel for later. F5 opens the returns desk
+reason, F7 asks for a supervisor's badge and reason to accept a weight outside tolerance,
+F8 reads the scale again, Esc leaves the parcel for later. F5 opens the returns desk
 (:mod:`floor_app.ui.screens.returns`).
+
+The screen holds the parcel (:class:`~floor_app.services.packing.PackView`) and calls the
+services; each flow's widget (:mod:`floor_app.ui.screens.pack`) shows its part and reports
+what its worker or dialog got as a message. With the demo scale, the station puts the
+carton's units and tare on it before each reading, and F9 makes the next reading misweigh.
 """
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Input, Static
 
-from device_drivers.base import PrintResult
+from device_drivers.demo_scale import DemoScale, Parcel
 from floor_app.domain.codes import CodeKind, classify
 from floor_app.domain.errors import DomainError
-from floor_app.domain.packing import LabelJob, LabelState, PackState
+from floor_app.domain.packing import LabelState, PackState
+from floor_app.services.errors import ServiceError
 from floor_app.services.labels import LabelService
-from floor_app.services.packing import PackingService, PackView, WeightMismatch
-from floor_app.store import StoreError
+from floor_app.services.packing import PackingService, PackView, ToteNotHeard, WeightMismatch
+from floor_app.ui.messages import SyncNotice, SyncNoticeKind
+from floor_app.ui.widgets.key_bar import KeyBar
 from floor_app.ui.widgets.scan_input import ScanInput
 
-from .base import FloorScreen, error_text
-from .pack_dialogs import BadgeScreen, ReasonScreen
+from .base import FloorScreen
+from .pack.carrier import CarrierLine
+from .pack.labelling import LabelPreview
+from .pack.parcel import ParcelLines
+from .pack.steps import Step, next_step
+from .pack.weighing import MAX_WEIGHT_DIGITS, ParcelWeight, weight_off
 from .returns import ReturnsScreen
-
-MAX_WEIGHT_DIGITS = 6
 
 
 class PackerHomeScreen(FloorScreen):
@@ -44,6 +55,7 @@ class PackerHomeScreen(FloorScreen):
         Binding("f6", "reprint", "keys.reprint", id="pack.reprint"),
         Binding("f7", "override", "keys.override", id="pack.override"),
         Binding("f8", "read_scale", "keys.scale", id="pack.scale"),
+        Binding("f9", "demo_misweigh", "keys.misweigh", id="pack.demo_misweigh"),
         Binding("escape", "leave", "keys.leave", id="pack.leave"),
         Binding("ctrl+l", "app.logout", "keys.logout", id="app.logout"),
     ]
@@ -52,38 +64,39 @@ class PackerHomeScreen(FloorScreen):
         super().__init__()
         self.view: PackView | None = None
         self.last_weight: int | None = None
+        #: a tote scanned that this station has not heard of: the packing slip opens it
+        self.unheard_tote: str | None = None
 
     @property
     def packing(self) -> PackingService:
-        assert self.floor.ctx.packing is not None
         return self.floor.ctx.packing
 
     @property
     def labels(self) -> LabelService:
-        assert self.floor.ctx.labels is not None
         return self.floor.ctx.labels
 
     def compose(self) -> ComposeResult:
-        station = self.packing.station
+        tr = self.floor.tr
         yield self.header()
-        yield Static(self.tr("packer.title", station=station), id="pack-title", classes="title")
-        yield Static(self.tr("packer.prompt"), id="prompt", classes="prompt")
-        table: DataTable[str] = DataTable(id="lines", cursor_type="none", show_cursor=False)
-        yield table
-        yield Static("", id="parcel", classes="item")
-        yield Static("", id="carrier", classes="hint")
-        yield Static("", id="label-preview", classes="preview")
+        yield Static(
+            tr("packer.title", station=self.packing.station), id="pack-title", classes="title"
+        )
+        yield Static(tr("packer.prompt"), id="prompt", classes="prompt")
+        yield ParcelLines(tr)
+        yield ParcelWeight(tr)
+        yield CarrierLine(tr)
+        yield LabelPreview(self.labels, tr)
         if self.floor.ctx.demo:
-            yield Static(self.tr("packer.demo_idle"), id="demo", classes="hint")
+            yield Static("", id="demo", classes="hint")
         yield ScanInput(id="scan", placeholder="T0901 / SO-100001")
         yield Static("", id="message", classes="message")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#lines", DataTable).add_columns(
-            self.tr("packer.sku"), self.tr("packer.item"), self.tr("packer.count")
-        )
         self.query_one("#scan", Input).focus()
+        if self.resume_work and self.view is None:  # the parcel left open goes on
+            self.resume_work = False
+            self.view = self.packing.resume()
         self.show_view()
 
     # -- drawing -----------------------------------------------------------------------------
@@ -91,72 +104,36 @@ class PackerHomeScreen(FloorScreen):
     def show_view(self) -> None:
         """Draw the parcel as it is now."""
         view = self.view
-        table = self.query_one("#lines", DataTable)
-        table.clear()
-        parcel = self.query_one("#parcel", Static)
-        preview = self.query_one("#label-preview", Static)
-        prompt = self.query_one("#prompt", Static)
-        self.query_one("#carrier", Static).update(self._carrier_text(view))
-        if view is None:
-            prompt.update(self.tr("packer.prompt"))
-            parcel.update("")
-            preview.update("")
-            self._demo(self.tr("packer.demo_idle"))
-            return
-        lang = self.floor.tr.language
-        s = view.session
-        for sku, qty in s.expected.items():
-            have = s.verified.get(sku, 0)
-            mark = "✓" if have >= qty else " "
-            table.add_row(sku, view.skus[sku].label(lang), f"{mark} {have}/{qty}", key=sku)
-        carton = view.carton
-        parcel.update(
-            self.tr(
-                "packer.parcel",
-                order=view.order.order_id,
-                carton=carton.code if carton else "-",
-                expected=view.expected_weight_g,
-                tolerance=view.tolerance_g,
+        self.query_one(ParcelLines).show(view)
+        self.query_one(ParcelWeight).show(view)
+        self.query_one(CarrierLine).show(view)
+        self.query_one(LabelPreview).show(view.label if view is not None else None)
+        step = next_step(view, self.floor.tr) if view is not None else self._idle_step()
+        if step.prompt is not None:
+            self.query_one("#prompt", Static).update(step.prompt)
+        if step.demo is not None:
+            for hint in self.query("#demo").results(Static):
+                hint.update(step.demo)
+
+    def _idle_step(self) -> Step:
+        """No parcel open: scan a tote or an order (the packing slip of a tote not heard
+        of); in the demo, the totes (or orders) waiting here."""
+        tr = self.floor.tr
+        demo: str | None = None
+        if self.unheard_tote is not None:
+            prompt = tr("packer.scan_slip", tote=self.unheard_tote)
+            if self.floor.ctx.demo:
+                codes = self.packing.waiting_orders(2)
+                demo = tr("packer.demo_codes", codes=" · ".join(codes) or "-")
+            return Step(prompt, demo)
+        if self.floor.ctx.demo:
+            codes = self.packing.waiting_totes(3)
+            demo = (
+                tr("packer.demo_codes", codes=" · ".join(codes))
+                if codes
+                else tr("packer.demo_none")
             )
-        )
-        state = s.state
-        label = view.label
-        if state is PackState.VERIFYING:
-            prompt.update(self.tr("packer.verify", left=sum(s.missing.values())))
-            first = next(iter(s.missing), None)
-            self._demo(
-                self.tr("packer.demo_item", gtin=view.skus[first].gtin.lstrip("0")) if first else ""
-            )
-        elif state is PackState.WEIGHING:
-            prompt.update(self.tr("packer.weigh", carton=carton.code if carton else "-"))
-            self._demo(self.tr("packer.demo_weight", weight=view.expected_weight_g))
-        elif state is PackState.LABELLING:
-            prompt.update(self.tr("packer.printing"))
-            self._demo("")
-        elif state is PackState.CONFIRMING and label is not None:
-            prompt.update(self.tr("packer.scan_label", tracking=label.tracking))
-            self._demo(self.tr("packer.demo_label", tracking=label.tracking))
-        preview.update(self._preview(label) if label is not None else "")
-
-    def _carrier_text(self, view: PackView | None) -> str:
-        if view is None or not view.order.carrier:
-            return ""
-        order = view.order
-        choice = order.carrier_choice
-        name = f"{order.carrier} {order.service}".strip()
-        if choice is None:
-            return self.tr("packer.carrier", name=name)
-        cost = f"{choice.cost:.2f}" if choice.cost is not None else "-"
-        return self.tr("packer.carrier_why", name=name, cost=cost, why=choice.rule)
-
-    def _demo(self, text: str) -> None:
-        for demo in self.query("#demo").results(Static):
-            demo.update(text)
-
-    def _preview(self, job: LabelJob) -> str:
-        doc = self.labels.document(job)
-        head = self.tr("packer.label", state=self.tr(f"label_state.{job.state.value}"))
-        return head + "\n" + " · ".join(doc.lines)
+        return Step(tr("packer.prompt"), demo)
 
     # -- scans -------------------------------------------------------------------------------
 
@@ -179,10 +156,7 @@ class PackerHomeScreen(FloorScreen):
                 self.weigh(int(text))
                 return
             code = classify(text)
-            if code.kind is CodeKind.CARTON and state in (
-                PackState.VERIFYING,
-                PackState.WEIGHING,
-            ):
+            if code.kind is CodeKind.CARTON and state in (PackState.VERIFYING, PackState.WEIGHING):
                 self.view = self.packing.choose_carton(view.session.session_id, text)
                 self.show_message(self.tr("packer.carton_set", carton=code.value))
             elif state is PackState.VERIFYING:
@@ -192,25 +166,42 @@ class PackerHomeScreen(FloorScreen):
                     self.action_read_scale()
             elif state is PackState.CONFIRMING and view.label is not None:
                 self.labels.confirm(view.label.job_id, text, self.floor.user_id)
-                order = view.order.order_id
                 self.view = None
                 self.show_view()
-                self.show_message(self.tr("packer.packed", order=order))
+                self.show_message(self.tr("packer.packed", order=view.order.order_id))
                 return
             elif state is PackState.WEIGHING:
                 raise DomainError(self.tr("packer.weigh_now"), hint=self.tr("packer.weigh_hint"))
             else:
                 raise DomainError(self.tr("packer.wait_print"))
         except WeightMismatch as exc:
-            self._weight_mismatch(exc)
+            self.flash_error(weight_off(self.floor.tr, exc))
             return
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             return
         self.show_view()
 
     def _open(self, text: str) -> None:
-        self.view = self.packing.open(text)
+        try:
+            self.view = self.packing.open(text, tote=self.unheard_tote)
+        except ToteNotHeard as exc:
+            self.view = None
+            if exc.order_id is None:
+                self.unheard_tote = exc.tote
+                self.flash_error(self.tr("packer.tote_not_heard", tote=exc.tote))
+            else:
+                self.flash_error(
+                    self.tr(
+                        "packer.tote_elsewhere",
+                        tote=exc.tote,
+                        order=exc.order_id,
+                        station=exc.destination or "-",
+                    )
+                )
+            self.show_view()
+            return
+        self.unheard_tote = None
         self.show_message(self.tr("packer.opened", order=self.view.order.order_id))
         self.show_view()
         state = self.view.session.state
@@ -225,25 +216,36 @@ class PackerHomeScreen(FloorScreen):
         """Read the scale (in a worker: reads block)."""
         if self.view is None or self.view.session.state is not PackState.WEIGHING:
             return
-        if self.floor.ctx.scale is None:
+        scale = self.floor.ctx.devices.scale
+        if scale is None:
             self.show_message(self.tr("packer.no_scale"))
             return
-        self._read_scale()
+        if isinstance(scale, DemoScale):
+            scale.put(parcel_of(self.view))  # the demo's stand-in for setting the carton down
+        self.query_one(ParcelWeight).read(scale)
 
-    @work(thread=True, exclusive=True, group="scale")
-    def _read_scale(self) -> None:
-        scale = self.floor.ctx.scale
-        assert scale is not None
-        try:
-            grams = scale.read(stable=True, timeout=3.0).grams
-        except Exception as exc:
-            self.app.call_from_thread(
-                self.flash_error, self.tr("packer.scale_failed", error=str(exc))
-            )
-            return
-        self.app.call_from_thread(self.weigh, grams)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F9 (misweigh) only with the demo scale."""
+        return action != "demo_misweigh" or isinstance(self.floor.ctx.devices.scale, DemoScale)
 
-    def weigh(self, grams: int, override_badge: str | None = None) -> None:
+    def action_demo_misweigh(self) -> None:
+        """Demo: the next weighing reads off, to show the weight check."""
+        scale = self.floor.ctx.devices.scale
+        if isinstance(scale, DemoScale):
+            scale.misweigh_next()
+            self.show_message(self.tr("packer.demo_misweigh"))
+
+    @on(ParcelWeight.Weighed)
+    def _weighed(self, message: ParcelWeight.Weighed) -> None:
+        self.weigh(message.grams)
+
+    @on(ParcelWeight.ScaleFailed)
+    def _scale_failed(self, message: ParcelWeight.ScaleFailed) -> None:
+        self.flash_error(self.tr("packer.scale_failed", error=message.error))
+
+    def weigh(
+        self, grams: int, override_badge: str | None = None, override_reason: str = ""
+    ) -> None:
         """Check and record the weight; on success print the label."""
         view = self.view
         if view is None or view.session.state is not PackState.WEIGHING:
@@ -251,41 +253,48 @@ class PackerHomeScreen(FloorScreen):
         self.last_weight = grams
         try:
             self.view = self.packing.weigh(
-                view.session.session_id, grams, self.floor.user_id, override_badge=override_badge
+                view.session.session_id,
+                grams,
+                self.floor.user_id,
+                override_badge=override_badge,
+                override_reason=override_reason,
             )
         except WeightMismatch as exc:
-            self._weight_mismatch(exc)
+            self.flash_error(weight_off(self.floor.tr, exc))
             return
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             return
-        self.show_message(self.tr("packer.weight_ok", weight=grams))
+        if override_badge is not None and override_reason:
+            self.show_message(self.tr("packer.weight_accepted", weight=self.floor.tr.grams(grams)))
+        else:
+            self.show_message(self.tr("packer.weight_ok", weight=self.floor.tr.grams(grams)))
         self.show_view()
         self.print_label()
 
-    def _weight_mismatch(self, exc: WeightMismatch) -> None:
-        self.flash_error(
-            self.tr(
-                "packer.weight_off",
-                weight=exc.weight_g,
-                expected=exc.expected_g,
-                tolerance=exc.tolerance_g,
-            )
-        )
-
     def action_override(self) -> None:
-        """A supervisor's badge accepts the last weight although it is outside tolerance."""
+        """A supervisor's badge and reason accept the last weight although it is outside
+        tolerance."""
         view = self.view
         if view is None or view.session.state is not PackState.WEIGHING or not self.last_weight:
             self.flash_error(self.tr("packer.override_nothing"))
             return
-        weight = self.last_weight
+        self.query_one(ParcelWeight).ask_badge(self.last_weight)
 
-        def badge(scanned: str | None) -> None:
-            if scanned:
-                self.weigh(weight, override_badge=scanned)
+    @on(ParcelWeight.BadgeGiven)
+    def _badge_given(self, message: ParcelWeight.BadgeGiven) -> None:
+        try:
+            supervisor = self.packing.supervisor(message.badge)
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
+            return
+        self.query_one(ParcelWeight).ask_reason(
+            message.weight, message.badge, supervisor, self.packing.override_reasons
+        )
 
-        self.app.push_screen(BadgeScreen(self.tr("packer.override_prompt", weight=weight)), badge)
+    @on(ParcelWeight.OverrideGiven)
+    def _override_given(self, message: ParcelWeight.OverrideGiven) -> None:
+        self.weigh(message.weight, override_badge=message.badge, override_reason=message.reason)
 
     # -- labels ------------------------------------------------------------------------------
 
@@ -296,28 +305,25 @@ class PackerHomeScreen(FloorScreen):
             return
         try:
             job = self.labels.request(view.order.order_id, reprint_reason=reprint_reason)
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             return
         self.show_message(self.tr("packer.printing_job", tracking=job.tracking))
-        self._print(job)
+        self.query_one(LabelPreview).print(job, self.floor.user_id)
 
-    @work(thread=True, exclusive=True, group="printer")
-    def _print(self, job: LabelJob) -> None:
-        try:
-            stored, result = self.labels.print(job, self.floor.user_id)
-        except (DomainError, StoreError) as exc:
-            self.app.call_from_thread(self.flash_error, error_text(exc))
-            return
-        self.app.call_from_thread(self._printed, stored, result)
+    @on(LabelPreview.PrintFailed)
+    def _print_failed(self, message: LabelPreview.PrintFailed) -> None:
+        self.flash_error(message.reason)
 
-    def _printed(self, job: LabelJob, result: PrintResult) -> None:
+    @on(LabelPreview.Printed)
+    def _printed(self, message: LabelPreview.Printed) -> None:
         if self.view is None:
             return
+        job, result = message.job, message.result
         try:
             self.view = self.packing.view(self.view.session.session_id)
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             return
         self.show_view()
         if job.state is LabelState.PRINTED:
@@ -334,15 +340,11 @@ class PackerHomeScreen(FloorScreen):
         if view.label.state in (LabelState.QUEUED, LabelState.FAILED):
             self.print_label()
             return
+        self.query_one(LabelPreview).ask_reprint()
 
-        def reason(text: str | None) -> None:
-            if text:
-                self.print_label(reprint_reason=text)
-
-        self.app.push_screen(
-            ReasonScreen(self.tr("packer.reprint_title"), self.tr("reprint.reasons").split("|")),
-            reason,
-        )
+    @on(LabelPreview.ReprintAsked)
+    def _reprint_asked(self, message: LabelPreview.ReprintAsked) -> None:
+        self.print_label(reprint_reason=message.reason)
 
     # -- carrier -------------------------------------------------------------------------------
 
@@ -352,48 +354,25 @@ class PackerHomeScreen(FloorScreen):
         if view is None:
             self.flash_error(self.tr("packer.nothing_open"))
             return
-        options = view.carrier_options
-        if not options:
+        choice = view.order.carrier_choice
+        if choice is None or not view.carrier_options:
             self.flash_error(self.tr("packer.no_carriers"))
             return
-        labels = [
-            self.tr(
-                "packer.carrier_option",
-                name=q.name,
-                cost=f"{q.cost:.2f}" if q.cost is not None else "-",
-                days=q.transit_days if q.transit_days is not None else "?",
-                late=self.tr("packer.late") if q.late else "",
-            ).strip()
-            for q in options
-        ]
+        self.query_one(CarrierLine).choose(choice, view.carrier_options)
 
-        def chosen(text: str | None) -> None:
-            if text:
-                quote = options[labels.index(text)]
-                self.app.push_screen(
-                    ReasonScreen(
-                        self.tr("packer.carrier_reason_title", name=quote.name),
-                        self.tr("carrier.reasons").split("|"),
-                    ),
-                    lambda reason: self._change_carrier(quote.carrier, quote.service, reason),
-                )
-
-        self.app.push_screen(
-            ReasonScreen(self.tr("packer.carrier_title"), labels, dialog_id="carrier-choice"),
-            chosen,
-        )
-
-    def _change_carrier(self, carrier: str, service: str, reason: str | None) -> None:
-        if not reason or self.view is None:
+    @on(CarrierLine.Chosen)
+    def _change_carrier(self, message: CarrierLine.Chosen) -> None:
+        if self.view is None:
             return
         label = self.view.label
         printed = label is not None and label.state in (LabelState.PRINTED, LabelState.CONFIRMED)
+        carrier, service, reason = message.carrier, message.service, message.reason
         try:
             self.view = self.packing.change_carrier(
                 self.view.session.session_id, carrier, service, reason, self.floor.user_id
             )
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             return
         self.show_view()
         self.show_message(self.tr("packer.carrier_set", name=f"{carrier} {service}"))
@@ -406,40 +385,63 @@ class PackerHomeScreen(FloorScreen):
 
     def action_hold(self) -> None:
         """Put the order on hold with a reason (a missing item ...)."""
-        view = self.view
-        if view is None:
+        if self.view is None:
             self.flash_error(self.tr("packer.nothing_open"))
             return
-        missing = ", ".join(f"{q}x {s}" for s, q in view.session.missing.items())
+        self.query_one(ParcelLines).ask_hold(self.view)
 
-        def reason(text: str | None) -> None:
-            if not text or self.view is None:
-                return
-            full = f"{text}: {missing}" if missing else text
-            try:
-                self.view = self.packing.hold(
-                    self.view.session.session_id, full, self.floor.user_id
-                )
-            except (DomainError, StoreError) as exc:
-                self.flash_error(error_text(exc))
-                return
-            order = self.view.order.order_id
-            self.view = None
-            self.show_view()
-            self.show_message(self.tr("packer.held", order=order), error=True)
-
-        self.app.push_screen(
-            ReasonScreen(self.tr("packer.hold_title"), self.tr("hold.reasons").split("|")),
-            reason,
-        )
+    @on(ParcelLines.HoldAsked)
+    def _hold(self, message: ParcelLines.HoldAsked) -> None:
+        if self.view is None:
+            return
+        try:
+            self.view = self.packing.hold(
+                self.view.session.session_id, message.reason, self.floor.user_id
+            )
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
+            return
+        order = self.view.order.order_id
+        self.view = None
+        self.show_view()
+        self.show_message(self.tr("packer.held", order=order), error=True)
 
     def action_returns(self) -> None:
         """Open the returns desk (the parcel in hand stays as it is)."""
         self.app.push_screen(ReturnsScreen())
 
     def action_leave(self) -> None:
-        """Set the parcel aside (it resumes when its tote or order is scanned again)."""
+        """Set the parcel aside (it resumes when its tote or order is scanned again); with
+        no parcel, forget a tote that was waiting for its packing slip."""
         if self.view is not None:
             self.show_message(self.tr("packer.left", order=self.view.order.order_id))
         self.view = None
+        self.unheard_tote = None
         self.show_view()
+
+    # -- the hub -------------------------------------------------------------------------------
+
+    def sync_notice(self, message: SyncNotice) -> None:
+        """The hub said which orders some totes hold, or that an order for this station was
+        picked: a tote waiting for its packing slip may now open by itself, and the demo
+        hint names what waits."""
+        if message.kind is SyncNoticeKind.TOTES and self.view is None:
+            if self.unheard_tote is not None and self.packing.tote_known(self.unheard_tote):
+                self.show_message(self.tr("packer.tote_heard", tote=self.unheard_tote))
+                self.unheard_tote = None
+            self.show_view()
+            return
+        if message.kind is SyncNoticeKind.ORDER_PICKED:
+            if self.view is None:
+                self.show_view()
+            return
+        super().sync_notice(message)
+
+
+def parcel_of(view: PackView) -> Parcel:
+    """What lies on the scale: every verified unit in the carton, and the carton."""
+    carton = view.carton
+    units = tuple(
+        view.skus[sku].weight_g for sku, qty in view.session.verified.items() for _ in range(qty)
+    )
+    return Parcel(units, carton.tare_g if carton else 0)

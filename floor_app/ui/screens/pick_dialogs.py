@@ -1,41 +1,24 @@
-"""Dialogs of guided picking: the short-pick reason, and a task stopped by the hub."""
+"""Dialogs of guided picking: the short-pick reason, a task stopped by the hub, and the end
+of a task naming each tote with its order and where to take it."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any, cast
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from floor_app.domain.codes import CodeKind, classify
 from floor_app.domain.errors import DomainError
 from floor_app.domain.picking import PickTask, ShortReason
+from floor_app.domain.totes import ToteDrop
 from floor_app.ui.widgets.scan_input import ScanInput
 
-if TYPE_CHECKING:
-    from floor_app.ui.app import FloorApp
+from .base import FloorDialog
 
 RETURNS_AREA = "RET-01"
-
-
-class FloorDialog(ModalScreen[Any]):
-    """A modal of the floor app with translated texts."""
-
-    @property
-    def floor(self) -> FloorApp:
-        """The app, typed."""
-        from floor_app.ui.app import FloorApp
-
-        return cast(FloorApp, self.app)
-
-    def tr(self, key: str, **values: object) -> str:
-        """A text in the app's language."""
-        return self.floor.tr(key, **values)
 
 
 class ShortReasonScreen(FloorDialog):
@@ -131,7 +114,7 @@ class TaskStoppedScreen(FloorDialog):
         try:
             code = classify(text)
         except DomainError as exc:
-            self.query_one("#message", Static).update(exc.reason)
+            self.query_one("#message", Static).update(self.explain(exc))
             return
         if code.kind is CodeKind.LOCATION and code.value.startswith("RET-"):
             self.action_done()
@@ -139,6 +122,51 @@ class TaskStoppedScreen(FloorDialog):
             self.query_one("#message", Static).update(
                 self.tr("stopped.scan_returns", area=RETURNS_AREA)
             )
+
+    def action_done(self) -> None:
+        self.dismiss(None)
+
+
+class TaskDoneScreen(FloorDialog):
+    """The task is done: each tote with its order and where it goes (a pack station, or the
+    staging location for an order left short); an empty tote back to the stack. Enter (or
+    any scan) closes it."""
+
+    BINDINGS = [Binding("enter", "done", "OK", id="done.ok", show=False)]
+
+    def __init__(self, task_id: str, drops: tuple[ToteDrop, ...]) -> None:
+        super().__init__(id="task-done")
+        self.task_id = task_id
+        self.drops = drops
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.tr("done.title", task=self.task_id), classes="title")
+            for drop in self.drops:
+                if drop.units:
+                    text = self.tr(
+                        "done.line",
+                        tote=drop.tote,
+                        order=drop.order_id,
+                        destination=drop.destination,
+                    )
+                else:
+                    text = self.tr("done.empty", tote=drop.tote)
+                yield Static(text, classes="done-line")
+            yield Static(self.tr("done.hint"), classes="hint")
+            yield ScanInput(id="scan", placeholder=self.tr("done.placeholder"))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#scan", Input).focus()
+
+    @on(Input.Submitted, "#scan")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.action_done()
+
+    def handle_scan(self, text: str, source: str = "keyboard") -> None:
+        """Any scan closes the summary (the picker is on the way)."""
+        self.action_done()
 
     def action_done(self) -> None:
         self.dismiss(None)

@@ -1,6 +1,7 @@
-"""The picker's home: the pick tasks on this device, then its refills and put-aways (urgent
-first), then its count tasks; Enter (or a scan of a task's first place) starts the task in
-guided picking, the move or the count."""
+"""The picker's home: the task in progress first, then the pick tasks on this device, its
+refills and put-aways (urgent first), its count tasks; Enter (or a scan of a task's first
+place) starts the task in guided picking, the move or the count. Reached at login (or after
+a restart or an error), it opens the task in progress at once."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from floor_app.domain.codes import CodeKind, classify
 from floor_app.domain.errors import DomainError
-from floor_app.domain.picking import PickTask
-from floor_app.domain.stockwork import StockTask
-from floor_app.services.counting import CountingService
+from floor_app.domain.picking import PickTask, TaskState
+from floor_app.domain.stockwork import StockTask, StockTaskState
+from floor_app.services.errors import ServiceError
 from floor_app.services.stock_moves import MoveService
-from floor_app.store import StoreError
+from floor_app.ui.messages import SyncNotice, SyncNoticeKind
 from floor_app.ui.widgets.scan_input import ScanInput
 
-from .base import FloorScreen, error_text
+from .base import FloorScreen
 
 
 class PickerHomeScreen(FloorScreen):
@@ -38,6 +39,8 @@ class PickerHomeScreen(FloorScreen):
         self._tasks: list[PickTask] = []
         self._counts: dict[str, StockTask] = {}
         self._moves: dict[str, StockTask] = {}
+        #: the first task in progress (a pick, move or count) in the list, if any
+        self._in_progress: str | None = None
 
     def compose(self) -> ComposeResult:
         yield self.header()
@@ -60,6 +63,9 @@ class PickerHomeScreen(FloorScreen):
         )
         self.action_refresh()
         self.query_one("#scan", Input).focus()
+        if self.resume_work:
+            self.resume_work = False
+            self.resume()
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one("#tasks", DataTable)
@@ -76,45 +82,67 @@ class PickerHomeScreen(FloorScreen):
     def on_screen_resume(self) -> None:
         self.action_refresh()
 
+    def sync_notice(self, message: SyncNotice) -> None:
+        """New work from the hub shows at once."""
+        if message.kind is SyncNoticeKind.TASK_ASSIGNED:
+            self.action_refresh()
+            return
+        super().sync_notice(message)
+
     def action_refresh(self) -> None:
-        """Reload the task list from the store."""
+        """Reload the task list from the store: what is in progress first, then the pick
+        tasks, the refills and put-aways, the counts."""
+        tr = self.tr
+        rows: list[tuple[bool, str, tuple[str, str, str, str, str]]] = []
         self._tasks = self.floor.ctx.picking.open_tasks(self.floor.user_id)
-        table = self.query_one("#tasks", DataTable)
-        table.clear()
         for task in self._tasks:
             done, total = task.progress
             nxt = task.next_line()
-            table.add_row(
+            cells = (
                 task.task_id,
                 f"{done}/{total}",
                 str(sum(ln.qty for ln in task.lines)),
                 nxt.location if nxt else "-",
-                self.tr(f"task_state.{task.state.value}"),
-                key=task.task_id,
+                tr(f"task_state.{task.state.value}"),
             )
-        self._moves = {t.task_id: t for t in MoveService(self.floor.ctx.store).open_moves()}
+            rows.append((task.state is TaskState.IN_PROGRESS, task.task_id, cells))
+        self._moves = {t.task_id: t for t in self.floor.ctx.moves.open_moves()}
         for move in self._moves.values():
-            urgent = f"{self.tr('move.urgent')} " if move.urgent else ""
-            table.add_row(
+            urgent = f"{tr('move.urgent')} " if move.urgent else ""
+            cells = (
                 move.task_id,
-                f"{urgent}{self.tr(f'move.{move.kind.value}')}",
+                f"{urgent}{tr(f'move.{move.kind.value}')}",
                 f"{move.open_qty} x {move.sku}",
                 move.from_location,
-                self.tr(f"task_state.{move.state.value}"),
-                key=move.task_id,
+                tr(f"task_state.{move.state.value}"),
             )
-        self._counts = {t.task_id: t for t in CountingService(self.floor.ctx.store).open_counts()}
+            rows.append((move.state is StockTaskState.IN_PROGRESS, move.task_id, cells))
+        self._counts = {t.task_id: t for t in self.floor.ctx.counting.open_counts()}
         for count in self._counts.values():
-            table.add_row(
+            cells = (
                 count.task_id,
-                self.tr("count.recount" if count.attempt > 1 else "count.count"),
+                tr("count.recount" if count.attempt > 1 else "count.count"),
                 count.sku or "*",
                 count.from_location,
-                self.tr(f"task_state.{count.state.value}"),
-                key=count.task_id,
+                tr(f"task_state.{count.state.value}"),
             )
-        empty = not self._tasks and not self._counts and not self._moves
-        self.query_one("#empty", Static).update(self.tr("picker.none") if empty else "")
+            rows.append((count.state is StockTaskState.IN_PROGRESS, count.task_id, cells))
+        table = self.query_one("#tasks", DataTable)
+        table.clear()
+        for _, key, cells in sorted(rows, key=lambda row: not row[0]):  # stable: in order
+            table.add_row(*cells, key=key)
+        self._in_progress = next((key for busy, key, _ in rows if busy), None)
+        empty = not rows
+        self.query_one("#empty", Static).update(tr("picker.none") if empty else "")
+
+    def resume(self) -> bool:
+        """Open the task in progress, where it stands (after a login, a restart or an
+        error); False when none is."""
+        task_id = self._in_progress
+        if task_id is None:
+            return False
+        self.open_task(task_id)
+        return True
 
     def action_start(self) -> None:
         table = self.query_one("#tasks", DataTable)
@@ -142,8 +170,8 @@ class PickerHomeScreen(FloorScreen):
 
         try:
             task = self.floor.ctx.picking.start(task_id, self.floor.user_id).task
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             self.action_refresh()
             return
         self.floor.ctx.activity.task = task_id
@@ -154,9 +182,9 @@ class PickerHomeScreen(FloorScreen):
         from .stock_count import StockCountScreen
 
         try:
-            task = CountingService(self.floor.ctx.store).start(task_id, self.floor.user_id)
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+            task = self.floor.ctx.counting.start(task_id, self.floor.user_id)
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             self.action_refresh()
             return
         self.floor.ctx.activity.task = task_id
@@ -168,9 +196,9 @@ class PickerHomeScreen(FloorScreen):
         from .stock_move import StockMoveScreen
 
         try:
-            task = MoveService(self.floor.ctx.store).start(task_id, self.floor.user_id)
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+            task = self.floor.ctx.moves.start(task_id, self.floor.user_id)
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             self.action_refresh()
             return
         self.floor.ctx.activity.task = task_id
@@ -181,7 +209,7 @@ class PickerHomeScreen(FloorScreen):
         try:
             code = classify(text)
         except DomainError as exc:
-            self.flash_error(error_text(exc))
+            self.flash_error(self.explain(exc))
             return
         if code.kind is CodeKind.LOCATION:
             for task in self._tasks:

@@ -17,12 +17,11 @@ from textual.widgets import DataTable, Footer, Input, Static
 from floor_app.domain.errors import DomainError
 from floor_app.domain.sku import Sku
 from floor_app.domain.stockwork import ReturnGrade
-from floor_app.services.demo_staging import RETURNS_STAGED
+from floor_app.services.errors import ServiceError
 from floor_app.services.returns import ReturnParcel, ReturnsService
-from floor_app.store import StoreError
 from floor_app.ui.widgets.scan_input import ScanInput
 
-from .base import FloorScreen, error_text
+from .base import FloorScreen
 
 #: What is typed to grade the item in hand.
 GRADES = {"1": ReturnGrade.RESALEABLE, "2": ReturnGrade.DAMAGED, "3": ReturnGrade.WRONG_ITEM}
@@ -45,7 +44,6 @@ class ReturnsScreen(FloorScreen):
 
     @property
     def returns(self) -> ReturnsService:
-        assert self.floor.ctx.returns is not None
         return self.floor.ctx.returns
 
     def compose(self) -> ComposeResult:
@@ -128,11 +126,7 @@ class ReturnsScreen(FloorScreen):
             demo.update(text)
 
     def _demo_tracking(self) -> str:
-        if self.floor.ctx.store.meta(RETURNS_STAGED) != "1":
-            return ""
-        with self.floor.ctx.store.unit_of_work() as uow:
-            jobs = uow.packs.labels_in("confirmed")
-        return jobs[0].tracking if jobs else ""
+        return self.returns.demo_tracking()
 
     # -- scans -------------------------------------------------------------------------------
 
@@ -155,8 +149,8 @@ class ReturnsScreen(FloorScreen):
                 self._grade(text)
             else:
                 self._put(text)
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             return
         self.show_parcel()
 
@@ -195,7 +189,7 @@ class ReturnsScreen(FloorScreen):
             parcel = self.parcel
             self.parcel = None
             self.show_message(
-                self.tr("returns.closed", order=parcel.order_ref, received=len(parcel.received))
+                self.trn("returns.closed", len(parcel.received), order=parcel.order_ref)
             )
         else:
             self.app.pop_screen()

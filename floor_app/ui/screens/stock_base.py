@@ -12,11 +12,11 @@ from textual.widgets import Digits, Footer, Input, Static
 
 from floor_app.domain.errors import DomainError
 from floor_app.domain.stockwork import StockTask, StockTaskState
-from floor_app.store import StoreError
-from floor_app.ui.messages import SyncNotice
+from floor_app.services.errors import ServiceError
+from floor_app.ui.messages import SyncNotice, SyncNoticeKind
 from floor_app.ui.widgets.scan_input import ScanInput
 
-from .base import FloorScreen, error_text
+from .base import FloorScreen
 
 _DIGITS_OK = set(" 0123456789+-^x:ABCDEF")
 
@@ -71,7 +71,7 @@ class StockTaskScreen(FloorScreen):
         (the screen keeps its copy)."""
         try:
             self.stock_task = self.load_task()
-        except (DomainError, StoreError):
+        except (DomainError, ServiceError):
             return False
         return True
 
@@ -97,24 +97,25 @@ class StockTaskScreen(FloorScreen):
         if isinstance(screen, FloorScreen):
             screen.show_message(message)
 
-    def failed(self, exc: Exception) -> None:
+    def failed(self, exc: DomainError | ServiceError) -> None:
         """Recording failed: a task cancelled meanwhile stops the screen, anything else is
         shown with its reason."""
         try:
             state: StockTaskState | None = self.load_task().state
-        except (DomainError, StoreError):
+        except (DomainError, ServiceError):
             state = None
         if state is StockTaskState.CANCELLED:
             self.stop(self.tr(self.CANCELLED_KEY))
             return
-        self.flash_error(error_text(exc))
+        self.flash_error(self.explain(exc))
 
     def sync_notice(self, message: SyncNotice) -> None:
-        if message.task_id == self.stock_task.task_id and message.kind == "task_cancelled":
-            self.stop(message.reason or self.tr(self.CANCELLED_KEY))
+        cancelled = message.kind is SyncNoticeKind.TASK_CANCELLED
+        if cancelled and message.task_id == self.stock_task.task_id:
+            self.stop(self.explain(message.why) if message.reason else self.tr(self.CANCELLED_KEY))
             return
         super().sync_notice(message)
-        if message.kind == "rejected" and not self._stopped and self.reload_task():
+        if message.kind is SyncNoticeKind.REJECTED and not self._stopped and self.reload_task():
             self.show_state()  # a rejected move was taken back: its units are to move again
 
     def stop(self, reason: str) -> None:

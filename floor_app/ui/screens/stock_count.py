@@ -20,10 +20,9 @@ from floor_app.domain.errors import DomainError
 from floor_app.domain.sku import Sku
 from floor_app.domain.stockwork import StockTask, StockTaskState
 from floor_app.services.counting import CountingService
+from floor_app.services.errors import ServiceError
 from floor_app.services.scanning import QuantityEntry, read_count
-from floor_app.store import StoreError
 
-from .base import error_text
 from .stock_base import StockTaskScreen
 
 
@@ -62,7 +61,7 @@ class StockCountScreen(StockTaskScreen):
 
     @property
     def service(self) -> CountingService:
-        return CountingService(self.floor.ctx.store)
+        return self.floor.ctx.counting
 
     def show_state(self) -> None:
         """Draw where the count is (never the expected quantity: counts are blind)."""
@@ -104,7 +103,7 @@ class StockCountScreen(StockTaskScreen):
         try:
             entry = read_count(text, machine_typed=source != "keyboard")
         except DomainError as exc:
-            self.flash_error(error_text(exc))
+            self.flash_error(self.explain(exc))
             return
         if isinstance(entry, QuantityEntry):
             self._typed(entry.qty)
@@ -176,15 +175,13 @@ class StockCountScreen(StockTaskScreen):
 
     def _identify(self, gtin: str) -> Sku | None:
         try:
-            with self.floor.ctx.store.unit_of_work() as uow:
-                return uow.catalogue.sku_by_gtin(gtin)
+            return self.floor.ctx.catalogue.sku_by_gtin(gtin)
         except DomainError:
             return None
 
     def _lookup(self, code: str) -> Sku | None:
         try:
-            with self.floor.ctx.store.unit_of_work() as uow:
-                return uow.catalogue.sku(code)
+            return self.floor.ctx.catalogue.sku(code)
         except DomainError:
             return None
 
@@ -206,7 +203,7 @@ class StockCountScreen(StockTaskScreen):
             return
         try:
             self.service.record(self.count_task.task_id, sku.sku, self._tally, self.floor.user_id)
-        except (DomainError, StoreError) as exc:
+        except (DomainError, ServiceError) as exc:
             self.failed(exc)
             return
         # recorded: whatever happens next, this item is counted
@@ -235,7 +232,7 @@ class StockCountScreen(StockTaskScreen):
             return
         try:
             self.service.finish_location(self.count_task.task_id, self.floor.user_id)
-        except (DomainError, StoreError) as exc:
+        except (DomainError, ServiceError) as exc:
             self.failed(exc)
             return
         self.leave(self.tr("count.done", task=self.count_task.task_id))

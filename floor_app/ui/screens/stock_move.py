@@ -19,11 +19,10 @@ from floor_app.domain.errors import DomainError
 from floor_app.domain.picking import ShortReason
 from floor_app.domain.sku import Sku
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
+from floor_app.services.errors import ServiceError
 from floor_app.services.scanning import QuantityEntry, read_quantity
 from floor_app.services.stock_moves import MoveService
-from floor_app.store import StoreError
 
-from .base import error_text
 from .pick_dialogs import ShortReasonScreen
 from .stock_base import StockTaskScreen
 
@@ -57,7 +56,7 @@ class StockMoveScreen(StockTaskScreen):
 
     @property
     def service(self) -> MoveService:
-        return MoveService(self.floor.ctx.store)
+        return self.floor.ctx.moves
 
     def load_task(self) -> StockTask:
         return self.service.task(self.stock_task.task_id)
@@ -65,7 +64,7 @@ class StockMoveScreen(StockTaskScreen):
     def on_mount(self) -> None:
         try:
             self._sku = self.service.sku(self.move_task)
-        except StoreError:  # shown without its description; scans still identify it
+        except ServiceError:  # shown without its description; scans still identify it
             self._sku = None
         super().on_mount()
 
@@ -121,7 +120,7 @@ class StockMoveScreen(StockTaskScreen):
         try:
             entry = read_quantity(text, self.move_task.open_qty, machine_typed=source != "keyboard")
         except DomainError as exc:
-            self.flash_error(error_text(exc))
+            self.flash_error(self.explain(exc))
             return
         if isinstance(entry, QuantityEntry):
             self._typed(entry.qty)
@@ -135,7 +134,7 @@ class StockMoveScreen(StockTaskScreen):
     def _source(self, code: ScannedCode, raw: str) -> None:
         refusal = self.service.source_refusal(self.move_task, code, raw)
         if refusal:
-            self.flash_error(refusal)
+            self.flash_error(self.explain(refusal))
             return
         self._at_source = True
         self.show_message("")
@@ -150,8 +149,8 @@ class StockMoveScreen(StockTaskScreen):
             return
         try:
             self._sku = self.service.item(self.move_task, code)
-        except (DomainError, StoreError) as exc:
-            self.flash_error(error_text(exc))
+        except (DomainError, ServiceError) as exc:
+            self.flash_error(self.explain(exc))
             return
         self._carry(self._carried + (code.count or 1))
 
@@ -176,7 +175,7 @@ class StockMoveScreen(StockTaskScreen):
         carried = self._carried
         try:
             self.service.move(task.task_id, carried, location, self.floor.user_id)
-        except (DomainError, StoreError) as exc:
+        except (DomainError, ServiceError) as exc:
             self.failed(exc)
             return
         # recorded: whatever happens next, these units are not carried any more
@@ -216,7 +215,7 @@ class StockMoveScreen(StockTaskScreen):
             text = self.tr(f"short.{reason.value}")
             try:
                 self.service.close(task.task_id, reason.value, self.floor.user_id)
-            except (DomainError, StoreError) as exc:
+            except (DomainError, ServiceError) as exc:
                 self.failed(exc)
                 return
             self.leave(self.tr("move.closed", task=task.task_id, reason=text))

@@ -1,0 +1,87 @@
+"""``floor-hub stats``: what the hub has recorded, from its database alone.
+
+``devices.<id>.applied`` counts every event recorded at its sequence (applied, refused
+claims and rejected events alike: each sequence exactly once); ``last_seq`` is the highest
+contiguous sequence recorded; ``duplicates_ignored`` the events received again and not
+applied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from .carriers import choice_counts, held_without_service
+from .site_data import get_meta
+from .tables import (
+    DeadLetterRow,
+    DeviceCursorRow,
+    DeviceRow,
+    LabelJobRow,
+    OrderRow,
+    OutboxMessageRow,
+    PickTaskRow,
+    PresenceRow,
+    RejectedOrderRow,
+    ReturnTaskRow,
+    ShortageRow,
+    table_of,
+)
+from .totes import tote_counts
+
+CURSORS = table_of(DeviceCursorRow)
+DEVICES = table_of(DeviceRow)
+PRESENCE = table_of(PresenceRow)
+
+
+def _count(conn: Connection, table: Any) -> int:
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _grouped(conn: Connection, column: Any) -> dict[str, int]:
+    return {
+        str(key): int(n)
+        for key, n in conn.execute(select(column, func.count()).group_by(column).order_by(column))
+    }
+
+
+def hub_stats(conn: Connection) -> dict[str, Any]:
+    """Every figure of ``floor-hub stats --json``."""
+    presence = {r.device_id: (r.state, int(r.epoch)) for r in conn.execute(select(PRESENCE))}
+    devices: dict[str, dict[str, Any]] = {}
+    for r in conn.execute(
+        select(CURSORS, DEVICES.c.role, DEVICES.c.station)
+        .join(DEVICES, DEVICES.c.device_id == CURSORS.c.device_id)
+        .order_by(CURSORS.c.device_id)
+    ):
+        state, epoch = presence.get(r.device_id, ("unknown", 0))
+        devices[r.device_id] = {
+            "applied": int(r.applied),
+            "last_seq": int(r.last_seq),
+            "duplicates_ignored": int(r.duplicates_ignored),
+            "refused": int(r.refused),
+            "rejected": int(r.rejected),
+            "gaps": int(r.gaps),
+            "batches": int(r.batches),
+            "role": r.role,
+            "station": r.station,
+            "presence": state,
+            "epoch": epoch,
+        }
+    dead = table_of(DeadLetterRow)
+    return {
+        "site": get_meta(conn, "site"),
+        "devices": devices,
+        "dead_letters": _count(conn, dead),
+        "dead_letters_by_code": _grouped(conn, dead.c.code),
+        "orders": _grouped(conn, table_of(OrderRow).c.state),
+        "orders_rejected": _count(conn, table_of(RejectedOrderRow)),
+        "tasks": _grouped(conn, table_of(PickTaskRow).c.state),
+        "label_jobs": _count(conn, table_of(LabelJobRow)),
+        "shortages": _count(conn, table_of(ShortageRow)),
+        "return_tasks": _count(conn, table_of(ReturnTaskRow)),
+        "outbox_pending": _count(conn, table_of(OutboxMessageRow)),
+        "carriers": {**choice_counts(conn), "held_no_service": held_without_service(conn)},
+        "totes": tote_counts(conn),
+    }
