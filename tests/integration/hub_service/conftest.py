@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from support.mosquitto import MosquittoBroker, require_mosquitto
 
 from floor_app.demo import DemoSite, build_demo_site
 from hub import load_demo, open_database
@@ -165,3 +166,13 @@ def demo_engine(db_url: str) -> Iterator[Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
+    """A private Mosquitto for one test (on a free port), killed afterwards."""
+    require_mosquitto()
+    b = MosquittoBroker(tmp_path / "broker")
+    b.start()
+    yield b
+    b.kill()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from conftest import small_site
 from hub_builders import stock
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy import Engine, select
-from support.mosquitto import MosquittoBroker, require_mosquitto
+from support.mosquitto import MosquittoBroker
 from support.mqtt_peer import fast_settings
 
 from floor_app.domain.counting import CountFrequency, CountTolerance
@@ -36,15 +35,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 
 SITE = "dc1"
 PLACE = ("A01-01-2A", "SKU-00001")
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
-    require_mosquitto()
-    b = MosquittoBroker(tmp_path / "broker")
-    b.start()
-    yield b
-    b.kill()
 
 
 class Retained:

@@ -7,12 +7,11 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from support.mosquitto import MosquittoBroker, require_mosquitto
+from support.mosquitto import MosquittoBroker
 
 from hub.database import make_engine
 from hub.tables import PickTaskRow, table_of
@@ -22,14 +21,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.mqtt, pytest.mark.slow]
 DEVICES = ("hh-01", "hh-02")
 EVENTS = 80
 TASKS = table_of(PickTaskRow)
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
-    require_mosquitto()
-    b = MosquittoBroker(tmp_path / "broker").start()
-    yield b
-    b.kill()
 
 
 def hub_command(*args: str) -> list[str]:

@@ -5,13 +5,13 @@ the picker's device too."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import small_site
 from sqlalchemy import Engine, select
-from support.mosquitto import MosquittoBroker, require_mosquitto
+from support.mosquitto import MosquittoBroker
 from support.mqtt_peer import fast_settings
 
 from floor_app.domain.picking import TaskState
@@ -29,15 +29,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 SITE = "dc1"
 PICKERS = ("hh-01", "hh-02", "hh-03", "hh-04")
 STATIONS = {"PACK-01": "pk-01", "PACK-02": "pk-02"}
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
-    require_mosquitto()
-    b = MosquittoBroker(tmp_path / "broker")
-    b.start()
-    yield b
-    b.kill()
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 30.0) -> bool:
