@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from device_drivers.base import LabelPrinter
 from device_drivers.config import PrinterConfig
@@ -50,6 +51,9 @@ from floor_app.services.supervision import LocalSupervisorFeed
 from floor_app.settings import Settings
 from floor_app.store import Store
 from floor_app.store.seed import load_demo
+
+if TYPE_CHECKING:
+    from sync.device import SyncAgent
 
 log = logging.getLogger("floor.bootstrap")
 
@@ -146,9 +150,10 @@ def build_context(
         store, DevicePresenceSource(ctx), clock=ctx.clock, reasons=reasons
     )
     if settings.sync.enabled and (demo_hub or not demo):
-        _wire_sync(ctx)
+        agent = _wire_sync(ctx)
         if may_supervise(role or settings.device.role):
-            _wire_supervisor_feed(ctx)
+            _wire_supervisor_feed(ctx, agent)
+        agent.start()  # after the feed joined its connection: one per device
     return ctx
 
 
@@ -176,32 +181,27 @@ def _spool_printer(folder: Path) -> LabelPrinter:
     return build_printer(config.name, config)
 
 
-def _wire_supervisor_feed(ctx: AppContext) -> None:
-    """The site's devices and orders over MQTT; decisions still go through the outbox."""
-    from dataclasses import replace
-
+def _wire_supervisor_feed(ctx: AppContext, agent: SyncAgent) -> None:
+    """The site's devices and orders over MQTT, read on the device's one connection (the
+    broker binds a client id to its identity); decisions still go through the outbox."""
     from sync.device import link_options
     from sync.device.supervisor_feed import FeedSettings, MqttSupervisorFeed
 
-    link = replace(
-        link_options(ctx.settings.sync),
-        connect_timeout_s=10.0,
-        backoff_min_s=0.5,
-        backoff_max_s=30.0,
-    )
     feed = MqttSupervisorFeed(
         ctx.store,
         DevicePresenceSource(ctx),
-        FeedSettings(link=link, site=ctx.settings.device.site),
+        FeedSettings(link=link_options(ctx.settings.sync), site=ctx.settings.device.site),
         clock=ctx.clock,
         reasons=ctx.settings.supervisor.reason_codes(),
+        shared=agent,
     )
     ctx.supervisor = feed  # it connects when the board first follows it
     ctx.closers.append(feed.stop)
     ctx.closers.append(feed.stop)
 
 
-def _wire_sync(ctx: AppContext) -> None:
+def _wire_sync(ctx: AppContext) -> SyncAgent:
+    """The device's sync agent (started by the caller, once every reader joined it)."""
     from sync.device import AgentOptions, SyncAgent, link_options
 
     agent = SyncAgent(
@@ -211,9 +211,11 @@ def _wire_sync(ctx: AppContext) -> None:
             site=ctx.settings.device.site,
             app_version=__version__,
             heartbeat_s=ctx.settings.sync.heartbeat_s,
+            retention_s=ctx.settings.sync.retention_days * 86400.0,
+            retention_max_events=ctx.settings.sync.retention_max_events,
         ),
         device_health=ctx.device_health,
     )
-    agent.start()
     ctx.sync = agent
     ctx.closers.append(agent.stop)
+    return agent

@@ -59,6 +59,9 @@ class SyncStatus:
     bad_input: dict[str, int] = field(default_factory=dict)
     #: other things worth knowing: resends asked, ack timeouts, push gaps, stale wills ...
     counters: dict[str, int] = field(default_factory=dict)
+    #: why the store does not continue what the hub recorded ("" while it does): nothing
+    #: is sent until it is recovered
+    store_stale: str = ""
 
     @property
     def online(self) -> bool:
@@ -98,6 +101,33 @@ class EventRejection:
     def why(self) -> Reason:
         """The hub's reason."""
         return Reason(self.reason, self.code, self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class StaleStore:
+    """The hub says this device's store does not continue what it recorded from the device
+    (an older copy, an emptied or new store): nothing more is sent until it is recovered."""
+
+    #: ``behind``, ``other_store`` or ``conflict`` (:class:`sync.protocol.StoreStale`)
+    cause: str
+    hub_seq: int
+    store_seq: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRecovered:
+    """The store was recovered: it continues after the hub's ``hub_seq``."""
+
+    hub_seq: int
+    #: unsent events the hub had already recorded (now counted as delivered)
+    already_recorded: int
+    #: events numbered again after ``hub_seq`` (sent next)
+    renumbered: int
+    #: events the hub recorded from this device that the store does not hold
+    missing_count: int
+    #: the first of them, as "seq type order"
+    missing: tuple[str, ...] = ()
 
 
 class PushKind(StrEnum):
@@ -177,6 +207,8 @@ class DeviceSync(ABC):
         self.claim_refused: Listeners[ClaimRefusal] = Listeners("refused")
         self.event_rejected: Listeners[EventRejection] = Listeners("rejected")
         self.acked: Listeners[int] = Listeners("acked")
+        self.store_stale: Listeners[StaleStore] = Listeners("stale store")
+        self.store_recovered: Listeners[StoreRecovered] = Listeners("store recovered")
 
     @abstractmethod
     def status(self) -> SyncStatus:
@@ -205,3 +237,22 @@ class DeviceSync(ABC):
     def on_acked(self, listener: Callable[[int], object]) -> None:
         """Call ``listener(up_to_seq)`` after a new cumulative ack was recorded."""
         self.acked.add(listener)
+
+    def on_store_stale(self, listener: Callable[[StaleStore], object]) -> None:
+        """Call ``listener(stale)`` when the hub says the store is stale (and at start, when
+        the store was left stale)."""
+        self.store_stale.add(listener)
+
+    def on_store_recovered(self, listener: Callable[[StoreRecovered], object]) -> None:
+        """Call ``listener(recovered)`` once a stale store was recovered."""
+        self.store_recovered.add(listener)
+
+    def stale_store(self) -> StaleStore | None:
+        """The hub's word that the store is stale, until it is recovered (None: it is not)."""
+        return None
+
+    def recover_store(self, user: str) -> bool:
+        """Start the recovery of a stale store (a supervisor's decision, ``user``): the hub
+        says which unsent events it holds and the store continues after its last one.
+        False when there is nothing to recover or no hub to ask."""
+        return False

@@ -91,6 +91,11 @@ class SyncSettings(_Section):
     key_file: Path | None = None
     heartbeat_s: float = Field(default=10.0, gt=0, le=300)
     """Seconds between health heartbeats."""
+    retention_days: float = Field(default=7.0, ge=0, le=365)
+    """Keep events the hub acknowledged this many days, to send them again to a hub
+    restored from a backup (0: delete them once acknowledged)."""
+    retention_max_events: int = Field(default=200_000, ge=0, le=10_000_000)
+    """Keep at most this many acknowledged events (the oldest go first)."""
 
     @field_validator("broker")
     @classmethod

@@ -6,8 +6,10 @@ it can be used without MQTT (tests, benchmarks) and retried after a lost deadloc
 1. lock the device's inbox cursor (``SELECT ... FOR UPDATE``: two hub workers sharing one
    subscription serialise on it, per device);
 2. split the batch: sequences at or below the cursor are duplicates (counted, not
-   applied); the contiguous run after it is fresh; anything after a gap is held back and a
-   resend from the gap is asked for;
+   applied, but each must be the event recorded under its sequence, else the device's
+   store is stale: :mod:`hub.history`); the contiguous run after it is fresh (an event id
+   recorded before is refused); anything after a gap is held back and a resend from the
+   gap is asked for;
 3. apply each fresh event (:mod:`hub.handlers`) and record it in the inbox with its
    outcome (``applied``, ``refused``, ``rejected``);
 4. advance the cursor, and write every outgoing message (refusals, rejections, order
@@ -31,11 +33,12 @@ from sync.protocol import (
     EventEnvelope,
     EventRejected,
     ResendRequest,
+    StoreStale,
     Topics,
     compact_json,
 )
 
-from . import dead_letters
+from . import dead_letters, history
 from .batch_reader import BadEvent, Record
 from .bulk import insert_rows
 from .errors import UnknownDevice
@@ -64,12 +67,16 @@ class ApplyResult:
     outcomes: list[tuple[int, Outcome]] = field(default_factory=list)
     types: Counter[str] = field(default_factory=Counter)
     messages: list[OutMessage] = field(default_factory=list)
+    #: the device's store does not continue the hub's record: nothing was applied
+    stale: StoreStale | None = None
 
 
 # Statements built once: the hot path only binds values (SQLAlchemy then skips building
 # and hashing a new statement for every batch).
 _LOCK_CURSOR = (
-    select(CURSORS.c.last_seq).where(CURSORS.c.device_id == bindparam("device")).with_for_update()
+    select(CURSORS.c.last_seq, CURSORS.c.stale)
+    .where(CURSORS.c.device_id == bindparam("device"))
+    .with_for_update()
 )
 _ADVANCE_CURSOR = (
     update(CURSORS)
@@ -87,10 +94,34 @@ _ADVANCE_CURSOR = (
 )
 
 
-def lock_cursor(conn: Connection, device_id: str) -> int | None:
-    """Lock ``device_id``'s inbox cursor row; its last sequence (None: unknown device)."""
-    value = conn.execute(_LOCK_CURSOR, {"device": device_id}).scalar()
-    return None if value is None else int(value)
+def lock_cursor(conn: Connection, device_id: str) -> tuple[int, str] | None:
+    """Lock ``device_id``'s inbox cursor row: its last sequence and why its store is stale
+    ("" while it is not); None for an unknown device."""
+    row = conn.execute(_LOCK_CURSOR, {"device": device_id}).first()
+    return None if row is None else (int(row.last_seq), str(row.stale or ""))
+
+
+def _both_versions(conflict: history.Conflict) -> bytes:
+    """The dead letter of a conflicting resend: the hub's event and the device's."""
+    sent = conflict.sent
+    return compact_json(
+        {
+            "hub": {
+                "seq": conflict.seq,
+                "event_id": conflict.hub_event_id,
+                "type": conflict.hub_type,
+                "payload": conflict.hub_payload,
+            },
+            "device": {
+                "seq": sent.seq,
+                "event_id": sent.event_id,
+                "type": sent.type,
+                "payload": sent.excerpt
+                if isinstance(sent, BadEvent)
+                else compact_json(sent.payload),
+            },
+        }
+    ).encode()
 
 
 def split(records: Sequence[Record], last: int) -> tuple[int, list[Record], list[Record]]:
@@ -124,24 +155,55 @@ def apply_batch(
     Raises :class:`UnknownDevice` if the device is not registered (nothing is written).
     """
     now = time.time() if now is None else now
-    last = lock_cursor(conn, device_id)
-    if last is None:
+    cursor = lock_cursor(conn, device_id)
+    if cursor is None:
         raise UnknownDevice(
             f"device {device_id!r} is not registered with the hub",
             hint="add it with: floor-hub devices add DEVICE --role picker|packer|supervisor",
         )
+    last, stale_text = cursor
     topics = Topics(site)
     out = Outbound(topics)
-    duplicates, fresh, held = split(records, last)
-    result = ApplyResult(device_id, last, duplicates=duplicates, held=len(held))
-    work = BatchWork(conn, device_id, now, out, settings or HandlerSettings())
-    work.load(r for r in fresh if isinstance(r, EventEnvelope))
     ack_topic = topics.ack(device_id)
+    if stale_text:  # nothing more is applied until the device recovers its store
+        result = ApplyResult(device_id, last, duplicates=len(records))
+        result.stale = StoreStale.model_validate_json(stale_text)
+        out.publish(ack_topic, result.stale)
+        result.messages = out.flush(conn, now)
+        return result
+    duplicates, fresh, held = split(records, last)
+    conflict = history.first_conflict(conn, device_id, [r for r in records if r.seq <= last])
+    if conflict is not None:
+        result = ApplyResult(device_id, last, duplicates=duplicates)
+        result.stale = history.conflict_stale(device_id, last, records[-1].seq, conflict)
+        history.mark_stale(
+            conn,
+            out,
+            result.stale,
+            raw=_both_versions(conflict),
+            topic=topics.evt(device_id),
+            now=now,
+        )
+        result.messages = out.flush(conn, now)
+        return result
+    result = ApplyResult(device_id, last, duplicates=duplicates, held=len(held))
+    reused = history.held_ids(conn, device_id, [r.event_id for r in fresh if r.event_id])
+    work = BatchWork(conn, device_id, now, out, settings or HandlerSettings())
+    work.load(r for r in fresh if isinstance(r, EventEnvelope) and r.event_id not in reused)
     inbox: list[dict[str, object]] = []
     for record in fresh:
-        outcome = (
-            Outcome.rejected(record.reason) if isinstance(record, BadEvent) else work.apply(record)
-        )
+        if record.event_id and record.event_id in reused:
+            outcome = Outcome.rejected(
+                f"event {record.event_id} was recorded under sequence "
+                f"{reused[record.event_id]}: not applied again",
+                code=history.REUSED_CODE,
+            )
+        elif isinstance(record, BadEvent):
+            outcome = Outcome.rejected(record.reason)
+        else:
+            outcome = work.apply(record)
+        if record.event_id:
+            reused.setdefault(record.event_id, record.seq)  # twice in one batch: once
         result.outcomes.append((record.seq, outcome))
         result.types[record.type or "?"] += 1
         inbox.append(_inbox_row(device_id, record, outcome, now))
@@ -165,17 +227,18 @@ def apply_batch(
         elif outcome.kind == "rejected":
             result.rejected += 1
             reason = f"event {record.seq} ({record.type or '?'}): {outcome.note}"
-            out.publish(
-                ack_topic,
-                EventRejected(
-                    device_id=device_id,
-                    seq=record.seq,
-                    event_id=record.event_id,
-                    reason=reason,
-                    code=outcome.code,
-                    params=dict(outcome.params),
-                ),
-            )
+            if outcome.code != history.REUSED_CODE:  # the device takes back what it did
+                out.publish(
+                    ack_topic,
+                    EventRejected(
+                        device_id=device_id,
+                        seq=record.seq,
+                        event_id=record.event_id,
+                        reason=reason,
+                        code=outcome.code,
+                        params=dict(outcome.params),
+                    ),
+                )
             raw = (
                 record.excerpt
                 if isinstance(record, BadEvent)
@@ -187,7 +250,9 @@ def apply_batch(
                 dead_letters.letter(
                     topics.evt(device_id),
                     raw.encode(),
-                    dead_letters.REJECTED_EVENT,
+                    history.REUSED_EVENT_ID
+                    if outcome.code == history.REUSED_CODE
+                    else dead_letters.REJECTED_EVENT,
                     reason,
                     device_id,
                 ),
@@ -212,7 +277,11 @@ def apply_batch(
             "at": now,
         },
     )
-    out.publish(ack_topic, Ack(device_id=device_id, up_to_seq=result.acked_up_to, at=now))
+    upto_id = fresh[-1].event_id if fresh else history.event_id_at(conn, device_id, last)
+    out.publish(
+        ack_topic,
+        Ack(device_id=device_id, up_to_seq=result.acked_up_to, at=now, event_id=upto_id),
+    )
     if result.gap_from is not None:
         out.publish(
             ack_topic,

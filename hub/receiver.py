@@ -22,16 +22,17 @@ from hub.metrics import HubMetrics
 from sync.protocol import (
     DeviceStatus,
     ProtocolError,
-    SyncRequest,
+    StoreRecovery,
     TopicError,
     TopicKind,
     TopicRef,
     Topics,
     check_device,
     decode,
+    decode_sync,
 )
 
-from . import dead_letters
+from . import dead_letters, history
 from .apply import CURSORS, ApplyResult, apply_batch
 from .batch_reader import read_batch
 from .database import run_transaction
@@ -40,7 +41,7 @@ from .handlers import HandlerSettings
 from .intake import take_raw
 from .leases import renew_leases
 from .outbound import Outbound, OutMessage, transact
-from .presence import record_presence, sync_reply
+from .presence import catch_up, record_presence, sync_reply
 from .tables import DeviceRow, table_of
 from .upstream_cancel import take_cancel
 
@@ -131,12 +132,30 @@ class Receiver:
         if self.metrics is not None:
             self.metrics.dead_letter(code, device)
         letter = dead_letters.letter(topic, payload, code, reason, device)
-        _, sent = transact(
-            self.engine,
-            self.topics,
-            lambda conn, out: dead_letters.record(conn, out, letter),
-            "dead letter",
-        )
+        try:
+            _, sent = transact(
+                self.engine,
+                self.topics,
+                lambda conn, out: dead_letters.record(conn, out, letter),
+                "dead letter",
+            )
+        except (sa_exc.DataError, sa_exc.IntegrityError) as exc:
+            # even the letter's text is refused: keep its code and size, never block
+            log.warning("dead letter on %s kept without its text: %s", topic, exc.orig)
+            bare = letter.model_copy(
+                update={
+                    "topic": topic.encode("ascii", "replace").decode()[:200],
+                    "reason": f"{code} (its text was refused by the database)",
+                    "payload_excerpt": "",
+                    "device_id": None,
+                }
+            )
+            _, sent = transact(
+                self.engine,
+                self.topics,
+                lambda conn, out: dead_letters.record(conn, out, bare),
+                "dead letter",
+            )
         return Handled(sent, note=f"{code}: {reason}", committed=True)
 
     def _events(self, ref: TopicRef, topic: str, payload: bytes, defer_gaps: bool) -> Handled:
@@ -161,6 +180,9 @@ class Receiver:
         if result is None:
             self.counts["gap_deferred"] += 1
             return Handled(note="gap: deferred", deferred=True)
+        if result.stale is not None:
+            self.counts["stale_store"] += 1
+            return Handled(result.messages, note=result.stale.reason, committed=True)
         self.counts["batches"] += 1
         self.counts["events_applied"] += result.applied
         self.counts["duplicates"] += result.duplicates
@@ -229,17 +251,19 @@ class Receiver:
     def _sync(self, ref: TopicRef, topic: str, payload: bytes) -> Handled:
         device = ref.device_id or ""
         try:
-            request = decode(SyncRequest, payload)
+            request = decode_sync(payload)
             check_device(device, request.device_id)
         except ProtocolError as exc:
             return self._dead(topic, payload, exc.code, exc.reason, device)
+        if isinstance(request, StoreRecovery):
+            return self._recover(request, topic, payload)
 
-        def work(conn: Connection) -> list[OutMessage] | None:
+        def work(conn: Connection, out: Outbound) -> list[OutMessage] | None:
             if not self._known(conn, device):
                 return None
-            return sync_reply(conn, self.topics, request)
+            return sync_reply(conn, out, request)
 
-        reply = run_transaction(self.engine, work, what="sync")
+        reply, sent = transact(self.engine, self.topics, work, "sync")
         if reply is None:
             return self._dead(
                 topic,
@@ -249,7 +273,34 @@ class Receiver:
                 device,
             )
         self.counts["sync_requests"] += 1
-        return Handled(reply, note=f"sync from {request.since_cursor}")
+        return Handled(reply + sent, note=f"sync from {request.since_cursor}")
+
+    def _recover(self, request: StoreRecovery, topic: str, payload: bytes) -> Handled:
+        now = time.time()
+        answer, sent = transact(
+            self.engine,
+            self.topics,
+            lambda conn, out: history.recover(
+                conn, out, request, raw=payload, topic=topic, now=now
+            ),
+            "store recovery",
+        )
+        if answer is None:
+            return self._dead(
+                topic,
+                payload,
+                dead_letters.UNKNOWN_DEVICE,
+                f"device {request.device_id!r} is not registered with the hub",
+                request.device_id,
+            )
+        self.counts["store_recoveries"] += 1
+        log.warning(
+            "%s recovered its store: it continues after %d; %d events only the hub holds",
+            request.device_id,
+            answer.hub_seq,
+            answer.missing_count,
+        )
+        return Handled(sent, note=f"store recovered after {answer.hub_seq}", committed=True)
 
     def _status(self, ref: TopicRef, topic: str, payload: bytes) -> Handled:
         device = ref.device_id or ""
@@ -269,6 +320,14 @@ class Receiver:
             kept = record_presence(conn, status, now)
             if kept and status.state == "online":  # alive: the tasks it works on stay its own
                 renew_leases(conn, device, now, self.settings.lease_s)
+            if kept and status.health is not None:  # a restored hub catches up with it
+                catch_up(
+                    conn,
+                    out,
+                    device,
+                    acked_seq=status.health.acked_seq,
+                    push_cursor=status.health.push_cursor,
+                )
             return kept
 
         kept, sent = transact(self.engine, self.topics, work, "presence")

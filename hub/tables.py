@@ -181,6 +181,11 @@ class DeviceCursorRow(HubBase):
     gaps: Mapped[int] = mapped_column(default=0)
     batches: Mapped[int] = mapped_column(default=0)
     last_batch_at: Mapped[float | None]
+    #: the identity of the device's store the hub last heard ("" before the first)
+    store_id: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: why the device's store does not continue the hub's record ("" while it does): no
+    #: event of it is applied until the device recovers
+    stale: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class PushStreamRow(HubBase):
@@ -251,6 +256,7 @@ class InboxRow(HubBase):
     """
 
     __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_device_event", "device_id", "event_id"),)
     device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     event_id: Mapped[str] = mapped_column(String(40))

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from pydantic_core import from_json
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from ulid import ULID
 
 from floor_app.domain.events import DomainEvent
 
-from .tables import OutboxRow
+from .tables import MetaRow, OutboxRow
 
 NEXT_SEQ = "next_seq"
 
@@ -165,6 +165,10 @@ def stats(session: Session) -> tuple[int, float | None, int]:
         select(func.count(), func.min(OutboxRow.created_at)).where(OutboxRow.acked_at.is_(None))
     ).one()
     last = session.scalar(select(func.max(OutboxRow.seq))) or 0
+    # a recovered store continues after the hub's record before it holds an event of it
+    following = session.scalar(select(MetaRow.value).where(MetaRow.key == NEXT_SEQ))
+    if following:
+        last = max(int(last), int(following) - 1)
     return int(depth), oldest, int(last)
 
 
@@ -183,3 +187,114 @@ def payloads(session: Session, event_type: str, order_id: str) -> list[dict[str,
         .order_by(OutboxRow.seq)
     )
     return [json.loads(p) for p in session.scalars(q)]
+
+
+def unsent_ids(session: Session, after_seq: int, limit: int) -> list[str]:
+    """Ids of the unacknowledged events after ``after_seq``, in sequence order."""
+    q = (
+        select(OutboxRow.event_id)
+        .where(OutboxRow.acked_at.is_(None), OutboxRow.seq > after_seq)
+        .order_by(OutboxRow.seq)
+        .limit(limit)
+    )
+    return list(session.scalars(q))
+
+
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_RENUMBER = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.seq == bindparam("old_seq"))
+    .values(seq=bindparam("new_seq"), acked_at=bindparam("new_acked"))
+)
+
+
+def rebase(session: Session, hub_seq: int, known: set[str]) -> tuple[int, int]:
+    """Continue the outbox after the hub's ``hub_seq``: the recovery of a store that does not
+    continue what the hub recorded (an older copy, an emptied or new store).
+
+    Every event that is unacknowledged or numbered above ``hub_seq`` is looked at: one whose
+    id is in ``known`` is already recorded by the hub and counts as acknowledged; every other
+    one is numbered again, in its order, from ``hub_seq + 1`` and will be sent. Nothing is
+    deleted. Returns (events the hub holds, events renumbered).
+    """
+    rows = session.execute(
+        select(OutboxRow.seq, OutboxRow.event_id, OutboxRow.acked_at)
+        .where(or_(OutboxRow.acked_at.is_(None), OutboxRow.seq > hub_seq))
+        .order_by(OutboxRow.seq)
+    ).all()
+    now = time.time()
+    unknown = [r for r in rows if r.event_id not in known]
+    held = [r for r in rows if r.event_id in known]
+    moves: list[dict[str, Any]] = []
+    top = int(session.scalar(select(func.max(OutboxRow.seq))) or 0)
+    offset = max(top, 0) + len(rows) + 1  # out of every final number's way first
+    for i, r in enumerate(unknown):
+        moves.append({"old_seq": r.seq + offset, "new_seq": hub_seq + 1 + i, "new_acked": None})
+    lowest = min(0, int(session.scalar(select(func.min(OutboxRow.seq))) or 0))
+    for r in held:
+        acked = r.acked_at if r.acked_at is not None else now
+        if r.seq > hub_seq:  # held by the hub under a lower number: kept below the others
+            lowest -= 1
+            moves.append({"old_seq": r.seq + offset, "new_seq": lowest, "new_acked": acked})
+        else:
+            moves.append({"old_seq": r.seq + offset, "new_seq": r.seq, "new_acked": acked})
+    if moves:
+        session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.seq.in_([r.seq for r in rows]))
+            .values(seq=_OUTBOX.c.seq + offset)
+        )
+        session.execute(_RENUMBER, moves)
+    next_seq = hub_seq + 1 + len(unknown)
+    row = session.get(MetaRow, NEXT_SEQ)
+    if row is None:
+        session.add(MetaRow(key=NEXT_SEQ, value=str(next_seq)))
+    else:
+        row.value = str(next_seq)
+    session.flush()
+    return len(held), len(unknown)
+
+
+def event_id_at(session: Session, seq: int) -> str | None:
+    """The id of the event numbered ``seq`` (None: the store holds none)."""
+    return session.scalar(select(OutboxRow.event_id).where(OutboxRow.seq == seq))
+
+
+def reopen(session: Session, after_seq: int) -> tuple[int, int]:
+    """Count every event after ``after_seq`` unacknowledged again (a hub restored from a
+    backup lost them); (events reopened, the first sequence after ``after_seq`` the store
+    still holds: ``after_seq + 1`` unless delivered events were pruned)."""
+    first = session.scalar(select(func.min(OutboxRow.seq)).where(OutboxRow.seq > after_seq))
+    result = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.seq > after_seq, OutboxRow.acked_at.is_not(None))
+        .values(acked_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0), int(first or after_seq + 1)  # type: ignore[attr-defined]
+
+
+def prune(session: Session, *, acked_before: float, keep_at_most: int) -> int:
+    """Delete delivered events acknowledged before ``acked_before``, and the oldest delivered
+    ones beyond ``keep_at_most``; unacknowledged events are never touched. How many went."""
+    gone = session.execute(
+        delete(OutboxRow)
+        .where(OutboxRow.acked_at.is_not(None), OutboxRow.acked_at < acked_before)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    kept = int(session.scalar(select(func.count()).where(OutboxRow.acked_at.is_not(None))) or 0)
+    if kept > keep_at_most:
+        edge = session.scalar(
+            select(OutboxRow.seq)
+            .where(OutboxRow.acked_at.is_not(None))
+            .order_by(OutboxRow.seq.desc())
+            .offset(keep_at_most)
+            .limit(1)
+        )
+        if edge is not None:
+            gone += session.execute(
+                delete(OutboxRow)
+                .where(OutboxRow.acked_at.is_not(None), OutboxRow.seq <= edge)
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+    return int(gone or 0)

@@ -19,6 +19,9 @@ from .outbox import OutboxRecord
 from .repositories import MetaRepository
 from .unit_of_work import UnitOfWork
 
+#: meta key of the store's identity (see :attr:`Store.store_id`)
+STORE_ID = "store_id"
+
 CommitListener = Callable[[list[OutboxRecord]], None]
 
 log = logging.getLogger("floor.store")
@@ -51,15 +54,19 @@ class Store:
             store = cls(path, device_id, engine)
             with store.unit_of_work() as uow:
                 owner = uow.meta.get("device_id")
-                if owner is None:
-                    uow.meta.set("device_id", device_id)
-                    uow.meta.set("site", site)
-                    uow.commit()
-                elif owner != device_id:
+                if owner is not None and owner != device_id:
                     raise StoreUnavailable(
                         f"{path} belongs to device {owner}, not {device_id}",
                         hint="use this device's own data folder, or set device.id to " + owner,
                     )
+                if owner is None:
+                    uow.meta.set("device_id", device_id)
+                    uow.meta.set("site", site)
+                made = uow.meta.get(STORE_ID) is None
+                if made:  # once: a copy of the file keeps it
+                    uow.meta.set(STORE_ID, outbox.new_event_id())
+                if owner is None or made:
+                    uow.commit()
         except sa_exc.DBAPIError as exc:
             engine.dispose()
             raise (
@@ -123,6 +130,44 @@ class Store:
             n = outbox.mark_acked(uow.session, up_to_seq)
             uow.commit()
             return n
+
+    def rebase_outbox(self, hub_seq: int, known: set[str]) -> tuple[int, int]:
+        """Continue the outbox after the hub's ``hub_seq`` (a stale store's recovery, see
+        :func:`outbox.rebase`); (events the hub already holds, events renumbered)."""
+        with self.unit_of_work() as uow:
+            counts = outbox.rebase(uow.session, hub_seq, known)
+            uow.commit()
+        return counts
+
+    def unsent_ids(self, after_seq: int, limit: int) -> list[str]:
+        """The ids of the outbox's events after ``after_seq`` that are not acknowledged,
+        in sequence order (at most ``limit``)."""
+        with self.read() as s:
+            return outbox.unsent_ids(s, after_seq, limit)
+
+    def reopen_outbox(self, after_seq: int) -> tuple[int, int]:
+        """Count the events after ``after_seq`` unsent again (see :func:`outbox.reopen`)."""
+        with self.unit_of_work() as uow:
+            counts = outbox.reopen(uow.session, after_seq)
+            uow.commit()
+        return counts
+
+    def prune_outbox(self, *, acked_before: float, keep_at_most: int) -> int:
+        """Delete old delivered events (see :func:`outbox.prune`); how many went."""
+        with self.unit_of_work() as uow:
+            gone = outbox.prune(uow.session, acked_before=acked_before, keep_at_most=keep_at_most)
+            uow.commit()
+        return gone
+
+    def event_id_at(self, seq: int) -> str | None:
+        """The id of this store's event numbered ``seq`` (None: it holds none)."""
+        with self.read() as s:
+            return outbox.event_id_at(s, seq)
+
+    @property
+    def store_id(self) -> str:
+        """This store's identity, made when it was created (a copy of the file keeps it)."""
+        return self.meta(STORE_ID, "") or ""
 
     def outbox_stats(self) -> tuple[int, float | None, int]:
         """(unacked depth, created_at of the oldest unacked event, last sequence used)."""

@@ -40,7 +40,7 @@ from floor_app.services.session import LoggedIn
 from floor_app.ui.i18n import Translator
 
 from .input_gate import InputGate
-from .messages import DeviceChanged, ScanArrived, SyncNotice
+from .messages import DeviceChanged, ScanArrived, StoreNews, SyncNotice
 from .screens.base import FloorDialog, FloorScreen, explain
 from .screens.lock import LockScreen
 from .screens.login import LoginScreen
@@ -205,6 +205,11 @@ class FloorApp(App[int]):
             lambda rejection: self.post_message(SyncNotice("rejected", rejection.why))
         )
         sync.on_push_applied(self._push_applied)
+        sync.on_store_stale(lambda stale: self.post_message(StoreNews(stale)))
+        sync.on_store_recovered(lambda done: self.post_message(StoreNews(None, done)))
+        stale = sync.stale_store()  # left stale when the app last ran
+        if stale is not None:
+            self.post_message(StoreNews(stale))
         sync.on_online_changed(
             lambda online: self.post_message(
                 SyncNotice(LinkState.ONLINE if online else LinkState.OFFLINE, "")
@@ -345,6 +350,39 @@ class FloorApp(App[int]):
             self.push_screen(safe)
         self.notify(self.tr("errors.unexpected", error=error), severity="error", timeout=15)
         self.error_bell()
+
+    # -- a stale store ------------------------------------------------------------------------
+
+    def on_store_news(self, message: StoreNews) -> None:
+        """The hub found the store stale: say so and let a supervisor start the recovery;
+        or the recovery is done: say what it did."""
+        from .screens.guard_dialogs import StoreStaleScreen
+
+        sync = self.ctx.sync
+        done = message.recovered
+        if done is not None:
+            self.notify(
+                self.tr(
+                    "store_stale.recovered",
+                    hub=done.hub_seq,
+                    sent=done.renumbered,
+                    missing=done.missing_count,
+                ),
+                timeout=30,
+            )
+            return
+        stale = message.stale
+        if stale is None or sync is None or isinstance(self.screen, StoreStaleScreen):
+            return
+        ask = StoreStaleScreen(stale.hub_seq, stale.store_seq, stale.reason)
+
+        def answered(yes: bool | None) -> None:
+            if yes and sync.recover_store(ask.by):
+                log.warning("store recovery started by supervisor %s", ask.by)
+                self.notify(self.tr("store_stale.asked"), timeout=15)
+
+        self.error_bell()
+        self.push_screen(ask, answered)
 
     # -- quitting -----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from textual.message import Message
 
 from device_drivers.base import DeviceKind, DeviceState, StateChange
 from floor_app.domain.errors import Reason
+from floor_app.hub_sync import StaleStore, StoreRecovered
 
 
 class ScanArrived(Message):
@@ -77,3 +78,12 @@ class SyncNotice(Message):
         self.order_id = order_id
         #: the event type of a refused claim (``tote.assigned`` ...)
         self.claim = claim
+
+
+class StoreNews(Message):
+    """The hub found this device's store stale (``stale``), or it was recovered."""
+
+    def __init__(self, stale: StaleStore | None, recovered: StoreRecovered | None = None) -> None:
+        super().__init__()
+        self.stale = stale
+        self.recovered = recovered

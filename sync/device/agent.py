@@ -21,8 +21,11 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 
-from floor_app.hub_sync import DeviceSync, SyncStatus
+from paho.mqtt.client import topic_matches_sub
+
+from floor_app.hub_sync import DeviceSync, StaleStore, SyncStatus
 from floor_app.store import Store, StoreError
 from sync.mqtt import LinkDown, LinkUp, MqttLink, Received
 from sync.protocol import SyncRequest, Topics, device_client_id, encode
@@ -32,7 +35,7 @@ from .diagnostics import Diagnostics
 from .options import AgentOptions
 from .presence import BatteryLevel, DeviceHealth, Presence
 from .push_stream import SYNC_REQUEST_INTERVAL_S, PushStream
-from .sender import OutboxSender
+from .sender import OutboxSender, stale_news
 
 log = logging.getLogger("floor.sync.device")
 
@@ -74,8 +77,20 @@ class SyncAgent(DeviceSync):
         self._thread: threading.Thread | None = None
         self._commit_hooked = False
         self._last_sync_request = 0.0
+        #: other readers on this device's one connection: (subscriptions, handler)
+        self._followers: list[tuple[list[str], Callable[[str, bytes], None]]] = []
 
     # -- public API (any thread) ----------------------------------------------------------
+
+    def follow(self, subscriptions: list[str], handler: Callable[[str, bytes], None]) -> None:
+        """Also read ``subscriptions`` on this device's connection and hand each message to
+        ``handler(topic, payload)`` on the agent thread (the supervisor's feed): a device
+        holds one connection, so the broker can bind its client id to its identity. Call it
+        before :meth:`start`."""
+        if self._thread is not None:
+            raise RuntimeError("follow() must be called before the agent starts")
+        self.link.subscriptions.extend(subscriptions)
+        self._followers.append((list(subscriptions), handler))
 
     def start(self) -> None:
         """Start the agent thread (a no-op if it runs)."""
@@ -131,7 +146,17 @@ class SyncAgent(DeviceSync):
             last_error=self.diag.last_error,
             bad_input=self.diag.bad_input_counts(),
             counters=self.diag.counters(),
+            store_stale=self.sender.stale.reason if self.sender.stale is not None else "",
         )
+
+    def stale_store(self) -> StaleStore | None:
+        """The hub's word that the store is stale (see :class:`DeviceSync`)."""
+        stale = self.sender.stale
+        return None if stale is None else stale_news(stale)
+
+    def recover_store(self, user: str) -> bool:
+        """Ask the hub for this store's history (see :class:`DeviceSync`)."""
+        return self.sender.request_recovery(user)
 
     @property
     def online(self) -> bool:
@@ -195,6 +220,7 @@ class SyncAgent(DeviceSync):
         now = time.monotonic()
         if self.sender.take_backs_due(now):
             self.sender.retry_take_backs()
+        self.sender.prune(now)
         self.stream.retry_held(now)
         if self.link.online:
             self.sender.maintain(now)
@@ -226,7 +252,18 @@ class SyncAgent(DeviceSync):
         elif topic == self.topics.status(self.device_id):
             self.presence.on_own_status(received)
         else:
-            self.diag.count("unexpected_topic")
+            handlers = [
+                handler
+                for subscriptions, handler in self._followers
+                if any(topic_matches_sub(sub, topic) for sub in subscriptions)
+            ]
+            if not handlers:
+                self.diag.count("unexpected_topic")
+            for handler in handlers:
+                try:
+                    handler(topic, received.payload)
+                except Exception:  # a reader's bug must not stop the device's sync
+                    log.exception("a reader of %s failed", topic)
             self.link.ack(received)
 
     def _request_sync(self, *, gap: bool = False) -> None:
@@ -242,6 +279,7 @@ class SyncAgent(DeviceSync):
             last_seq=self.sender.last_seq,
             acked_seq=self.sender.acked,
             sent_at=time.time(),
+            store_id=self.sender.store_id,
         )
         if self.link.publish(self.topics.sync(self.device_id), encode(request)) is not None:
             self._last_sync_request = now

@@ -28,6 +28,11 @@ class AgentOptions:
     window_events: int = 5000
     #: With events in flight and no ack progress for this long, resend from the last ack.
     ack_timeout_s: float = 10.0
+    #: Delivered events are kept this long, and at most this many, to be sent again to a
+    #: hub restored from a backup; older ones are deleted every ``prune_every_s``.
+    retention_s: float = 7 * 86400.0
+    retention_max_events: int = 200_000
+    prune_every_s: float = 3600.0
 
 
 def link_options(section: SyncSettings) -> LinkOptions:

@@ -118,6 +118,9 @@ class Presence(AgentPart):
                 devices = {str(k): str(v) for k, v in self._device_health().items()}
             except Exception as exc:
                 devices = {"health": f"error: {exc}"}
+        stale = self.sender.stale
+        if stale is not None:  # the supervisor's board shows it as a health line
+            devices["store"] = f"stale: {stale.cause} (hub {stale.hub_seq}, here {stale.store_seq})"
         battery = None
         if self._battery is not None:
             try:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -83,6 +84,8 @@ from sync.protocol import (
 )
 from sync.protocol.topics import TopicError, TopicKind, check_level
 
+from .agent import SyncAgent
+
 log = logging.getLogger("floor.sync.device.supervisor_feed")
 
 #: An "online" whose last heartbeat is older than this is shown as unknown.
@@ -114,6 +117,7 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
         *,
         clock: Clock = time.time,
         reasons: ReasonCodes | None = None,
+        shared: SyncAgent | None = None,
     ) -> None:
         super().__init__(store, own, clock=clock, reasons=reasons)
         self.settings = settings
@@ -130,24 +134,32 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         device = self.device_id or "sup"
-        self._link = MqttLink(
-            replace(settings.link, session_expiry_s=0),  # a reader: retained topics read afresh
-            client_id=settings.client_id or f"floor-{settings.site}-{device}-supervisor",
-            subscriptions=[
-                f"{self.topics.base}/dev/+/status",
-                f"{self.topics.base}/orders/+/status",
-                f"{self.topics.base}/counts/+/difference",
-                self.topics.devices,
-                self.topics.decisions,
-            ],
-            name="supervisor feed",
-        )
+        subscriptions = [
+            f"{self.topics.base}/dev/+/status",
+            f"{self.topics.base}/orders/+/status",
+            f"{self.topics.base}/counts/+/difference",
+            self.topics.devices,
+            self.topics.decisions,
+        ]
+        #: the device's sync agent whose connection the feed reads on (None: its own)
+        self._shared = shared
+        self._link: MqttLink | None = None
+        if shared is not None:
+            shared.follow(subscriptions, self._on_message)
+        else:
+            self._link = MqttLink(
+                replace(settings.link, session_expiry_s=0),  # a reader: retained read afresh
+                client_id=settings.client_id or f"floor-{settings.site}-{device}-supervisor",
+                subscriptions=subscriptions,
+                name="supervisor feed",
+            )
 
     # -- lifecycle (any thread) -----------------------------------------------------------
 
     def start(self) -> None:
-        """Connect and follow the site in a thread of its own."""
-        if self._thread is not None and self._thread.is_alive():
+        """Connect and follow the site in a thread of its own (on the device's connection,
+        the device's sync agent follows it)."""
+        if self._link is None or (self._thread is not None and self._thread.is_alive()):
             return
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="supervisor-feed", daemon=True)
@@ -160,7 +172,8 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
     def stop(self, timeout: float = 5.0) -> None:
         """Disconnect and stop the thread; idempotent."""
         self._stop.set()
-        self._link.wake()
+        if self._link is not None:
+            self._link.wake()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -168,12 +181,16 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
     @property
     def online(self) -> bool:
         """Connected and subscribed."""
-        return self._link.online
+        if self._shared is not None:
+            return self._shared.online
+        return self._link is not None and self._link.online
 
     @property
     def last_error(self) -> str:
         """Why the feed is not connected, if it is not."""
-        return self._link.last_error
+        if self._shared is not None:
+            return self._shared.status().last_error
+        return self._link.last_error if self._link is not None else ""
 
     @property
     def bad_input(self) -> dict[str, int]:
@@ -272,9 +289,11 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
     def exceptions(self) -> list[FloorException]:
         out = super().exceptions()
         now = self.clock()
+        out += self._stale_stores()
         with self._lock:
             held = [o for o in self._orders.values() if o.state == OrderState.HELD.value]
         if not held:
+            out.sort(key=lambda e: -e.age_s)
             return out
         with self.store.read() as session:
             ids = [o.order_id for o in held]
@@ -294,6 +313,29 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
             if o.order_id not in local
         ]
         out.sort(key=lambda e: -e.age_s)
+        return out
+
+    def _stale_stores(self) -> list[FloorException]:
+        """Devices whose store the hub found stale: they send nothing until a supervisor
+        starts the recovery on the device (their health says so)."""
+        out = []
+        for d in self.devices():
+            said = d.health.get("store", "")
+            if not said.startswith("stale"):
+                continue
+            seqs = re.search(r"hub (\d+), here (\d+)", said)
+            parts = (("exceptions.store", (("hub", seqs[1]), ("here", seqs[2]))),) if seqs else ()
+            out.append(
+                FloorException(
+                    f"store:{d.device_id}",
+                    "store",
+                    d.device_id,
+                    f"{d.device_id}: {said}",
+                    d.oldest_unsent_age_s or 0.0,
+                    (),
+                    parts,
+                )
+            )
         return out
 
     def release_hold(self, order_id: str, by: str, reason: str) -> None:
@@ -357,18 +399,20 @@ class MqttSupervisorFeed(LocalSupervisorFeed):
     # -- the thread -----------------------------------------------------------------------
 
     def _run(self) -> None:
-        self._link.open()
+        link = self._link
+        assert link is not None
+        link.open()
         while not self._stop.is_set():
             try:
-                self._tick()
+                self._tick(link)
             except Exception as exc:  # the thread must survive anything
                 log.exception("supervisor feed error")
-                self._link.drop(f"internal error: {exc!r}")
+                link.drop(f"internal error: {exc!r}")
                 time.sleep(0.2)
-        self._link.close()
+        link.close()
 
-    def _tick(self) -> None:
-        for event in self._link.poll(0.5):
+    def _tick(self, link: MqttLink) -> None:
+        for event in link.poll(0.5):
             if isinstance(event, Received):
                 self._on_message(event.topic, event.payload)
 

@@ -58,6 +58,7 @@ ErrorCode = Literal[
     "invalid",
     "device_mismatch",
     "future_ack",
+    "events_pruned",
 ]
 #: Every integer in a message fits the database's 32-bit integer columns: a larger one
 #: would be refused by PostgreSQL ("integer out of range") after the message was taken in.
@@ -240,6 +241,29 @@ class SyncRequest(Message):
     last_seq: int = Field(default=0, ge=0)
     acked_seq: int = Field(default=0, ge=0)
     sent_at: float
+    #: the identity of the device's store, made when the store was created ("" from an
+    #: older device): a store the hub has not seen under this device id is checked
+    store_id: str = Field(default="", max_length=40)
+
+
+#: A recovery names at most this many of the device's events (its unacknowledged ones).
+RECOVERY_EVENT_LIMIT: Final = 5000
+
+
+class StoreRecovery(Message):
+    """Device -> hub on ``dev/{device}/sync``: "my store is behind you; here is what it
+    holds that you may not have acknowledged". The hub answers with a :class:`StoreHistory`.
+    """
+
+    kind: Literal["recover"] = "recover"
+    device_id: DeviceId
+    store_id: str = Field(min_length=1, max_length=40)
+    #: the highest sequence this store saw acknowledged
+    acked_seq: int = Field(ge=0)
+    #: the ids of the store's events above ``acked_seq``, in sequence order
+    event_ids: list[str] = Field(default_factory=list, max_length=RECOVERY_EVENT_LIMIT)
+    user: str = Field(default="", max_length=64)
+    sent_at: float
 
 
 # -- hub -> device: acks ----------------------------------------------------------------
@@ -256,6 +280,10 @@ class Ack(Message):
     device_id: DeviceId
     up_to_seq: int = Field(ge=0)
     at: float = Field(default_factory=time.time)
+    #: the id of the event the hub recorded under ``up_to_seq`` ("" not said): a device
+    #: whose own event there has another id does not hold the hub's record (a store
+    #: restored from an older copy) and must not count its events as delivered
+    event_id: str = Field(default="", max_length=40)
 
 
 class ResendRequest(Message):
@@ -308,8 +336,61 @@ class EventRejected(Message):
     params: ReasonParams = Field(default_factory=dict)
 
 
+class StoreStale(Message):
+    """Hub -> device: this device's store does not continue what the hub recorded from it
+    (a copy restored from before its last events, an emptied or replaced store, another
+    store under the same device id). The hub applies nothing more from it and sends no ack
+    until the device recovers (:class:`StoreRecovery`); the device stops sending.
+    """
+
+    kind: Literal["stale"] = "stale"
+    device_id: DeviceId
+    #: ``behind``: the store's newest event is older than the hub's; ``other_store``: a
+    #: store the hub has not seen; ``conflict``: an event differs from the one recorded
+    cause: Literal["behind", "other_store", "conflict"]
+    #: the highest sequence the hub recorded from this device
+    hub_seq: int = Field(ge=0)
+    #: the store's newest sequence as the hub saw it
+    store_seq: int = Field(default=0, ge=0)
+    #: the first sequence whose event differs from the hub's (``conflict``)
+    conflict_seq: int | None = Field(default=None, ge=1)
+    reason: str = Field(min_length=1, max_length=500)
+    at: float = Field(default_factory=time.time)
+
+
+class HistoryEvent(BaseModel):
+    """One event the hub recorded from a device (an entry of :class:`StoreHistory`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    seq: Seq
+    event_id: str = Field(max_length=40)
+    type: str = Field(max_length=40)
+    order_id: str | None = Field(default=None, max_length=32)
+    device_at: float
+
+
+class StoreHistory(Message):
+    """Hub -> device, the answer to a :class:`StoreRecovery`: the hub's last sequence from
+    the device, which of the store's events it already holds, and the events it recorded
+    that the store does not have (confirmed by the store's earlier copy after it was made;
+    listed for a supervisor). The store continues after ``hub_seq``.
+    """
+
+    kind: Literal["history"] = "history"
+    device_id: DeviceId
+    hub_seq: int = Field(ge=0)
+    #: ids of the store's events the hub already recorded
+    known: list[str] = Field(default_factory=list, max_length=RECOVERY_EVENT_LIMIT)
+    #: the hub's events the store does not hold (the first 500; ``missing_count`` all)
+    missing: list[HistoryEvent] = Field(default_factory=list, max_length=500)
+    missing_count: int = Field(default=0, ge=0)
+    at: float = Field(default_factory=time.time)
+
+
 AckTopicMessage = Annotated[
-    Ack | ResendRequest | ClaimRefused | EventRejected, Field(discriminator="kind")
+    Ack | ResendRequest | ClaimRefused | EventRejected | StoreStale | StoreHistory,
+    Field(discriminator="kind"),
 ]
 
 
@@ -1087,13 +1168,18 @@ class DeadLetter(Message):
         excerpt = raw[:DEAD_LETTER_EXCERPT].decode("utf-8", errors="replace")[:DEAD_LETTER_EXCERPT]
         return DeadLetter(
             source=source,
-            topic=topic,
+            topic=_printable(topic),
             code=error.code,
-            reason=error.reason[:1000],
+            reason=_printable(error.reason[:1000]),
             device_id=device_id,
-            payload_excerpt=excerpt,
+            payload_excerpt=_printable(excerpt),
             payload_size=len(raw),
         )
+
+
+def _printable(text: str) -> str:
+    """``text`` without NUL characters, which no text column of PostgreSQL can hold."""
+    return text.replace("\x00", "\ufffd")
 
 
 # -- encoding and decoding --------------------------------------------------------------
@@ -1167,13 +1253,27 @@ def decode(model: type[M], raw: bytes | str, *, max_bytes: int = MAX_MESSAGE_BYT
         raise ProtocolError("invalid", f"{model.__name__}: {_short(exc)}") from None
 
 
-def decode_ack(raw: bytes | str) -> Ack | ResendRequest | ClaimRefused | EventRejected:
+def decode_ack(
+    raw: bytes | str,
+) -> Ack | ResendRequest | ClaimRefused | EventRejected | StoreStale | StoreHistory:
     """Decode any message of a device's ``ack`` topic."""
     data = load_json(raw)
     try:
         return AckEnvelope.model_validate({"message": data}).message
     except ValidationError as exc:
         raise ProtocolError("invalid", f"ack topic message: {_short(exc)}") from None
+
+
+def decode_sync(raw: bytes | str) -> SyncRequest | StoreRecovery:
+    """Decode any message of a device's ``sync`` topic."""
+    data = load_json(raw)
+    model: type[SyncRequest] | type[StoreRecovery] = SyncRequest
+    if isinstance(data, dict) and data.get("kind") == "recover":
+        model = StoreRecovery
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError("invalid", f"{model.__name__}: {_short(exc)}") from None
 
 
 def encode(message: BaseModel) -> bytes:

@@ -221,3 +221,34 @@ def test_a_device_publishes_dead_letters_under_its_own_name_only(
     assert wait_until(lambda: len(hub.received) >= 1, 10)
     time.sleep(0.3)
     assert hub.received == [("floor/v1/dc1/dev/hh-02/dlq", b"my own")]
+
+
+@pytest.mark.parametrize("listener", ["certificate", "password"])
+def test_a_device_cannot_push_another_off_with_its_client_id(
+    site: Site, clients: list[DeviceClient], listener: str
+) -> None:
+    """hh-02 connecting with hh-01's client id is taken under its own identity: hh-01 stays
+    connected, and hh-02 still publishes only under its own name."""
+    method = "cert" if listener == "certificate" else "password"
+    hh01 = site.provision("hh-01", method=method)
+    hh02 = site.provision("hh-02", method=method)
+    reload_broker(site.broker)
+
+    def client(result: ProvisionResult, client_id: str) -> DeviceClient:
+        if method == "cert":
+            return cert_client(result, client_id)
+        return DeviceClient(
+            client_id,
+            ca_file=result.bundle_dir / "ca.crt",
+            username=result.device_id,
+            password=result.password,
+        )
+
+    port = site.broker.port if method == "cert" else site.password_port
+    one = connected(site, client(hh01, "floor-dc1-hh-01"), clients, port)
+    for _ in range(3):  # again and again, as an attacker would
+        mallory = connected(site, client(hh02, "floor-dc1-hh-01"), clients, port)
+        assert mallory.publish("floor/v1/dc1/dev/hh-01/evt", b"as hh-01").is_failure
+    time.sleep(0.5)
+    assert not one.dropped.is_set(), site.broker.log_tail()
+    assert not one.publish("floor/v1/dc1/dev/hh-01/evt", b"still here").is_failure

@@ -114,3 +114,50 @@ def test_a_revoked_device_stays_offline_and_keeps_its_events(
         agent.stop()
         hub.stop()
         store.close()
+
+
+def test_a_supervisor_device_syncs_and_follows_the_site_on_one_connection(
+    site: tuple[SiteAuthority, MosquittoBroker], tmp_path: Path
+) -> None:
+    """The broker binds client ids to identities, so a supervisor's device holds one
+    connection: its board reads the site on its sync agent's link, and neither pushes the
+    other off."""
+    from floor_app.services.supervision import DevicePresence
+    from sync.device.supervisor_feed import FeedSettings, MqttSupervisorFeed
+
+    authority, broker = site
+    out = tmp_path / "out"
+    boss = provision_device(authority, broker, out, "sv-01", role="supervisor")
+    picker = provision_device(authority, broker, out, "hh-01")
+    hub = hub_for(authority, broker, out)
+    stores = {
+        d: Store.open(tmp_path / f"{d}.db", device_id=d, site="dc1") for d in ("sv-01", "hh-01")
+    }
+    agent = agent_from_bundle(boss.bundle_dir, stores["sv-01"])
+    other = agent_from_bundle(picker.bundle_dir, stores["hh-01"])
+    s = load_settings(boss.bundle_dir / "floor.toml")
+    feed = MqttSupervisorFeed(
+        stores["sv-01"],
+        lambda: DevicePresence("sv-01", True),
+        FeedSettings(link=link_options(s.sync), site="dc1"),
+        shared=agent,
+    )
+    try:
+        agent.start()
+        other.start()
+        feed.follow()  # nothing of its own to start: the agent reads for it
+        assert feed.wait(
+            lambda f: any(d.device_id == "hh-01" and d.online for d in f.devices()), 20
+        ), (feed.devices(), broker.log_tail())
+        last = emit_picks(stores["sv-01"], 20)
+        assert agent.wait_acked(last, 30), agent.status()
+        time.sleep(1.0)
+        assert agent.status().connects == 1, agent.status()  # never pushed off
+        assert feed.online and hub.applied["sv-01"] == list(range(1, last + 1))
+    finally:
+        feed.stop()
+        agent.stop()
+        other.stop()
+        hub.stop()
+        for store in stores.values():
+            store.close()

@@ -35,6 +35,7 @@ def site_broker(folder: Path, paths: SitePaths, *, crl: bool = True) -> Mosquitt
     """
     password_port = free_port()
     extra = [
+        "use_username_as_clientid true",  # of the certificate listener, as on a site
         f"crlfile {paths.crl}" if crl else "",
         f"password_file {paths.passwd}",
         f"acl_file {paths.acl}",
@@ -43,6 +44,7 @@ def site_broker(folder: Path, paths: SitePaths, *, crl: bool = True) -> Mosquitt
         f"certfile {paths.server_cert}",
         f"keyfile {paths.server_key}",
         "require_certificate false",
+        "use_username_as_clientid true",
     ]
     broker = MosquittoBroker(
         folder,
@@ -121,6 +123,8 @@ class DeviceClient:
         self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = self._on_disconnect
         self._closed: str | None = None
+        #: set when the broker closes the connection after it was accepted
+        self.dropped = threading.Event()
         self._subacks: dict[int, list[Any]] = {}
 
     def _on_connect(self, c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
@@ -131,6 +135,8 @@ class DeviceClient:
         if not self._connack.is_set():
             self._closed = str(rc)
             self._connack.set()
+        else:
+            self.dropped.set()
 
     def _on_message(self, c: Any, u: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:

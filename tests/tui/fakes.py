@@ -3,7 +3,7 @@ shared ones of device_drivers/fakes.py."""
 
 from __future__ import annotations
 
-from floor_app.hub_sync import DeviceSync, LinkState, SyncStatus
+from floor_app.hub_sync import DeviceSync, LinkState, StaleStore, SyncStatus
 
 
 class FakeSync(DeviceSync):
@@ -12,9 +12,19 @@ class FakeSync(DeviceSync):
     def __init__(self) -> None:
         super().__init__()
         self.state = LinkState.OFFLINE
+        #: the hub's stale word the test gave, and who asked for a recovery
+        self.stale: StaleStore | None = None
+        self.recoveries: list[str] = []
 
     def status(self) -> SyncStatus:
         return SyncStatus(self.state)
 
     def stop(self, timeout: float = 10.0) -> None:
         self.state = LinkState.STOPPED
+
+    def stale_store(self) -> StaleStore | None:
+        return self.stale
+
+    def recover_store(self, user: str) -> bool:
+        self.recoveries.append(user)
+        return self.stale is not None

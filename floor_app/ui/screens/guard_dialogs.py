@@ -3,7 +3,8 @@
 :class:`UndoScreen` names what an undo takes back (units, item, location, tote) and does it
 only on ``y`` or a scan of the same item; Enter alone, which a scanner sends after every
 code, never confirms. :class:`QuitScreen` asks before the app ends: ``y`` on a device, a
-supervisor's badge in kiosk mode (``ui.kiosk``).
+supervisor's badge in kiosk mode (``ui.kiosk``). :class:`StoreStaleScreen` says the hub
+found this device's store stale and lets a supervisor's badge start its recovery.
 """
 
 from __future__ import annotations
@@ -70,6 +71,19 @@ class GuardScreen(FloorDialog):
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
 
+    def supervisor_of(self, badge: str, refused: str) -> str:
+        """The user id of the active supervisor whose badge ``badge`` is; "" (and the
+        reason shown, ``refused`` for another role's badge) when it is not one."""
+        try:
+            user = self.floor.ctx.sessions.identify_badge(badge)
+        except (DomainError, ServiceError) as exc:
+            self.show_message(self.explain(exc), error=True)
+            return ""
+        if Role.SUPERVISOR not in user.roles:
+            self.show_message(self.tr(refused, badge=badge), error=True)
+            return ""
+        return user.user_id
+
 
 class UndoScreen(GuardScreen):
     """Take back ``qty`` x ``sku`` (barcode ``gtin``) picked at ``location`` into ``tote``?
@@ -124,13 +138,33 @@ class QuitScreen(GuardScreen):
         if not self.kiosk:
             self.show_message(self.tr("quit.hint"), error=True)
             return
-        try:
-            user = self.floor.ctx.sessions.identify_badge(text)
-        except (DomainError, ServiceError) as exc:
-            self.show_message(self.explain(exc), error=True)
-            return
-        if Role.SUPERVISOR not in user.roles:
-            self.show_message(self.tr("quit.not_supervisor", badge=text), error=True)
-            return
-        self.by = user.user_id
-        self.dismiss(True)
+        by = self.supervisor_of(text, "quit.not_supervisor")
+        if by:
+            self.by = by
+            self.dismiss(True)
+
+
+class StoreStaleScreen(GuardScreen):
+    """The hub says this device's store does not continue its record: nothing is sent. A
+    supervisor's badge starts the recovery (the hub's history, the store going on after it);
+    Esc goes on working (what is confirmed here is kept and sent after the recovery)."""
+
+    def __init__(self, hub_seq: int, store_seq: int, reason: str) -> None:
+        super().__init__(id="store-stale")
+        self.yes_key = False
+        self.hub_seq, self.store_seq, self.reason = hub_seq, store_seq, reason
+        #: the supervisor who started the recovery
+        self.by = ""
+
+    def question(self) -> str:
+        return self.tr("store_stale.question", hub=self.hub_seq, here=self.store_seq)
+
+    def hint(self) -> str:
+        return self.tr("store_stale.hint")
+
+    def handle_scan(self, text: str, source: str = "keyboard") -> None:
+        """An active supervisor's badge starts the recovery; other scans do not."""
+        by = self.supervisor_of(text, "store_stale.not_supervisor")
+        if by:
+            self.by = by
+            self.dismiss(True)
