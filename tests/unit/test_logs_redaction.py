@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -27,6 +28,8 @@ HASH = "$7$101$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA=="
 def capture() -> Iterator[io.StringIO]:
     out = io.StringIO()
     handler = setup_logging("floor-hub", "debug", json=True, stream=out, device="hh-07", site="dc1")
+    # only this test's records: a thread an earlier test left behind logs to the root too
+    handler.addFilter(lambda record: record.thread == threading.get_ident())
     yield out
     logging.getLogger().removeHandler(handler)
 

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import test_hub_mqtt
 from conftest import small_site
 from hub_builders import SITE, order_row
 from sqlalchemy import Engine, select
@@ -32,8 +31,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 CHOICES = table_of(CarrierChoiceRow)
 STATION = "pk-01"
 ORDER = "SO-100001"
-
-broker = test_hub_mqtt.broker  # a Mosquitto of this test's own
 
 
 def choice_rows(engine: Engine) -> list[tuple[str, str, str, str]]:

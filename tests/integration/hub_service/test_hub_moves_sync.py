@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-import test_hub_mqtt
 from conftest import small_site
 from hub_builders import apply, envelope, pick, stock
 from sqlalchemy import Engine, select
@@ -37,8 +36,6 @@ SITE = "dc1"
 INBOX = table_of(InboxRow)
 LOCATIONS = table_of(LocationRow)
 OTHER = "hh-02"  # the device whose pick takes the face below its minimum
-
-broker = test_hub_mqtt.broker  # a Mosquitto of this test's own
 
 
 def a_refill(engine: Engine) -> tuple[str, str, str, int, int]:

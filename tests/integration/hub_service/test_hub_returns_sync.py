@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import test_hub_mqtt
 from conftest import small_site
 from hub_builders import TRACKING, ship, stock
 from sqlalchemy import Engine, func, select
@@ -31,8 +30,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 RECEIPTS = table_of(ReturnReceiptRow)
 INBOX = table_of(InboxRow)
 DESK = "pk-02"
-
-broker = test_hub_mqtt.broker  # a Mosquitto of this test's own
 
 
 def test_returns_recorded_offline_are_applied_once_and_the_unknown_one_rejected(
