@@ -8,6 +8,7 @@ applied.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -68,6 +69,9 @@ def hub_stats(conn: Connection) -> dict[str, Any]:
             "station": r.station,
             "presence": state,
             "epoch": epoch,
+            "store_id": r.store_id,
+            # why the device's store does not continue the hub's record ("" while it does)
+            "stale": json.loads(r.stale)["reason"] if r.stale else "",
         }
     dead = table_of(DeadLetterRow)
     return {

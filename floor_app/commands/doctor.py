@@ -109,6 +109,11 @@ def _store_lines(store: StoreCheck) -> list[str]:
             head += f", oldest {store.oldest_unsent_s:.0f} s"
     lines = [head]
     lines.extend(f"       {problem}" for problem in store.problems)
+    if store.stale:
+        lines.append(
+            f"       the hub found this store stale: {store.stale}; nothing is sent until a "
+            "supervisor scans their badge on the device to recover it (docs/operations.md)"
+        )
     if not store.ok:
         lines.append(
             "       move the file aside and restore it from backup; do not delete it "

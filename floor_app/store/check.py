@@ -3,12 +3,14 @@ runs SQLite's integrity check and reads the schema revision and the unsent outbo
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .migrate import HEAD, known_revisions
+from .store import STALE_WORD
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +24,8 @@ class StoreCheck:
     revision: str | None = None
     unsent: int = 0
     oldest_unsent_s: float | None = None
+    #: the hub found the store stale (its word): nothing is sent until it is recovered
+    stale: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """The findings by name (for ``floor-app doctor --json``)."""
@@ -33,6 +37,7 @@ class StoreCheck:
             "revision": self.revision,
             "unsent": self.unsent,
             "oldest_unsent_s": self.oldest_unsent_s,
+            "stale": self.stale,
         }
 
 
@@ -67,6 +72,7 @@ def _contents(conn: sqlite3.Connection, shown: str, now: float) -> StoreCheck:
         "SELECT count(*), min(created_at) FROM outbox WHERE acked_at IS NULL"
     ).fetchone()
     problems: list[str] = []
+    stale = _stale_word(conn)  # the file is sound: said, not a problem of the store
     if rev != HEAD and rev not in known_revisions():
         problems.append(
             f"store schema {rev} was written by a newer floor-app (this one knows up to {HEAD})"
@@ -79,4 +85,16 @@ def _contents(conn: sqlite3.Connection, shown: str, now: float) -> StoreCheck:
         revision=rev,
         unsent=int(unsent),
         oldest_unsent_s=None if oldest is None else round(max(0.0, now - float(oldest)), 1),
+        stale=stale,
     )
+
+
+def _stale_word(conn: sqlite3.Connection) -> str:
+    """The reason of the hub's stale word kept in the store's meta ("" when none)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (STALE_WORD,)).fetchone()
+    if not row or not row[0]:
+        return ""
+    try:
+        return str(json.loads(row[0]).get("reason", "stale"))
+    except (ValueError, AttributeError):
+        return "stale"

@@ -21,6 +21,8 @@ from .unit_of_work import UnitOfWork
 
 #: meta key of the store's identity (see :attr:`Store.store_id`)
 STORE_ID = "store_id"
+#: meta key of the hub's word that the store is stale, kept until it is recovered
+STALE_WORD = "sync.store_stale"
 
 CommitListener = Callable[[list[OutboxRecord]], None]
 

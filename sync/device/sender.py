@@ -20,6 +20,7 @@ from floor_app.domain.events import ToteAssigned
 from floor_app.hub_sync import ClaimRefusal, EventRejection, StaleStore, StoreRecovered
 from floor_app.services.errors import Unavailable
 from floor_app.store import StoreError
+from floor_app.store.store import STALE_WORD
 from sync.mqtt import Received
 from sync.protocol import (
     RECOVERY_EVENT_LIMIT,
@@ -43,7 +44,7 @@ from .tote_refusals import take_back_refused_tote
 log = logging.getLogger("floor.sync.device")
 
 #: store meta key: the hub's stale word, kept until the store is recovered
-STALE_META = "sync.store_stale"
+STALE_META = STALE_WORD
 
 
 def stale_news(message: StoreStale) -> StaleStore:

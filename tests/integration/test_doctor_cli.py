@@ -184,4 +184,24 @@ def test_a_store_not_made_yet_is_fine(tmp_path: Path) -> None:
         "revision": None,
         "unsent": 0,
         "oldest_unsent_s": None,
+        "stale": "",
     }
+
+
+def test_a_store_the_hub_found_stale_is_sound_and_says_how_to_recover(tmp_path: Path) -> None:
+    from floor_app.store import Store
+    from floor_app.store.store import STALE_WORD
+
+    db = tmp_path / "floor.db"
+    _store_with_events(db)
+    store = Store.open(db, device_id="hh-01")
+    word = {"kind": "stale", "reason": "this device's store ends at event 3 but the hub ..."}
+    store.set_meta(STALE_WORD, json.dumps(word))
+    store.close()
+    config = write(tmp_path, f'[device]\nid = "hh-01"\n[store]\npath = "{db}"\n')
+    result = doctor("doctor", "--config", str(config), "--wait", "0.5", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "the hub found this store stale: this device's store ends at event 3" in result.stdout
+    assert "restore it from backup" not in result.stdout
+    as_json = doctor("doctor", "--config", str(config), "--json", "--wait", "0.5", cwd=tmp_path)
+    assert json.loads(as_json.stdout)["store"]["stale"].startswith("this device's store ends")

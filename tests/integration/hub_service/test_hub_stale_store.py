@@ -163,12 +163,15 @@ def test_a_store_restored_from_an_older_copy_stops_and_recovers_losing_nothing(
         assert agent.acked_seq == 30  # the offline work is not marked delivered
         if cause == "conflict":
             assert dead_codes(demo_engine).get("stale_store") == 1
+            figures = run_transaction(demo_engine, hub_stats)["devices"]["hh-01"]
+            assert "sequence 31 was recorded as event" in figures["stale"]  # floor-hub stats
 
         assert agent.recover_store("sam")
         recovered = heard.wait("recovered")
         assert dataclasses.astuple(recovered)[:4] == (50, 0, offline, 20)
         assert recovered.missing[0].startswith("31 pick.confirmed")
         assert not agent.status().store_stale
+        assert run_transaction(demo_engine, hub_stats)["devices"]["hh-01"]["stale"] == ""
         assert agent.wait_acked(50 + offline, 30), agent.status()
         seqs = inbox(demo_engine)
         assert [s for s, _, _ in seqs] == list(range(1, 51 + offline))
