@@ -261,6 +261,7 @@ def supervisor_with_difference(ctx: AppContext) -> MqttSupervisorFeed:
     )
     assert feed.apply_count_difference("7", diff)
     ctx.supervisor = feed
+    ctx.closers.append(feed.stop)  # the board starts it: its thread must not outlive the test
     return feed
 
 
