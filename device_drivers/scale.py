@@ -147,7 +147,14 @@ class SerialScale(Scale):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ScaleTimeout(f"{self.name}: no stable weight within {timeout:g} s")
-            reply = self._ask("S" if stable else "SI", min(left, self.config.command_timeout_s))
+            # the scale gets its own answer time; the caller waits only what is left of its
+            # deadline (an answer after it is dropped, never taken for a silent scale)
+            try:
+                reply = self._ask("S" if stable else "SI", self.config.command_timeout_s, wait=left)
+            except ScaleTimeout:
+                if time.monotonic() < deadline:
+                    raise
+                raise ScaleTimeout(f"{self.name}: no stable weight within {timeout:g} s") from None
             if reply.command != "S":
                 raise ScaleError(f"{self.name}: unexpected reply to S: {reply}")
             self._raise_for_range(reply)
@@ -208,13 +215,16 @@ class SerialScale(Scale):
 
     # -- helpers for callers -------------------------------------------------------------
 
-    def _ask(self, text: str, timeout: float) -> SicsReply:
+    def _ask(self, text: str, timeout: float, *, wait: float | None = None) -> SicsReply:
+        """Send ``text``; the scale must answer within ``timeout`` (else it is in error), the
+        caller waits for the answer at most ``wait`` (default: as long as the scale may take)."""
         if self.state is not ScaleState.READY:
             raise ScaleNotReady(f"{self.name} is {self.state.value}: {self.last_error}".rstrip())
         command = _Command(text, timeout)
         self._commands.put(command)
         try:
-            reply = command.future.result(timeout=timeout + 0.5)
+            patience = timeout + 0.5 if wait is None else min(wait, timeout + 0.5)
+            reply = command.future.result(timeout=patience)
         except FutureTimeout:
             command.future.cancel()
             raise ScaleTimeout(f"{self.name}: no answer to {text} within {timeout:g} s") from None

@@ -102,6 +102,8 @@ class SicsScaleOnPty:
         self.overload = False
         self.underload = False
         self.silent = False
+        #: seconds the scale takes before each answer (a slow scale, or a loaded machine)
+        self.reply_delay_s = 0.0
         self.reply_override: bytes | None = None
         self.commands: list[str] = []
         self._stop = threading.Event()
@@ -164,6 +166,8 @@ class SicsScaleOnPty:
                 reply = self._answer(line)
                 if self.silent or reply is None:
                     continue
+                if self.reply_delay_s:
+                    time.sleep(self.reply_delay_s)
                 if self.reply_override is not None:
                     data, self.reply_override = self.reply_override, None
                 else:

@@ -78,6 +78,20 @@ def test_never_stable_times_out(bench: tuple[SicsScaleOnPty, SerialScale, Path])
         scale.read(timeout=0.3)
 
 
+def test_a_read_that_gives_up_first_leaves_a_slow_scale_ready(
+    bench: tuple[SicsScaleOnPty, SerialScale, Path],
+) -> None:
+    """The caller's deadline ends before the scale answers (within its own answer time): the
+    read times out, the late answer is dropped, and the scale is not taken for silent."""
+    emulator, scale, _ = bench
+    emulator.weight = Decimal("1.200")
+    emulator.reply_delay_s = 0.25  # within command_timeout_s (0.5)
+    with pytest.raises(ScaleTimeout, match=r"no stable weight within 0\.1 s"):
+        scale.read(timeout=0.1)
+    assert scale.read(timeout=2.0).value == Decimal("1.200")
+    assert scale.state is ScaleState.READY, scale.last_error
+
+
 def test_zero_and_tare(bench: tuple[SicsScaleOnPty, SerialScale, Path]) -> None:
     emulator, scale, _ = bench
     emulator.weight = Decimal("0.250")  # the empty carton
