@@ -24,7 +24,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from sync.protocol import (
     EventEnvelope,
@@ -238,27 +238,26 @@ def recover(
     held = held_ids(conn, device, request.event_ids)
     mine = set(request.event_ids)
     lacking = (
-        select(INBOX.c.seq, INBOX.c.event_id, INBOX.c.type, INBOX.c.order_id, INBOX.c.device_at)
-        .where(INBOX.c.device_id == device)
-        .where(INBOX.c.seq > request.acked_seq)
-        .order_by(INBOX.c.seq)
+        (INBOX.c.device_id == device)
+        & (INBOX.c.seq > request.acked_seq)
+        & INBOX.c.event_id.not_in(sorted(mine))
     )
-    missing: list[HistoryEvent] = []
-    count = 0
-    for row in conn.execute(lacking):
-        if row.event_id in mine:
-            continue
-        count += 1
-        if len(missing) < 500:
-            missing.append(
-                HistoryEvent(
-                    seq=row.seq,
-                    event_id=row.event_id,
-                    type=row.type,
-                    order_id=row.order_id,
-                    device_at=row.device_at,
-                )
-            )
+    count = int(conn.execute(select(func.count()).where(lacking)).scalar() or 0)
+    missing = [
+        HistoryEvent(
+            seq=row.seq,
+            event_id=row.event_id,
+            type=row.type,
+            order_id=row.order_id,
+            device_at=row.device_at,
+        )
+        for row in conn.execute(
+            select(INBOX.c.seq, INBOX.c.event_id, INBOX.c.type, INBOX.c.order_id, INBOX.c.device_at)
+            .where(lacking)
+            .order_by(INBOX.c.seq)
+            .limit(500)
+        )
+    ]
     conn.execute(
         update(CURSORS)
         .where(CURSORS.c.device_id == device)
