@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Connection, insert, select, update
 
 from floor_app.domain.picking import TaskState
@@ -23,6 +25,8 @@ from .tables import (
     StockTaskRow,
     table_of,
 )
+
+log = logging.getLogger("floor.hub.presence")
 
 PRESENCE = table_of(PresenceRow)
 PUSHES = table_of(PushRow)
@@ -118,6 +122,11 @@ def catch_up(
         push_current_work(conn, out, device)
 
 
+#: a push cursor a device says it saw is followed only below this: the numbers above are
+#: kept for the pushes themselves (the column is a 32-bit integer)
+PUSH_CURSOR_LIMIT = 2**31 - 2**24
+
+
 def continue_pushes(conn: Connection, device: str, seen: int) -> bool:
     """Number the device's next pushes after ``seen`` when the hub's stream is behind it (a
     restored hub); True when it was."""
@@ -125,6 +134,9 @@ def continue_pushes(conn: Connection, device: str, seen: int) -> bool:
         select(STREAMS.c.last_cursor).where(STREAMS.c.device_id == device).with_for_update()
     ).scalar()
     if seen <= int(mine or 0):
+        return False
+    if seen >= PUSH_CURSOR_LIMIT:  # no restore explains it: never let it end the stream
+        log.warning("%s says it saw push %d: not followed (beyond %d)", device, seen, mine or 0)
         return False
     if mine is None:
         conn.execute(insert(STREAMS).values(device_id=device, last_cursor=seen))

@@ -137,3 +137,33 @@ def test_content_the_database_refuses_is_dead_lettered_an_outage_is_not(
     monkeypatch.setattr(Receiver, "_status", down)
     with pytest.raises(DatabaseUnavailable):
         receiver.handle(TOPICS.status("hh-01"), status)
+
+
+def test_a_push_cursor_no_restore_explains_leaves_the_devices_stream_alone(
+    demo_engine: Engine,
+) -> None:
+    """A status saying the device saw push 2^31-1 would number the hub's next push beyond
+    its column: the hub follows a device's cursor only below PUSH_CURSOR_LIMIT."""
+    from sqlalchemy import select
+
+    from hub.tables import PushStreamRow, table_of
+
+    streams = table_of(PushStreamRow)
+
+    def hub_cursor() -> int:
+        with demo_engine.connect() as conn:
+            value = conn.execute(
+                select(streams.c.last_cursor).where(streams.c.device_id == "hh-01")
+            ).scalar()
+        return int(value or 0)
+
+    before = hub_cursor()
+    status = {
+        "v": 1, "device_id": "hh-01", "state": "online", "epoch": 1, "at": time.time(),
+        "health": {"push_cursor": INT_MAX, "acked_seq": 0},
+    }  # fmt: skip
+    Receiver(demo_engine, SITE).handle(TOPICS.status("hh-01"), json.dumps(status).encode())
+    assert hub_cursor() == before
+    status["epoch"], status["health"] = 2, {"push_cursor": before + 7, "acked_seq": 0}
+    Receiver(demo_engine, SITE).handle(TOPICS.status("hh-01"), json.dumps(status).encode())
+    assert hub_cursor() >= before + 7  # a restored hub: its next push is numbered after it
