@@ -103,15 +103,32 @@ class Message(BaseModel):
 # -- device -> hub: events --------------------------------------------------------------
 
 
+#: The most an event's whole number may be, by field name: beyond the 32-bit check every
+#: message gets, a quantity, a weight or a position no floor can have. (Too small a number
+#: is the domain's to refuse, with its own reason: "quantity must be positive" ...)
+EVENT_INT_LIMITS: Final[dict[str, int]] = {
+    "qty": 1_000_000,
+    "counted": 10_000_000,
+    "weight_g": 2_000_000,
+    "attempt": 1_000,
+    "position": 1_000,
+    "tote_position": 1_000,
+}
+
+
 @cache
 def _payload_model(event_type: str) -> type[BaseModel]:
-    """A strict, closed pydantic model with the fields of the event dataclass ``event_type``."""
+    """A strict, closed pydantic model with the fields of the event dataclass ``event_type``
+    (whole numbers up to :data:`EVENT_INT_LIMITS`)."""
     cls = EVENT_TYPES[event_type]
     hints = get_type_hints(cls)
     spec: dict[str, Any] = {}
     for f in dataclass_fields(cls):
         default = f.default if f.default is not MISSING else ...
-        spec[f.name] = (hints[f.name], default)
+        hint = hints[f.name]
+        if hint is int and f.name in EVENT_INT_LIMITS:
+            hint = Annotated[int, Field(le=EVENT_INT_LIMITS[f.name])]
+        spec[f.name] = (hint, default)
     return create_model(
         f"{cls.__name__}Payload",
         __config__=ConfigDict(strict=True, extra="forbid", allow_inf_nan=False),

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from hub_builders import SITE, batch_bytes, envelope, pick
+from hub_builders import SITE, batch_bytes, envelope, inbox_seqs, pick
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
@@ -91,6 +91,35 @@ def test_an_intake_line_of_a_pasted_gtin_is_refused_and_orders_go_on(demo_engine
     handled = receiver.handle(TOPICS.orders_in, json.dumps(order).encode())
     codes = [json.loads(m.payload).get("code") for m in handled.messages if m.topic == TOPICS.dlq]
     assert codes == ["out_of_range"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("qty", 2_000_000), ("weight_g", 3_000_000), ("tote_position", 5000)],
+)
+def test_a_number_no_floor_has_rejects_its_event_and_the_next_is_applied(
+    demo_engine: Engine, field: str, value: int
+) -> None:
+    """Within 32 bits but beyond any floor's business (a million units in one pick, a
+    three-tonne parcel): the event is rejected with the field named, the sequence goes on."""
+    from floor_app.domain.events import PackCompleted
+
+    if field == "weight_g":
+        absurd = envelope(
+            "hh-01",
+            1,
+            PackCompleted(order=ORDER, station="PACK-01", carton="CTN-M", weight_g=900, user="ben"),
+        )
+    else:
+        absurd = envelope("hh-01", 1, pick(ORDER, SKU))
+    body = json.loads(batch_bytes("hh-01", [absurd, envelope("hh-01", 2, pick(ORDER, SKU))]))
+    body["events"][0]["payload"][field] = value
+    handled = Receiver(demo_engine, SITE).handle(TOPICS.evt("hh-01"), json.dumps(body).encode())
+    said = [json.loads(m.payload) for m in handled.messages if m.topic == TOPICS.ack("hh-01")]
+    rejected = [m for m in said if m.get("kind") == "rejected"]
+    assert [m["seq"] for m in rejected] == [1] and field in rejected[0]["reason"]
+    assert [m["up_to_seq"] for m in said if m.get("kind") == "ack"] == [2]
+    assert inbox_seqs(demo_engine, "hh-01") == [1, 2]
 
 
 @pytest.mark.parametrize(
