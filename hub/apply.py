@@ -116,9 +116,7 @@ def _both_versions(conflict: history.Conflict) -> bytes:
                 "seq": sent.seq,
                 "event_id": sent.event_id,
                 "type": sent.type,
-                "payload": sent.excerpt
-                if isinstance(sent, BadEvent)
-                else compact_json(sent.payload),
+                "payload": history.record_text(sent),
             },
         }
     ).encode()

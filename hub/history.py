@@ -73,7 +73,8 @@ def payload_digest(payload_text: str) -> str:
     return hashlib.sha256(payload_text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _record_text(record: Record) -> str:
+def record_text(record: Record) -> str:
+    """An event's payload as the hub records it (a bad event: its excerpt)."""
     if isinstance(record, BadEvent):
         return record.excerpt
     return compact_json(record.payload)
@@ -114,7 +115,7 @@ def first_conflict(conn: Connection, device_id: str, resent: Sequence[Record]) -
             continue  # recorded before the hub kept its inbox (nothing to compare)
         same = row.event_id == record.event_id
         if same and isinstance(record, EventEnvelope):
-            same = payload_digest(row.payload) == payload_digest(_record_text(record))
+            same = payload_digest(row.payload) == payload_digest(record_text(record))
         if not same:
             return Conflict(record.seq, row.event_id, row.type, row.payload, record)
     return None
@@ -172,12 +173,6 @@ def conflict_stale(device_id: str, hub_seq: int, store_seq: int, conflict: Confl
             f"{device_id}: {conflict.reason()}"
         )[:500],
     )
-
-
-def still_stale(conn: Connection, device_id: str) -> StoreStale | None:
-    """The stale word recorded for ``device_id`` (None: its store continues the record)."""
-    text = conn.execute(select(CURSORS.c.stale).where(CURSORS.c.device_id == device_id)).scalar()
-    return StoreStale.model_validate_json(text) if text else None
 
 
 def connect_check(conn: Connection, request: SyncRequest) -> StoreStale | None:

@@ -93,27 +93,46 @@ def sync_reply(conn: Connection, out: Outbound, request: SyncRequest) -> list[Ou
     up_to = int(last or 0)
     ack = Ack(device_id=device, up_to_seq=up_to, event_id=history.event_id_at(conn, device, up_to))
     replay.append(OutMessage(topics.ack(device), ack.model_dump_json().encode()))
-    catch_up(conn, out, device, acked_seq=request.acked_seq, push_cursor=request.since_cursor)
+    catch_up(
+        conn,
+        out,
+        device,
+        hub_seq=None if last is None else up_to,
+        acked_seq=request.acked_seq,
+        push_cursor=request.since_cursor,
+    )
     return replay
 
 
-def catch_up(
-    conn: Connection, out: Outbound, device: str, *, acked_seq: int, push_cursor: int
-) -> None:
-    """What a device says it saw (in a sync request or its retained status) against the
-    hub's record: a hub restored from a backup asks for the events it lost and continues
-    the device's push stream after what the device saw."""
+def sound_hub_seq(conn: Connection, device: str) -> int | None:
+    """The hub's last sequence from ``device``; None when its store is stale or unknown."""
     row = conn.execute(
         select(CURSORS.c.last_seq, CURSORS.c.stale).where(CURSORS.c.device_id == device)
     ).first()
-    if row is not None and not row.stale and int(row.last_seq) < acked_seq:
+    return None if row is None or row.stale else int(row.last_seq)
+
+
+def catch_up(
+    conn: Connection,
+    out: Outbound,
+    device: str,
+    *,
+    hub_seq: int | None,
+    acked_seq: int,
+    push_cursor: int,
+) -> None:
+    """What a device says it saw (in a sync request or its retained status) against the
+    hub's record (``hub_seq``, see :func:`sound_hub_seq`): a hub restored from a backup
+    asks for the events it lost and continues the device's push stream after what the
+    device saw."""
+    if hub_seq is not None and hub_seq < acked_seq:
         out.publish(
             out.topics.ack(device),
             ResendRequest(
                 device_id=device,
-                from_seq=int(row.last_seq) + 1,
+                from_seq=hub_seq + 1,
                 reason=(
-                    f"the hub holds events up to {row.last_seq} but this device saw "
+                    f"the hub holds events up to {hub_seq} but this device saw "
                     f"{acked_seq} acknowledged (the hub's database was restored)"
                 ),
             ),

@@ -41,7 +41,7 @@ from .handlers import HandlerSettings
 from .intake import take_raw
 from .leases import renew_leases
 from .outbound import Outbound, OutMessage, transact
-from .presence import catch_up, record_presence, sync_reply
+from .presence import catch_up, record_presence, sound_hub_seq, sync_reply
 from .tables import DeviceRow, table_of
 from .upstream_cancel import take_cancel
 
@@ -325,6 +325,7 @@ class Receiver:
                     conn,
                     out,
                     device,
+                    hub_seq=sound_hub_seq(conn, device),
                     acked_seq=status.health.acked_seq,
                     push_cursor=status.health.push_cursor,
                 )

@@ -43,9 +43,6 @@ from .tote_refusals import take_back_refused_tote
 
 log = logging.getLogger("floor.sync.device")
 
-#: store meta key: the hub's stale word, kept until the store is recovered
-STALE_META = STALE_WORD
-
 
 def stale_news(message: StoreStale) -> StaleStore:
     """What the app hears of the hub's stale word."""
@@ -90,7 +87,7 @@ class OutboxSender(AgentPart):
         self._sent_upto = self.acked
         self.store_id = self.store.store_id
         self.stale = None
-        text = self.store.meta(STALE_META, "") or ""
+        text = self.store.meta(STALE_WORD, "") or ""
         if text:
             try:
                 self.stale = StoreStale.model_validate_json(text)
@@ -318,7 +315,7 @@ class OutboxSender(AgentPart):
             return
         log.warning("sync %s: the hub says this store is stale: %s", self.device_id, message.reason)
         try:
-            self.store.set_meta(STALE_META, message.model_dump_json())
+            self.store.set_meta(STALE_WORD, message.model_dump_json())
         except StoreError as exc:
             self.diag.error(f"cannot record that the store is stale: {exc.reason}")
         self.news.store_stale.tell(stale_news(message))
@@ -333,8 +330,14 @@ class OutboxSender(AgentPart):
         return True
 
     def recovery_due(self) -> bool:
-        """True when a recovery was asked for and the link can carry it."""
-        return self._recover_by is not None and self.stale is not None and self.link.online
+        """True when a recovery was asked for, not yet sent on this connection, and the
+        link can carry it."""
+        return (
+            self._recover_by is not None
+            and not self._recover_sent
+            and self.stale is not None
+            and self.link.online
+        )
 
     def send_recovery(self) -> None:
         """Publish the recovery request: the store's unsent event ids (once per link-up)."""
@@ -358,7 +361,7 @@ class OutboxSender(AgentPart):
             return
         try:
             held, moved = self.store.rebase_outbox(message.hub_seq, set(message.known))
-            self.store.set_meta(STALE_META, "")
+            self.store.set_meta(STALE_WORD, "")
         except StoreError as exc:
             self.diag.error(f"cannot recover the store: {exc.reason}")
             return
@@ -430,7 +433,7 @@ class OutboxSender(AgentPart):
     def maintain(self, now: float) -> None:
         """Send what the window allows; with no ack progress for too long, start again
         from the last ack and ask the hub for its ack."""
-        if self.recovery_due() and not self._recover_sent:
+        if self.recovery_due():
             self.send_recovery()
         self.pump()
         if self._sent_upto > self.acked and now - self._last_progress > self.options.ack_timeout_s:
