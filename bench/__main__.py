@@ -21,7 +21,7 @@ def available() -> dict[str, str]:
             continue
         module = importlib.import_module(f"bench.{info.name}")
         if hasattr(module, "main"):
-            names[info.name] = (module.__doc__ or "").strip().splitlines()[0]
+            names[info.name.replace("_", "-")] = (module.__doc__ or "").strip().splitlines()[0]
     return names
 
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, doc in sorted(available().items()):
             print(f"  {name:<10} {doc}")
         return 0 if args else 2
-    name = args[0]
+    name = args[0].replace("-", "_")  # site-load is bench/site_load.py
     # Only the benchmark asked for is imported: importing all of them (OpenCV and numpy
     # for the camera and barcode benchmarks, the hub's modules...) added ~45 MB to the
     # process, which the ui benchmark reported as the app's memory.

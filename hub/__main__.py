@@ -59,7 +59,9 @@ from .intake import IntakeLimits
 from .outbound import Outbound, transact
 from .service import Hub, HubSettings, crash_probability
 from .setup import load_demo, open_database
+from .site_cli import register as register_site
 from .site_data import DEVICE_ROLES, register_device
+from .site_files import send_reference
 from .stats import hub_stats
 from .stock_cli import add_count_args, count_settings
 from .stock_cli import register as register_stock
@@ -187,6 +189,7 @@ def parser() -> argparse.ArgumentParser:
     register_stock(sub)
     register_carriers(sub)
     register_totes(sub)
+    register_site(sub)
     return p
 
 
@@ -351,8 +354,10 @@ def cmd_register(args: argparse.Namespace) -> int:
         added = register_device(
             conn, args.device, args.role, station=args.station, zones=args.zones
         )
-        if added and args.role in TOLD_ROLES:
-            send_tote_list(conn, out, args.device)  # published by the running hub
+        if added:  # published by the running hub
+            send_reference(conn, out, args.device)
+            if args.role in TOLD_ROLES:
+                send_tote_list(conn, out, args.device)
         return added
 
     added, _ = transact(engine, Topics(args.site), work, "register")

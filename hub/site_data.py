@@ -16,6 +16,7 @@ from floor_app.domain.sku import Sku
 from floor_app.domain.users import User
 
 from .tables import (
+    BarcodeRow,
     CartonRow,
     DeviceCursorRow,
     DeviceRow,
@@ -32,6 +33,7 @@ from .tables import (
 
 META = table_of(HubMetaRow)
 SKUS = table_of(SkuRow)
+BARCODES = table_of(BarcodeRow)
 LOCATIONS = table_of(LocationRow)
 STOCK = table_of(StockRow)
 LEDGER = table_of(StockLedgerRow)
@@ -109,7 +111,8 @@ def known_skus(conn: Connection, skus: Iterable[str]) -> set[str]:
 
 
 def add_skus(conn: Connection, skus: Iterable[Sku]) -> int:
-    """Insert SKUs; how many."""
+    """Insert SKUs and their barcodes (each a unit barcode); how many SKUs."""
+    skus = list(skus)
     rows = [
         {
             "sku": s.sku,
@@ -125,6 +128,14 @@ def add_skus(conn: Connection, skus: Iterable[Sku]) -> int:
     ]
     if rows:
         conn.execute(insert(SKUS), rows)
+        conn.execute(
+            insert(BARCODES),
+            [
+                {"gtin": gtin, "sku": s.sku, "pack_qty": 1}
+                for s in skus
+                for gtin in dict.fromkeys((s.gtin, *s.extra_gtins))
+            ],
+        )
     return len(rows)
 
 

@@ -47,9 +47,19 @@ def _grouped(conn: Connection, column: Any) -> dict[str, int]:
     }
 
 
+def _site_version_of(health: str) -> int | None:
+    """The site data version in a stored heartbeat's health (None when it says none)."""
+    try:
+        value = json.loads(health).get("site_version") if health else None
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def hub_stats(conn: Connection) -> dict[str, Any]:
     """Every figure of ``floor-hub stats --json``."""
     presence = {r.device_id: (r.state, int(r.epoch)) for r in conn.execute(select(PRESENCE))}
+    versions = {r.device_id: _site_version_of(r.health) for r in conn.execute(select(PRESENCE))}
     devices: dict[str, dict[str, Any]] = {}
     for r in conn.execute(
         select(CURSORS, DEVICES.c.role, DEVICES.c.station)
@@ -72,10 +82,13 @@ def hub_stats(conn: Connection) -> dict[str, Any]:
             "store_id": r.store_id,
             # why the device's store does not continue the hub's record ("" while it does)
             "stale": json.loads(r.stale)["reason"] if r.stale else "",
+            # the version of the site's reference data it said it runs (None: not said yet)
+            "site_version": versions.get(r.device_id),
         }
     dead = table_of(DeadLetterRow)
     return {
         "site": get_meta(conn, "site"),
+        "site_version": int(get_meta(conn, "site_version", "0") or 0),
         "devices": devices,
         "dead_letters": _count(conn, dead),
         "dead_letters_by_code": _grouped(conn, dead.c.code),

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -70,6 +71,35 @@ class SkuRow(HubBase):
     width_mm: Mapped[int | None]
     height_mm: Mapped[int | None]
     weight_g: Mapped[int]
+    #: Units carry a lot (GS1 AI 10): stock is held and allocated per lot, first expiry out.
+    lot_tracked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Every unit carries a serial number (GS1 AI 21), captured when it leaves.
+    serial_tracked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Days from production to expiry (None: the item does not expire).
+    shelf_life_days: Mapped[int | None]
+
+
+class BarcodeRow(HubBase):
+    """A barcode (as GTIN-14) of a SKU and how many units it stands for: 1 for the unit,
+    more for an inner pack or a case. The SKU's own ``gtin`` is one of its unit barcodes."""
+
+    __tablename__ = "sku_barcodes"
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), index=True)
+    pack_qty: Mapped[int] = mapped_column(default=1)
+
+
+class SerialRow(HubBase):
+    """A serial number of a serial-tracked SKU and where the unit is now."""
+
+    __tablename__ = "serials"
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: The stock location holding the unit ("" once it left stock).
+    location: Mapped[str] = mapped_column(String(32), default="", index=True)
+    lot: Mapped[str] = mapped_column(String(32), default="")
+    #: in_stock, picked, shipped.
+    state: Mapped[str] = mapped_column(String(16), default="in_stock")
 
 
 class LocationRow(HubBase):

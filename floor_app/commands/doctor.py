@@ -107,6 +107,8 @@ def _store_lines(store: StoreCheck) -> list[str]:
         head += f"  schema {store.revision}, {store.unsent} event(s) unsent"
         if store.oldest_unsent_s is not None:
             head += f", oldest {store.oldest_unsent_s:.0f} s"
+        if store.site_version:
+            head += f", site data v{store.site_version}"
     lines = [head]
     lines.extend(f"       {problem}" for problem in store.problems)
     if store.stale:

@@ -10,6 +10,7 @@ on every machine.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import date
@@ -265,6 +266,12 @@ def _lot(sku: str, rank: int) -> tuple[str, int | None]:
     return f"L{sku[-5:]}-{1 + rank % 4}", (120 + (rank * 37) % 400 if rank % 3 == 0 else None)
 
 
+@functools.cache
+def _demo_pin_hash() -> str:
+    """One hash of the demo PIN for every demo user (a slow hash is made once per process)."""
+    return hash_pin("demo", DEMO_PIN)
+
+
 def _users() -> list[User]:
     people = [
         ("alice", "Alice Walker", "B1001", {Role.PICKER}, "en", True),
@@ -277,7 +284,7 @@ def _users() -> list[User]:
         ("tom", "Tom Wright (left)", "B1999", {Role.PICKER}, "en", False),
     ]
     return [
-        User(uid, name, badge, frozenset(roles), hash_pin(uid, DEMO_PIN), active, lang)
+        User(uid, name, badge, frozenset(roles), _demo_pin_hash(), active, lang)
         for uid, name, badge, roles, lang, active in people
     ]
 

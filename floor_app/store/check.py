@@ -26,6 +26,8 @@ class StoreCheck:
     oldest_unsent_s: float | None = None
     #: the hub found the store stale (its word): nothing is sent until it is recovered
     stale: str = ""
+    #: the version of the site's reference data the store holds (0: none from the hub)
+    site_version: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The findings by name (for ``floor-app doctor --json``)."""
@@ -38,6 +40,7 @@ class StoreCheck:
             "unsent": self.unsent,
             "oldest_unsent_s": self.oldest_unsent_s,
             "stale": self.stale,
+            "site_version": self.site_version,
         }
 
 
@@ -86,7 +89,16 @@ def _contents(conn: sqlite3.Connection, shown: str, now: float) -> StoreCheck:
         unsent=int(unsent),
         oldest_unsent_s=None if oldest is None else round(max(0.0, now - float(oldest)), 1),
         stale=stale,
+        site_version=_site_version(conn),
     )
+
+
+def _site_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'site_version'").fetchone()
+    try:
+        return int(row[0]) if row and row[0] else 0
+    except ValueError:
+        return 0
 
 
 def _stale_word(conn: sqlite3.Connection) -> str:

@@ -165,6 +165,50 @@ class CatalogueRepository:
         """The kind of location ``code`` (None when there is no such location)."""
         return self.s.scalar(select(LocationRow.kind).where(LocationRow.code == code))
 
+    def put_items(self, items: list[dict[str, Any]]) -> None:
+        """Add or replace items of the site's reference data, each with all its barcodes
+        (``barcodes``: list of ``{"gtin", "pack_qty"}``; those it no longer carries go)."""
+        for item in items:
+            fields = {k: v for k, v in item.items() if k != "barcodes"}
+            self.s.merge(SkuRow(**fields))
+            self.s.flush()
+            wanted = {b["gtin"]: b["pack_qty"] for b in item.get("barcodes", [])}
+            wanted.setdefault(item["gtin"], 1)
+            self.s.execute(
+                delete(BarcodeRow)
+                .where(BarcodeRow.sku == item["sku"])
+                .where(BarcodeRow.gtin.not_in(sorted(wanted)))
+            )
+            for gtin, pack_qty in wanted.items():
+                # a barcode that moved from another item moves with its row
+                self.s.merge(BarcodeRow(gtin=gtin, sku=item["sku"], pack_qty=pack_qty))
+        self.s.flush()
+
+    def remove_items(self, skus: list[str]) -> None:
+        """Forget items the site no longer stocks (and what this device held of them)."""
+        if skus:
+            self.s.execute(delete(BarcodeRow).where(BarcodeRow.sku.in_(skus)))
+            self.s.execute(delete(StockRow).where(StockRow.sku.in_(skus)))
+            self.s.execute(delete(SkuRow).where(SkuRow.sku.in_(skus)))
+
+    def put_locations(self, locations: list[dict[str, Any]], site: str) -> None:
+        """Add or replace locations of the site's reference data."""
+        for loc in locations:
+            self.s.merge(LocationRow(site=site, **loc))
+
+    def remove_locations(self, codes: list[str]) -> None:
+        if codes:
+            self.s.execute(delete(StockRow).where(StockRow.location.in_(codes)))
+            self.s.execute(delete(LocationRow).where(LocationRow.code.in_(codes)))
+
+    def put_cartons(self, cartons: list[dict[str, Any]]) -> None:
+        for carton in cartons:
+            self.s.merge(CartonRow(**carton))
+
+    def remove_cartons(self, codes: list[str]) -> None:
+        if codes:
+            self.s.execute(delete(CartonRow).where(CartonRow.code.in_(codes)))
+
     def counts(self) -> dict[str, int]:
         return {
             "skus": self.s.scalar(select(func.count()).select_from(SkuRow)) or 0,

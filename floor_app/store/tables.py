@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -31,14 +31,20 @@ class SkuRow(Base):
     width_mm: Mapped[int | None]
     height_mm: Mapped[int | None]
     weight_g: Mapped[int]
+    #: From the site's reference data: units carry a lot / a serial; days until expiry.
+    lot_tracked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    serial_tracked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    shelf_life_days: Mapped[int | None]
 
 
 class BarcodeRow(Base):
-    """Every GTIN-14 that identifies a SKU (its own and alternates)."""
+    """Every GTIN-14 that identifies a SKU (its own and alternates), and the units it
+    stands for (1: the unit; more: an inner pack or a case)."""
 
     __tablename__ = "barcodes"
     gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("skus.sku"), index=True)
+    pack_qty: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class LocationRow(Base):

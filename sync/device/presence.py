@@ -140,4 +140,5 @@ class Presence(AgentPart):
             battery_pct=battery,
             user=self.store.meta("current_user", "") or "",
             bad_input=self.diag.bad_input_counts(),
+            site_version=int(self.store.meta("site_version", "0") or 0),
         )

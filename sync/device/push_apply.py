@@ -21,6 +21,7 @@ from sync.protocol import (
     OrderSnapshot,
     PushMessage,
     RosterUpdate,
+    SiteReference,
     StationConfig,
     StockTaskAssigned,
     StockTaskCancelled,
@@ -30,6 +31,8 @@ from sync.protocol import (
 )
 
 CURSOR_KEY = "push_cursor"
+#: The version of the site's reference data this device runs (once its last part is in).
+SITE_VERSION_KEY = "site_version"
 STATION_CONFIG_PREFIX = "station_config:"
 
 #: the app's name for each kind of push item on the wire
@@ -43,6 +46,7 @@ PUSH_KINDS = {
     "stock_task.assigned": PushKind.STOCK_TASK_ASSIGNED,
     "stock_task.cancelled": PushKind.STOCK_TASK_CANCELLED,
     "tote.contents": PushKind.TOTE_CONTENTS,
+    "site.reference": PushKind.SITE_REFERENCE,
 }
 
 
@@ -131,6 +135,8 @@ class PushApplier:
             return _cancel_stock_task(uow, item)
         if isinstance(item, ToteContents):
             return _tote_contents(uow, item)
+        if isinstance(item, SiteReference):
+            return _site_reference(uow, item)
         raise TypeError(f"unhandled push item {type(item).__name__}")  # pragma: no cover
 
 
@@ -270,3 +276,23 @@ def _cancel_task(uow: UnitOfWork, item: TaskCancelled) -> str:
     task.move_to(TaskState.CANCELLED)
     uow.tasks.save(task)
     return f"task {item.task_id} cancelled"
+
+
+def _site_reference(uow: UnitOfWork, item: SiteReference) -> str:
+    """One part of a version of the site's reference data; the device runs that version once
+    the last part is in (parts come in order on the push stream)."""
+    catalogue = uow.catalogue
+    catalogue.remove_items(item.removed_items)
+    catalogue.put_items([i.model_dump() for i in item.items])
+    catalogue.remove_locations(item.removed_locations)
+    catalogue.put_locations(
+        [x.model_dump() for x in item.locations], uow.meta.get("site", "") or ""
+    )
+    catalogue.remove_cartons(item.removed_cartons)
+    catalogue.put_cartons([c.model_dump() for c in item.cartons])
+    if item.part == item.parts:
+        uow.meta.set(SITE_VERSION_KEY, str(item.version))
+    return (
+        f"site data v{item.version} part {item.part}/{item.parts}: {len(item.items)} items, "
+        f"{len(item.locations)} locations, {len(item.cartons)} cartons"
+    )

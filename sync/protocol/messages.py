@@ -925,6 +925,89 @@ class StationConfig(BaseModel):
     settings: dict[str, StationValue]
 
 
+#: Entries of one kind in one site.reference push item (a load of 50,000 items is sent in
+#: parts so that no message is large).
+MAX_REFERENCE_PART: Final = 500
+
+
+class ItemBarcodeModel(BaseModel):
+    """A barcode of an item (GTIN-14) and the units it stands for (1: the unit itself)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    gtin: str = Field(pattern=r"^[0-9]{14}$")
+    pack_qty: int = Field(default=1, ge=1, le=1_000_000)
+
+
+class ItemModel(BaseModel):
+    """An item of the site's reference data, with every barcode it carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    sku: str = Field(min_length=1, max_length=64)
+    gtin: str = Field(pattern=r"^[0-9]{14}$")
+    description: str = Field(max_length=500)
+    description_zh: str = Field(default="", max_length=500)
+    length_mm: int | None = Field(default=None, ge=1, le=100_000)
+    width_mm: int | None = Field(default=None, ge=1, le=100_000)
+    height_mm: int | None = Field(default=None, ge=1, le=100_000)
+    weight_g: int = Field(ge=0, le=2_000_000)
+    lot_tracked: bool = False
+    serial_tracked: bool = False
+    shelf_life_days: int | None = Field(default=None, ge=1, le=36_500)
+    barcodes: list[ItemBarcodeModel] = Field(default_factory=list, max_length=100)
+
+
+class LocationModel(BaseModel):
+    """A location of the site's reference data (``x``, ``y`` in metres on the floor)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    code: str = Field(min_length=1, max_length=32)
+    zone: str = Field(max_length=8)
+    aisle: int = Field(ge=0, le=1_000)
+    bay: int = Field(ge=0, le=1_000)
+    level: int = Field(ge=0, le=100)
+    bin: str = Field(max_length=4)
+    x: float = Field(ge=-100_000, le=100_000)
+    y: float = Field(ge=-100_000, le=100_000)
+    kind: str = Field(max_length=16)
+    side: str = Field(max_length=8)
+
+
+class CartonModel(BaseModel):
+    """A carton type (inner dimensions) of the site's reference data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    code: str = Field(min_length=1, max_length=16)
+    length_mm: int = Field(ge=1, le=100_000)
+    width_mm: int = Field(ge=1, le=100_000)
+    height_mm: int = Field(ge=1, le=100_000)
+    tare_g: int = Field(ge=0, le=2_000_000)
+    max_weight_g: int = Field(ge=1, le=2_000_000)
+    cost: float = Field(default=0.0, ge=0, le=1_000_000)
+
+
+class SiteReference(BaseModel):
+    """Push item: part ``part`` of ``parts`` of version ``version`` of the site's reference
+    data: items, locations and cartons added or changed, and those removed. The device runs
+    that version once it applied the last part (users come as :class:`RosterUpdate`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    kind: Literal["site.reference"] = "site.reference"
+    version: int = Field(ge=1, le=2**31 - 1)
+    part: int = Field(default=1, ge=1, le=1_000_000)
+    parts: int = Field(default=1, ge=1, le=1_000_000)
+    items: list[ItemModel] = Field(default_factory=list, max_length=MAX_REFERENCE_PART)
+    removed_items: list[str] = Field(default_factory=list, max_length=MAX_REFERENCE_PART)
+    locations: list[LocationModel] = Field(default_factory=list, max_length=MAX_REFERENCE_PART)
+    removed_locations: list[str] = Field(default_factory=list, max_length=MAX_REFERENCE_PART)
+    cartons: list[CartonModel] = Field(default_factory=list, max_length=MAX_REFERENCE_PART)
+    removed_cartons: list[str] = Field(default_factory=list, max_length=MAX_REFERENCE_PART)
+
+
 PushItem = Annotated[
     TaskAssigned
     | TaskCancelled
@@ -934,7 +1017,8 @@ PushItem = Annotated[
     | StationConfig
     | StockTaskAssigned
     | StockTaskCancelled
-    | ToteContents,
+    | ToteContents
+    | SiteReference,
     Field(discriminator="kind"),
 ]
 
@@ -970,6 +1054,8 @@ class Health(BaseModel):
     battery_pct: int | None = Field(default=None, ge=0, le=100)
     user: str = ""
     bad_input: dict[str, int] = Field(default_factory=dict)
+    #: The version of the site's reference data the device runs (0: none from the hub).
+    site_version: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
 class DeviceStatus(Message):

@@ -54,14 +54,19 @@ def test_unusable_store_exits_with_reason(tmp_path: Path) -> None:
 
 
 def test_shipped_configs_are_valid() -> None:
-    """Every shipped file loads with the reader it is made for: the device's settings, or
-    the hub's pick faces (floor-hub stock faces)."""
+    """Every shipped file loads with the reader it is made for: the device's settings, the
+    hub's pick faces (floor-hub stock faces), or a site's files (floor-hub site load)."""
     from floor_app.settings import load_settings
     from hub.pick_faces import read_faces
+    from hub.site_files.csvfile import Problems
+    from hub.site_files.read import read_site
 
     checked = []
+    found = Problems()
+    read_site(ROOT / "config" / "site-example", found)
+    assert not found, [str(p) for p in found.items]
     for path in sorted((ROOT / "config").rglob("*.toml")):
-        if path.name == "broken.toml" or "broker" in path.parts:
+        if path.name == "broken.toml" or "broker" in path.parts or "site-example" in path.parts:
             continue
         if path.name == "pick_faces.toml":
             assert read_faces(path)

@@ -185,7 +185,23 @@ def test_a_store_not_made_yet_is_fine(tmp_path: Path) -> None:
         "unsent": 0,
         "oldest_unsent_s": None,
         "stale": "",
+        "site_version": 0,
     }
+
+
+def test_doctor_says_which_version_of_the_site_data_the_store_runs(tmp_path: Path) -> None:
+    from floor_app.store import Store
+
+    db = tmp_path / "floor.db"
+    _store_with_events(db)
+    store = Store.open(db, device_id="hh-01")
+    store.set_meta("site_version", "3")
+    store.close()
+    config = write(tmp_path, f'[device]\nid = "hh-01"\n[store]\npath = "{db}"\n')
+    result = doctor("doctor", "--config", str(config), "--json", "--wait", "0.5", cwd=tmp_path)
+    assert json.loads(result.stdout)["store"]["site_version"] == 3
+    text = doctor("doctor", "--config", str(config), "--wait", "0.5", cwd=tmp_path)
+    assert "site data v3" in text.stdout
 
 
 def test_a_store_the_hub_found_stale_is_sound_and_says_how_to_recover(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """Users: PIN hashing and checking, roles and what a user may act as."""
 
+import hashlib
+
 import pytest
 
 from floor_app.domain.errors import DomainError
-from floor_app.domain.users import Role, User, hash_pin
+from floor_app.domain.users import Role, User, hash_pin, pin_matches
 
 pytestmark = pytest.mark.unit
 
@@ -12,11 +14,24 @@ def user(roles: set[Role], *, pin: str = "1234", active: bool = True) -> User:
     return User("alice", "Alice Walker", "B1001", frozenset(roles), hash_pin("alice", pin), active)
 
 
-def test_pin_hash_is_salted_by_user() -> None:
-    assert hash_pin("alice", "1234") == hash_pin("alice", "1234")
-    assert hash_pin("alice", "1234") != hash_pin("bob", "1234")
-    assert hash_pin("alice", "1234") != hash_pin("alice", "1235")
-    assert "1234" not in hash_pin("alice", "1234")
+def test_pin_hash_is_slow_and_salted() -> None:
+    first, second = hash_pin("alice", "1234"), hash_pin("alice", "1234")
+    assert first.startswith("$argon2id$")
+    assert first != second  # a random salt each time
+    assert pin_matches("alice", first, "1234") and pin_matches("alice", second, "1234")
+    assert not pin_matches("alice", first, "1235")
+    assert "1234" not in first
+
+
+def test_a_hash_from_before_argon2_still_logs_in() -> None:
+    legacy = hashlib.pbkdf2_hmac("sha256", b"1234", b"floor:alice", 20_000).hex()
+    assert pin_matches("alice", legacy, "1234")
+    assert not pin_matches("alice", legacy, "4321")
+    assert not pin_matches("bob", legacy, "1234")
+
+
+def test_a_damaged_hash_never_matches() -> None:
+    assert not pin_matches("alice", "$argon2id$v=19$garbage", "1234")
 
 
 @pytest.mark.parametrize("pin", ["", "123", "123456789", "12a4", "12 34", " 1234"])
@@ -27,7 +42,7 @@ def test_pin_must_be_four_to_eight_digits(pin: str) -> None:
 
 @pytest.mark.parametrize("pin", ["1234", "12345678"])
 def test_pin_lengths_at_the_limits(pin: str) -> None:
-    assert len(hash_pin("alice", pin)) == 64
+    assert pin_matches("alice", hash_pin("alice", pin), pin)
 
 
 def test_check_pin() -> None:

@@ -1,0 +1,64 @@
+"""site files: items' barcodes with pack quantities, lot and serial tracking, serials
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("skus", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("lot_tracked", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("serial_tracked", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.add_column(sa.Column("shelf_life_days", sa.Integer(), nullable=True))
+    op.create_table(
+        "sku_barcodes",
+        sa.Column("gtin", sa.String(length=14), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("pack_qty", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("gtin", name=op.f("pk_sku_barcodes")),
+    )
+    with op.batch_alter_table("sku_barcodes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sku_barcodes_sku"), ["sku"], unique=False)
+    # every SKU's own GTIN is its first unit barcode
+    op.execute("INSERT INTO sku_barcodes (gtin, sku, pack_qty) SELECT gtin, sku, 1 FROM skus")
+    op.create_table(
+        "serials",
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("serial", sa.String(length=40), nullable=False),
+        sa.Column("location", sa.String(length=32), nullable=False),
+        sa.Column("lot", sa.String(length=32), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("sku", "serial", name=op.f("pk_serials")),
+    )
+    with op.batch_alter_table("serials", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_serials_location"), ["location"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("serials", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_serials_location"))
+    op.drop_table("serials")
+    with op.batch_alter_table("sku_barcodes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sku_barcodes_sku"))
+    op.drop_table("sku_barcodes")
+    with op.batch_alter_table("skus", schema=None) as batch_op:
+        batch_op.drop_column("shelf_life_days")
+        batch_op.drop_column("serial_tracked")
+        batch_op.drop_column("lot_tracked")
