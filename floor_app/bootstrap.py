@@ -126,6 +126,7 @@ def build_context(
             store,
             put_confirmation=settings.picking.put_confirmation,
             staging=settings.picking.staging,
+            lot_rule=settings.picking.lot_rule,
         ),
         packing=PackingService(store, settings.device.station or "PACK-01", reasons=reasons),
         labels=LabelService(

@@ -36,6 +36,7 @@ from device_drivers.config import DevicesSettings
 from floor_app.domain.decisions import DEFAULT_REASONS, DecisionKind, ReasonCodes
 from floor_app.domain.errors import DomainError
 from floor_app.domain.layout import Layout, LayoutError
+from floor_app.domain.lots import LotRule
 from floor_app.domain.order import Address
 from floor_app.domain.picking import PutConfirmation
 from floor_app.domain.users import Role
@@ -128,6 +129,9 @@ class PickingSettings(_Section):
     staging: str = Field(default="STAGE-01", min_length=1, max_length=32)
     """Where totes of an order left short go at the end of a task (its pack station
     otherwise), to wait for a supervisor."""
+    lot_rule: LotRule = LotRule.EXACT
+    """A lot-tracked item whose scanned lot is not the allocated one: refused (``exact``),
+    or taken when it has not expired and recorded as a substitution (``substitute``)."""
 
 
 class LayoutSettings(_Section):

@@ -67,6 +67,7 @@ from .stock_cli import add_count_args, count_settings
 from .stock_cli import register as register_stock
 from .totes import TOLD_ROLES, send_tote_list
 from .totes_cli import register as register_totes
+from .trace_cli import register as register_trace
 
 log = logging.getLogger("floor.hub")
 
@@ -190,6 +191,7 @@ def parser() -> argparse.ArgumentParser:
     register_carriers(sub)
     register_totes(sub)
     register_site(sub)
+    register_trace(sub)
     return p
 
 

@@ -422,6 +422,9 @@ def load_tasks(
                     r.picked,
                     r.short,
                     ShortReason(r.short_reason) if r.short_reason else None,
+                    lot_tracked=r.lot_tracked,
+                    lot=r.lot,
+                    expiry=r.expiry,
                 )
             )
         totes: dict[str, list[Tote]] = {}
@@ -492,6 +495,9 @@ def insert_task(conn: Connection, rec: TaskRecord, *, now: float) -> None:
                 "picked": ln.picked,
                 "short": ln.short,
                 "short_reason": ln.short_reason.value if ln.short_reason else None,
+                "lot_tracked": ln.lot_tracked,
+                "lot": ln.lot,
+                "expiry": ln.expiry,
             }
             for ln in t.lines
         ],

@@ -19,6 +19,7 @@ event, or a count or load that sets a new baseline): ``floor-hub stock check``
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -54,17 +55,21 @@ class Taken:
 
 
 def candidates(conn: Connection, sku: str, exclude: Iterable[str] = ()) -> list[tuple[str, int]]:
-    """(location, free units) holding ``sku``, in the order reservations take them
-    (never a quarantine location: its units are on hand but not for sale)."""
+    """(location, free units) holding ``sku``, in the order reservations take them: pick
+    faces first, then first expiry first (FEFO; no expiry last). Never a quarantine location
+    (its units are on hand but not for sale), never a lot that has expired."""
     excluded = set(exclude)
     rank = case((LOCATIONS.c.kind == "pick", 0), else_=1)
+    today = dt.date.today().isoformat()
+    no_expiry = case((STOCK.c.expiry == "", 1), else_=0)
     rows = conn.execute(
         select(STOCK.c.location, (STOCK.c.qty - STOCK.c.reserved).label("free"))
         .select_from(STOCK.outerjoin(LOCATIONS, LOCATIONS.c.code == STOCK.c.location))
         .where(STOCK.c.sku == sku)
         .where(STOCK.c.qty - STOCK.c.reserved > 0)
         .where(or_(LOCATIONS.c.kind.is_(None), LOCATIONS.c.kind.not_in(UNRESERVABLE)))
-        .order_by(rank, STOCK.c.location)
+        .where(or_(STOCK.c.expiry == "", STOCK.c.expiry >= today))
+        .order_by(rank, no_expiry, STOCK.c.expiry, STOCK.c.location)
     ).all()
     return [(r.location, int(r.free)) for r in rows if r.location not in excluded]
 

@@ -425,6 +425,28 @@ class PickLineRow(HubBase):
     picked: Mapped[int] = mapped_column(default=0)
     short: Mapped[int] = mapped_column(default=0)
     short_reason: Mapped[str | None] = mapped_column(String(16))
+    #: a lot-tracked item: the lot held at the location when the task was made, its expiry
+    lot_tracked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    lot: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    expiry: Mapped[str] = mapped_column(String(10), default="", server_default="")
+
+
+class LotPickRow(HubBase):
+    """Units of a lot picked for an order line (negative when put back): where every unit
+    of a lot went, for ``floor-hub trace``."""
+
+    __tablename__ = "lot_picks"
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    lot: Mapped[str] = mapped_column(String(20), index=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    line_no: Mapped[int]
+    location: Mapped[str] = mapped_column(String(32))
+    qty: Mapped[int]
+    substituted: Mapped[bool] = mapped_column(Boolean, default=False)
+    device_id: Mapped[str] = mapped_column(String(64))
+    user: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[float]
 
 
 class ToteRow(HubBase):

@@ -31,13 +31,14 @@ from .outbound import Outbound
 from .repositories import ORDERS, OrderRecord, TaskRecord, insert_task, load_orders, save_orders
 from .site_data import load_layout, next_counter
 from .stock import RESERVATIONS
-from .tables import DeviceRow, LocationRow, SkuRow, table_of
+from .tables import DeviceRow, LocationRow, SkuRow, StockRow, table_of
 
 log = logging.getLogger("floor.hub.tasks")
 
 DEVICES = table_of(DeviceRow)
 LOCATIONS = table_of(LocationRow)
 SKUS = table_of(SkuRow)
+STOCK = table_of(StockRow)
 
 #: Orders in these states count towards a pack station's load.
 STATION_LOAD_STATES = tuple(
@@ -101,6 +102,36 @@ def gtins(conn: Connection, skus: Sequence[str]) -> dict[str, str]:
             select(SKUS.c.sku, SKUS.c.gtin).where(SKUS.c.sku.in_(unique[start : start + 500]))
         ):
             out[row.sku] = row.gtin
+    return out
+
+
+def lots_at(
+    conn: Connection, places: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """(location, sku) -> the lot fields of a pick line there, for lot-tracked items: the lot
+    the location holds and its expiry."""
+    skus = sorted({sku for _loc, sku in places})
+    tracked: set[str] = set()
+    for start in range(0, len(skus), 500):
+        tracked.update(
+            conn.execute(
+                select(SKUS.c.sku)
+                .where(SKUS.c.sku.in_(skus[start : start + 500]))
+                .where(SKUS.c.lot_tracked.is_(True))
+            ).scalars()
+        )
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for loc, sku in places:
+        if sku not in tracked or (loc, sku) in out:
+            continue
+        row = conn.execute(
+            select(STOCK.c.lot, STOCK.c.expiry).where(STOCK.c.location == loc, STOCK.c.sku == sku)
+        ).first()
+        out[loc, sku] = {
+            "lot_tracked": True,
+            "lot": row.lot if row else "",
+            "expiry": row.expiry if row else "",
+        }
     return out
 
 
@@ -173,6 +204,7 @@ def make_task(
     positions: dict[str, int] = {}
     for s in walk:
         positions.setdefault(s.order_id, len(positions) + 1)
+    lots = lots_at(conn, [(s.location.code, s.sku) for s in walk])
     lines = [
         PickLine(
             line_id=f"{task_id}-{n + 1:03d}",
@@ -184,6 +216,7 @@ def make_task(
             qty=s.qty,
             tote_position=positions[s.order_id],
             sequence=n,
+            **lots.get((s.location.code, s.sku), {}),
         )
         for n, s in enumerate(walk)
     ]

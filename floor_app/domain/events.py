@@ -77,6 +77,9 @@ class PickConfirmed(DomainEvent):
     tote_position: int
     user: str
     tote: str = ""
+    #: the lot picked of a lot-tracked item ("" otherwise); substituted: not the allocated one
+    lot: str = ""
+    lot_substituted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,8 @@ class PickUndone(DomainEvent):
     location: str
     qty: int
     user: str
+    #: the lot the units put back belong to ("" when not lot-tracked)
+    lot: str = ""
 
 
 @dataclass(frozen=True, slots=True)

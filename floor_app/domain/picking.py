@@ -97,6 +97,10 @@ class PickLine:
     short_reason: ShortReason | None = None
     #: the tote a scan confirmed this line's units went into ("" until then)
     put_tote: str = ""
+    #: a lot-tracked item: the lot held at the location and its expiry (ISO date or "")
+    lot_tracked: bool = False
+    lot: str = ""
+    expiry: str = ""
 
     def __post_init__(self) -> None:
         if self.qty <= 0:

@@ -14,9 +14,10 @@ events are committed together, or nothing is.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from floor_app.domain.codes import CodeKind, classify
+from floor_app.domain.codes import CodeKind, ScannedCode, classify
 from floor_app.domain.errors import DomainError, NotFound
 from floor_app.domain.events import (
     PickConfirmed,
@@ -27,6 +28,7 @@ from floor_app.domain.events import (
     ToteAssigned,
     TotePut,
 )
+from floor_app.domain.lots import LotRule, PickedLot, check_pick_lot
 from floor_app.domain.order import OrderState
 from floor_app.domain.picking import (
     PickLine,
@@ -75,10 +77,12 @@ class PickingService:
         *,
         put_confirmation: PutConfirmation = PutConfirmation.EVERY_LINE,
         staging: str = "STAGE-01",
+        lot_rule: LotRule = LotRule.EXACT,
     ) -> None:
         self.store = store
         self.put_confirmation = put_confirmation
         self.staging = staging
+        self.lot_rule = lot_rule
 
     def task(self, task_id: str) -> PickTask:
         """Load a task (read only)."""
@@ -118,16 +122,34 @@ class PickingService:
         return PickResult(task, event)
 
     def confirm(
-        self, task_id: str, line_id: str, qty: int, user: str, *, task: PickTask | None = None
+        self,
+        task_id: str,
+        line_id: str,
+        qty: int,
+        user: str,
+        *,
+        task: PickTask | None = None,
+        lot: PickedLot | None = None,
     ) -> PickResult:
-        """Confirm ``qty`` units of a line picked into its tote.
+        """Confirm ``qty`` units of a line picked into its tote (of lot ``lot``: a line of a
+        lot-tracked item needs it, checked by :func:`~floor_app.domain.lots.check_pick_lot`).
 
         ``task`` is the caller's copy of the task (a screen keeps it between scans): the
         hot path then reads only the task's state and writes with targeted, guarded
         UPDATEs (see :mod:`floor_app.services.pick_writes`). A stale copy is reloaded
         once. The state change and its outbox event commit together, or nothing does.
         """
-        return self._count(task_id, line_id, qty, user, task, undo=False)
+        return self._count(task_id, line_id, qty, user, task, undo=False, lot=lot)
+
+    def lot_of_scan(
+        self, line: PickLine, code: ScannedCode, today: dt.date | None = None
+    ) -> PickedLot:
+        """The lot a scan of ``line``'s item picks (its GS1 lot and expiry, AI 10 and 17);
+        raises :class:`DomainError` saying why it may not be picked (no lot, the wrong lot,
+        an expired lot)."""
+        return check_pick_lot(
+            line, code.batch, code.expiry, today or dt.date.today(), self.lot_rule
+        )
 
     def undo(
         self, task_id: str, line_id: str, qty: int, user: str, *, task: PickTask | None = None
@@ -144,6 +166,7 @@ class PickingService:
         cached: PickTask | None,
         *,
         undo: bool,
+        lot: PickedLot | None = None,
     ) -> PickResult:
         for attempt in (1, 2):
             with self.store.unit_of_work() as uow:
@@ -157,6 +180,12 @@ class PickingService:
                 line = task.line(line_id)
                 if not undo:
                     self._ready_to_pick(task, line)
+                    if line.lot_tracked and lot is None:
+                        raise DomainError(
+                            f"{line.sku} is lot-tracked: scan the code with its lot",
+                            code="lot.missing",
+                            params={"sku": line.sku, "lot": line.lot},
+                        )
                 before = (line.picked, line.short)
                 (line.undo if undo else line.confirm)(qty)
                 delta = -qty if undo else qty
@@ -173,6 +202,7 @@ class PickingService:
                             user,
                             undo=undo,
                             tote=placed.tote_id if placed else "",
+                            lot=lot,
                         )
                     )
                     uow.commit()
@@ -486,7 +516,14 @@ class PickingService:
 
 
 def _count_event(
-    task_id: str, line: PickLine, qty: int, user: str, *, undo: bool, tote: str = ""
+    task_id: str,
+    line: PickLine,
+    qty: int,
+    user: str,
+    *,
+    undo: bool,
+    tote: str = "",
+    lot: PickedLot | None = None,
 ) -> PickConfirmed | PickUndone:
     if undo:
         return PickUndone(
@@ -497,6 +534,7 @@ def _count_event(
             location=line.location,
             qty=qty,
             user=user,
+            lot=lot.lot if lot else line.lot,
         )
     return PickConfirmed(
         task=task_id,
@@ -508,4 +546,6 @@ def _count_event(
         tote_position=line.tote_position,
         user=user,
         tote=tote,
+        lot=lot.lot if lot else "",
+        lot_substituted=lot.substituted if lot else False,
     )

@@ -212,6 +212,9 @@ def task_from_rows(row: PickTaskRow, lines: list[PickLineRow], totes: list[ToteR
                 short=ln.short,
                 short_reason=ShortReason(ln.short_reason) if ln.short_reason else None,
                 put_tote=ln.put_tote,
+                lot_tracked=ln.lot_tracked,
+                lot=ln.lot,
+                expiry=ln.expiry,
             )
             for ln in lines
         ],
@@ -243,6 +246,9 @@ def pick_line_to_row(task_id: str, ln: PickLine) -> PickLineRow:
         short=ln.short,
         short_reason=ln.short_reason.value if ln.short_reason else None,
         put_tote=ln.put_tote,
+        lot_tracked=ln.lot_tracked,
+        lot=ln.lot,
+        expiry=ln.expiry,
     )
 
 

@@ -92,6 +92,11 @@ class CatalogueRepository:
             )
         return self.sku(code)
 
+    def pack_qty(self, gtin14: str) -> int:
+        """The units the barcode ``gtin14`` stands for (1 for a unit or an unknown code)."""
+        qty = self.s.scalar(select(BarcodeRow.pack_qty).where(BarcodeRow.gtin == gtin14))
+        return int(qty or 1)
+
     def add_skus(self, skus: list[Sku]) -> None:
         """Insert many new SKUs at once (initial load)."""
         if not skus:

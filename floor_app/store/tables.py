@@ -163,6 +163,10 @@ class PickLineRow(Base):
     short: Mapped[int] = mapped_column(default=0)
     short_reason: Mapped[str | None] = mapped_column(String(16))
     put_tote: Mapped[str] = mapped_column(String(16), default="")
+    #: a lot-tracked item: the lot held at the location and its expiry (ISO date or "")
+    lot_tracked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    lot: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    expiry: Mapped[str] = mapped_column(String(10), default="", server_default="")
 
 
 class ToteRow(Base):

@@ -22,6 +22,7 @@ from ..compensation import CANCELLED, SURPLUS, PutAways
 from ..counts import CountSettings
 from ..intake import IntakeLimits
 from ..leases import push_task
+from ..lots import lots_of_orders
 from ..outbound import Outbound
 from ..repositories import OrderRecord, TaskRecord, load_orders, load_tasks, save_orders, save_tasks
 from ..stock import Cause, StockChanges
@@ -187,6 +188,7 @@ class Batch:
 
     def publish(self, changed: list[OrderRecord]) -> None:
         """The statuses of ``changed`` orders; new tasks pushed to their devices."""
+        lots = lots_of_orders(self.conn, [rec.order_id for rec in changed])
         for rec in changed:
             self.out.order_status(
                 OrderStatus(
@@ -195,6 +197,7 @@ class Batch:
                     version=rec.order.version,
                     reason=self.status_reason.get(rec.order_id, "")[:500],
                     device_id=self.device_id,
+                    lots=lots.get(rec.order_id, []),
                 )
             )
         for task in self.new_tasks:

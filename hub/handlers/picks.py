@@ -22,12 +22,13 @@ from ..bulk import insert_rows
 from ..leases import lease
 from ..repositories import OrderRecord
 from ..stock import reserve_line
-from ..tables import ShortageRow, table_of
+from ..tables import LotPickRow, ShortageRow, table_of
 from ..task_building import TaskStop, gtins, load_locations, make_task
 from .batch import Batch, Handlers, Outcome
 from .counts import after_shortage
 
 SHORTAGES = table_of(ShortageRow)
+LOT_PICKS = table_of(LotPickRow)
 
 
 class Picks(Handlers):
@@ -37,6 +38,36 @@ class Picks(Handlers):
         super().__init__(batch)
         #: ``pick_shortages`` rows of this batch (the refill check reads them too)
         self.shortages: list[dict[str, Any]] = []
+        #: ``lot_picks`` rows of this batch: units of a lot picked for (or put back from) an
+        #: order line
+        self.lot_picks: list[dict[str, Any]] = []
+
+    def _lot(
+        self,
+        lot: str,
+        sku: str,
+        order: str,
+        line_no: int,
+        location: str,
+        qty: int,
+        user: str,
+        substituted: bool = False,
+    ) -> None:
+        if lot:
+            self.lot_picks.append(
+                {
+                    "sku": sku,
+                    "lot": lot,
+                    "order_id": order,
+                    "line_no": line_no,
+                    "location": location,
+                    "qty": qty,
+                    "substituted": substituted,
+                    "device_id": self.batch.device_id,
+                    "user": user,
+                    "at": self.batch.now,
+                }
+            )
 
     def _order_line(
         self, rec: OrderRecord, task_id: str, line_id: str, sku: str
@@ -92,6 +123,16 @@ class Picks(Handlers):
             return Outcome.applied("; ".join(notes))
         self._unreserve(rec, oline, ev, line.location if line is not None else ev.location)
         oline.picked += ev.qty
+        self._lot(
+            ev.lot,
+            ev.sku,
+            rec.order_id,
+            oline.line_no,
+            ev.location,
+            ev.qty,
+            ev.user,
+            ev.lot_substituted,
+        )
         tote = f"tote {ev.tote_position} of task {ev.task}"
         if rec.order.state is OrderState.CANCELLED:
             b.put_back(rec.order_id, ev.sku, ev.qty, tote, ev.location, "order cancelled")
@@ -127,6 +168,7 @@ class Picks(Handlers):
         if oline is None:
             return Outcome.applied(f"order {ev.order} has no line of {ev.sku}")
         oline.picked = max(0, oline.picked - ev.qty)
+        self._lot(ev.lot, ev.sku, rec.order_id, oline.line_no, ev.location, -ev.qty, ev.user)
         if rec.order.state in (OrderState.CANCELLED, OrderState.SHIPPED):
             return Outcome.applied(f"order is {rec.order.state.value}")
         back = min(ev.qty, max(0, oline.open_to_pick - rec.reserved.get(oline.line_no, 0)))
@@ -239,3 +281,4 @@ class Picks(Handlers):
 
     def flush(self) -> None:
         insert_rows(self.batch.conn, SHORTAGES, self.shortages)
+        insert_rows(self.batch.conn, LOT_PICKS, self.lot_picks)

@@ -116,6 +116,10 @@ EVENT_INT_LIMITS: Final[dict[str, int]] = {
 }
 
 
+#: Text fields of events bounded by what the floor's codes carry (a GS1 lot is at most 20).
+EVENT_STR_LIMITS: Final[dict[str, int]] = {"lot": 20}
+
+
 @cache
 def _payload_model(event_type: str) -> type[BaseModel]:
     """A strict, closed pydantic model with the fields of the event dataclass ``event_type``
@@ -128,6 +132,8 @@ def _payload_model(event_type: str) -> type[BaseModel]:
         hint = hints[f.name]
         if hint is int and f.name in EVENT_INT_LIMITS:
             hint = Annotated[int, Field(le=EVENT_INT_LIMITS[f.name])]
+        if hint is str and f.name in EVENT_STR_LIMITS:
+            hint = Annotated[str, Field(max_length=EVENT_STR_LIMITS[f.name])]
         spec[f.name] = (hint, default)
     return create_model(
         f"{cls.__name__}Payload",
@@ -603,6 +609,10 @@ class PickLineModel(BaseModel):
     picked: int = Field(default=0, ge=0)
     short: int = Field(default=0, ge=0)
     short_reason: ShortReason | None = None
+    #: a lot-tracked item: the lot held at the location and its expiry (YYYY-MM-DD or "")
+    lot_tracked: bool = False
+    lot: str = Field(default="", max_length=20)
+    expiry: str = Field(default="", max_length=10)
 
 
 class ToteModel(BaseModel):
@@ -649,6 +659,9 @@ class PickTaskModel(BaseModel):
                     picked=ln.picked,
                     short=ln.short,
                     short_reason=ln.short_reason,
+                    lot_tracked=ln.lot_tracked,
+                    lot=ln.lot,
+                    expiry=ln.expiry,
                 )
                 for ln in t.lines
             ],
@@ -685,6 +698,9 @@ class PickTaskModel(BaseModel):
                     ln.picked,
                     ln.short,
                     ln.short_reason,
+                    lot_tracked=ln.lot_tracked,
+                    lot=ln.lot,
+                    expiry=ln.expiry,
                 )
                 for ln in self.lines
             ],
@@ -1211,6 +1227,17 @@ class CancelResult(Message):
     at: float = Field(default_factory=time.time)
 
 
+class OrderLot(BaseModel):
+    """Units of one lot picked for a line of an order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    line_no: int = Field(ge=1)
+    sku: str = Field(min_length=1, max_length=64)
+    lot: str = Field(min_length=1, max_length=20)
+    qty: int = Field(ge=1)
+
+
 class OrderStatus(Message):
     """Hub -> tracking, retained on ``orders/{order}/status``: where an order is now.
 
@@ -1227,6 +1254,8 @@ class OrderStatus(Message):
     reasons: list[str] = Field(default_factory=list)
     device_id: str | None = None
     returned: int = Field(default=0, ge=0)
+    #: lots picked for the order's lot-tracked lines so far (for a recall: which lot went where)
+    lots: list[OrderLot] = Field(default_factory=list)
 
 
 class CountDifference(Message):

@@ -41,7 +41,10 @@ def test_fast_path_rows_match_the_orm_outbox_and_counts(demo_ctx: AppContext) ->
         "tote_position",
         "user",
         "tote",
+        "lot",
+        "lot_substituted",
     }
+    assert picks[0].payload["lot"] == "" and picks[0].payload["lot_substituted"] is False
     assert picks[0].payload["tote"] == put_tote(task, picks[0].payload["line"])
     # an ORM-written event after them continues the same sequence
     with demo_ctx.store.unit_of_work() as uow:

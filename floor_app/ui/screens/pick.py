@@ -26,6 +26,7 @@ from textual.widgets import Digits, Footer, Input, Static
 from floor_app.domain.codes import CodeKind, ScannedCode, classify
 from floor_app.domain.errors import DomainError
 from floor_app.domain.events import ToteAssigned
+from floor_app.domain.lots import PickedLot
 from floor_app.domain.picking import PickLine, PickTask, PutConfirmation, ShortReason, TaskState
 from floor_app.domain.sku import Sku
 from floor_app.domain.totes import ToteBusy
@@ -60,6 +61,8 @@ class PickScreen(FloorScreen):
         self._line: PickLine | None = task.next_line()
         self._at_location = at_location is not None and self._line is not None
         self._item_seen = False
+        #: the lot the item scan of the current line picks (a typed quantity after it too)
+        self._lot: PickedLot | None = None
         self._stopped = False
         #: the line whose put waits for a scan of its tote
         self._put: PickLine | None = None
@@ -130,7 +133,10 @@ class PickScreen(FloorScreen):
         text.display = not fits
         sku = self._sku(line.sku)
         gtin = line.gtin.lstrip("0") if len(line.gtin.lstrip("0")) >= 13 else line.gtin
-        set_text(self.query_one("#item", Static), f"{line.sku}  {gtin}")
+        item = f"{line.sku}  {gtin}"
+        if line.lot_tracked and line.lot:
+            item += "  " + self.tr("pick.lot", lot=line.lot)
+        set_text(self.query_one("#item", Static), item)
         set_text(self.query_one("#desc", Static), sku.label(self.floor.tr.language))
         set_text(
             self.query_one("#qty", Static),
@@ -248,7 +254,14 @@ class PickScreen(FloorScreen):
                     )
                     self.flash_error(self.tr("pick.wrong_item", scanned=what, sku=line.sku))
                     return
-            qty = code.count or 1
+            try:
+                self._lot = self.floor.ctx.picking.lot_of_scan(line, code)
+            except DomainError as exc:
+                self.flash_error(self.explain(exc))
+                return
+            # an inner pack's or a case's barcode counts the units it holds
+            pack = 1 if code.value == line.gtin else self.floor.ctx.catalogue.pack_qty(code.value)
+            qty = code.count or pack
             self._confirm(line, qty)
             return
         if code.kind is CodeKind.BADGE:
@@ -328,7 +341,12 @@ class PickScreen(FloorScreen):
             return
         try:
             result = self.floor.ctx.picking.confirm(
-                self.pick_task.task_id, line.line_id, qty, self.floor.user_id, task=self.pick_task
+                self.pick_task.task_id,
+                line.line_id,
+                qty,
+                self.floor.user_id,
+                task=self.pick_task,
+                lot=self._lot if line.lot_tracked else None,
             )
         except (DomainError, ServiceError) as exc:
             self._action_failed(exc)
@@ -371,6 +389,7 @@ class PickScreen(FloorScreen):
         previous = self._line
         self._line = self.pick_task.next_line()
         self._item_seen = False
+        self._lot = None
         self._at_location = (
             self._line is not None
             and previous is not None
@@ -467,6 +486,7 @@ class PickScreen(FloorScreen):
         self._line = self.pick_task.next_line()
         self._at_location = False
         self._item_seen = False
+        self._lot = None
         self.show_message(self.tr("pick.skipped", location=line.location))
         self.show_line()
 

@@ -112,7 +112,7 @@ def test_the_example_site_loads_and_exports_identically(engine: Engine, tmp_path
             select(STOCK.c.lot, STOCK.c.expiry).where(STOCK.c.location == "A01-01-1A")
         ).one(),
     )
-    assert tuple(rows) == ("L2400A", "2027-02-01")
+    assert tuple(rows) == ("L2400A", "2029-02-01")
     assert count(engine, SERIALS) == 18
 
 

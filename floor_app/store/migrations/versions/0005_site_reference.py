@@ -1,4 +1,4 @@
-"""site reference: items' tracking and shelf life, barcodes' pack quantities
+"""site reference: items' tracking and shelf life, barcodes' pack quantities, pick lots
 
 Revision ID: 0005
 Revises: 0004
@@ -33,7 +33,21 @@ def upgrade() -> None:
         )
 
 
+    with op.batch_alter_table("pick_lines", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("lot_tracked", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.add_column(sa.Column("lot", sa.String(length=20), server_default="", nullable=False))
+        batch_op.add_column(
+            sa.Column("expiry", sa.String(length=10), server_default="", nullable=False)
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("pick_lines", schema=None) as batch_op:
+        batch_op.drop_column("expiry")
+        batch_op.drop_column("lot")
+        batch_op.drop_column("lot_tracked")
     with op.batch_alter_table("barcodes", schema=None) as batch_op:
         batch_op.drop_column("pack_qty")
     with op.batch_alter_table("skus", schema=None) as batch_op:
