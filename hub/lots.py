@@ -114,7 +114,14 @@ def trace_serial(conn: Connection, serial: str, sku: str = "") -> dict[str, Any]
     if sku:
         query = query.where(SERIALS.c.sku == sku)
     units = [
-        {"sku": r.sku, "serial": r.serial, "state": r.state, "location": r.location, "lot": r.lot}
+        {
+            "sku": r.sku,
+            "serial": r.serial,
+            "state": r.state,
+            "location": r.location,
+            "lot": r.lot,
+            "order": r.order_id,
+        }
         for r in conn.execute(query)
     ]
     return {"serial": serial, "sku": sku, "units": units}

@@ -425,6 +425,7 @@ def load_tasks(
                     lot_tracked=r.lot_tracked,
                     lot=r.lot,
                     expiry=r.expiry,
+                    serial_tracked=r.serial_tracked,
                 )
             )
         totes: dict[str, list[Tote]] = {}
@@ -498,6 +499,7 @@ def insert_task(conn: Connection, rec: TaskRecord, *, now: float) -> None:
                 "lot_tracked": ln.lot_tracked,
                 "lot": ln.lot,
                 "expiry": ln.expiry,
+                "serial_tracked": ln.serial_tracked,
             }
             for ln in t.lines
         ],

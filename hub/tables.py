@@ -100,6 +100,8 @@ class SerialRow(HubBase):
     lot: Mapped[str] = mapped_column(String(32), default="")
     #: in_stock, picked, shipped.
     state: Mapped[str] = mapped_column(String(16), default="in_stock")
+    #: the order the unit was picked for ("" while in stock)
+    order_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 class LocationRow(HubBase):
@@ -429,6 +431,7 @@ class PickLineRow(HubBase):
     lot_tracked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     lot: Mapped[str] = mapped_column(String(20), default="", server_default="")
     expiry: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    serial_tracked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LotPickRow(HubBase):

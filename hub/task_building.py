@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from floor_app.domain.batching import BatchingError, BatchOrder, form_batches
 from floor_app.domain.errors import DomainError
@@ -108,30 +108,33 @@ def gtins(conn: Connection, skus: Sequence[str]) -> dict[str, str]:
 def lots_at(
     conn: Connection, places: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """(location, sku) -> the lot fields of a pick line there, for lot-tracked items: the lot
-    the location holds and its expiry."""
+    """(location, sku) -> the tracking fields of a pick line there: for a lot-tracked item
+    the lot the location holds and its expiry; for a serial-tracked one, that it is."""
     skus = sorted({sku for _loc, sku in places})
-    tracked: set[str] = set()
+    tracked: dict[str, tuple[bool, bool]] = {}
     for start in range(0, len(skus), 500):
-        tracked.update(
-            conn.execute(
-                select(SKUS.c.sku)
-                .where(SKUS.c.sku.in_(skus[start : start + 500]))
-                .where(SKUS.c.lot_tracked.is_(True))
-            ).scalars()
-        )
+        for r in conn.execute(
+            select(SKUS.c.sku, SKUS.c.lot_tracked, SKUS.c.serial_tracked)
+            .where(SKUS.c.sku.in_(skus[start : start + 500]))
+            .where(or_(SKUS.c.lot_tracked.is_(True), SKUS.c.serial_tracked.is_(True)))
+        ):
+            tracked[r.sku] = (bool(r.lot_tracked), bool(r.serial_tracked))
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for loc, sku in places:
         if sku not in tracked or (loc, sku) in out:
             continue
-        row = conn.execute(
-            select(STOCK.c.lot, STOCK.c.expiry).where(STOCK.c.location == loc, STOCK.c.sku == sku)
-        ).first()
-        out[loc, sku] = {
-            "lot_tracked": True,
-            "lot": row.lot if row else "",
-            "expiry": row.expiry if row else "",
-        }
+        lots, serials = tracked[sku]
+        fields: dict[str, Any] = {"serial_tracked": serials}
+        if lots:
+            row = conn.execute(
+                select(STOCK.c.lot, STOCK.c.expiry).where(
+                    STOCK.c.location == loc, STOCK.c.sku == sku
+                )
+            ).first()
+            fields.update(
+                lot_tracked=True, lot=row.lot if row else "", expiry=row.expiry if row else ""
+            )
+        out[loc, sku] = fields
     return out
 
 

@@ -59,6 +59,6 @@ def cmd_trace(args: argparse.Namespace, engine: Any) -> int:
         print(f"serial {args.serial}: not known to the hub")
         return 1
     for u in units:
-        where = u["location"] or "-"
-        print(f"serial {u['serial']} of {u['sku']}: {u['state']} at {where}")
+        where = f"for order {u['order']}" if u["order"] else f"at {u['location'] or '-'}"
+        print(f"serial {u['serial']} of {u['sku']}: {u['state']} {where}")
     return 0

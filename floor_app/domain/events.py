@@ -80,6 +80,8 @@ class PickConfirmed(DomainEvent):
     #: the lot picked of a lot-tracked item ("" otherwise); substituted: not the allocated one
     lot: str = ""
     lot_substituted: bool = False
+    #: the unit's serial number (one unit per event) of a serial-tracked item ("" otherwise)
+    serial: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +135,9 @@ class PickUndone(DomainEvent):
     location: str
     qty: int
     user: str
-    #: the lot the units put back belong to ("" when not lot-tracked)
+    #: the lot the units put back belong to ("" when not lot-tracked), the unit's serial
     lot: str = ""
+    serial: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
-"""Lots at the pick: the scan must carry the lot of a lot-tracked item, and that lot must be
-the one the hub allocated (or, where the site allows it, another lot that has not expired,
-recorded as a substitution). Expired units are never picked."""
+"""Lots and serials at the pick: the scan must carry the lot of a lot-tracked item, and that
+lot must be the one the hub allocated (or, where the site allows it, another lot that has
+not expired, recorded as a substitution); expired units are never picked. Each unit of a
+serial-tracked item is scanned with its serial number, and a serial is picked once."""
 
 from __future__ import annotations
 
@@ -64,3 +65,26 @@ def check_pick_lot(
         code="lot.wrong",
         params={"scanned": lot, "lot": line.lot},
     )
+
+
+def check_pick_serial(line: PickLine, serial: str | None, picked: bool) -> str:
+    """The serial number a scan of ``line``'s item picks ("" when the item is not
+    serial-tracked); ``picked``: that serial is already picked. Raises
+    :class:`DomainError` (``serial.missing``, ``serial.twice``) saying why not."""
+    if not line.serial_tracked:
+        return ""
+    if not serial:
+        raise DomainError(
+            f"{line.sku} is serial-tracked: scan each unit's code with its serial number "
+            "(GS1 AI 21)",
+            code="serial.missing",
+            params={"sku": line.sku},
+        )
+    if picked:
+        raise DomainError(
+            f"serial {serial} of {line.sku} was already picked: scan the unit in your hand",
+            hint="put this one aside for the supervisor if it is the same unit",
+            code="serial.twice",
+            params={"serial": serial, "sku": line.sku},
+        )
+    return serial

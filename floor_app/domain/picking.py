@@ -101,6 +101,8 @@ class PickLine:
     lot_tracked: bool = False
     lot: str = ""
     expiry: str = ""
+    #: a serial-tracked item: every unit's serial number is scanned (GS1 AI 21)
+    serial_tracked: bool = False
 
     def __post_init__(self) -> None:
         if self.qty <= 0:

@@ -28,7 +28,7 @@ from floor_app.domain.events import (
     ToteAssigned,
     TotePut,
 )
-from floor_app.domain.lots import LotRule, PickedLot, check_pick_lot
+from floor_app.domain.lots import LotRule, PickedLot, check_pick_lot, check_pick_serial
 from floor_app.domain.order import OrderState
 from floor_app.domain.picking import (
     PickLine,
@@ -40,7 +40,7 @@ from floor_app.domain.picking import (
     Tote,
 )
 from floor_app.domain.totes import SiteTote, ToteDrop, ToteState, drops_of
-from floor_app.store import Store, UnitOfWork
+from floor_app.store import Store, UnitOfWork, outbox
 from floor_app.store.outbox import OutboxRecord
 
 from .errors import reports_store_failures
@@ -130,16 +130,18 @@ class PickingService:
         *,
         task: PickTask | None = None,
         lot: PickedLot | None = None,
+        serial: str = "",
     ) -> PickResult:
         """Confirm ``qty`` units of a line picked into its tote (of lot ``lot``: a line of a
-        lot-tracked item needs it, checked by :func:`~floor_app.domain.lots.check_pick_lot`).
+        lot-tracked item needs it, checked by :func:`~floor_app.domain.lots.check_pick_lot`;
+        one unit with its ``serial`` for a serial-tracked item, see :meth:`serial_of_scan`).
 
         ``task`` is the caller's copy of the task (a screen keeps it between scans): the
         hot path then reads only the task's state and writes with targeted, guarded
         UPDATEs (see :mod:`floor_app.services.pick_writes`). A stale copy is reloaded
         once. The state change and its outbox event commit together, or nothing does.
         """
-        return self._count(task_id, line_id, qty, user, task, undo=False, lot=lot)
+        return self._count(task_id, line_id, qty, user, task, undo=False, lot=lot, serial=serial)
 
     def lot_of_scan(
         self, line: PickLine, code: ScannedCode, today: dt.date | None = None
@@ -151,11 +153,32 @@ class PickingService:
             line, code.batch, code.expiry, today or dt.date.today(), self.lot_rule
         )
 
+    def serial_of_scan(self, line: PickLine, code: ScannedCode) -> str:
+        """The serial number a scan of ``line``'s item picks (GS1 AI 21; "" when the item is
+        not serial-tracked); raises :class:`DomainError` when the scan has none or that
+        unit was already picked here."""
+        if not line.serial_tracked:
+            return ""
+        picked = False
+        if code.serial:
+            with self.store.read() as session:
+                picked = outbox.serial_picked(session, line.sku, code.serial)
+        return check_pick_serial(line, code.serial, picked)
+
     def undo(
-        self, task_id: str, line_id: str, qty: int, user: str, *, task: PickTask | None = None
+        self,
+        task_id: str,
+        line_id: str,
+        qty: int,
+        user: str,
+        *,
+        task: PickTask | None = None,
+        lot: PickedLot | None = None,
+        serial: str = "",
     ) -> PickResult:
-        """Take back units confirmed earlier (they go back on the shelf)."""
-        return self._count(task_id, line_id, qty, user, task, undo=True)
+        """Take back units confirmed earlier (they go back on the shelf), of the lot and
+        serial number they were picked as."""
+        return self._count(task_id, line_id, qty, user, task, undo=True, lot=lot, serial=serial)
 
     def _count(
         self,
@@ -167,6 +190,7 @@ class PickingService:
         *,
         undo: bool,
         lot: PickedLot | None = None,
+        serial: str = "",
     ) -> PickResult:
         for attempt in (1, 2):
             with self.store.unit_of_work() as uow:
@@ -186,6 +210,13 @@ class PickingService:
                             code="lot.missing",
                             params={"sku": line.sku, "lot": line.lot},
                         )
+                if line.serial_tracked and (qty != 1 or not serial):
+                    raise DomainError(
+                        f"{line.sku} is serial-tracked: scan each unit's code with its serial "
+                        "number (GS1 AI 21)",
+                        code="serial.missing",
+                        params={"sku": line.sku},
+                    )
                 before = (line.picked, line.short)
                 (line.undo if undo else line.confirm)(qty)
                 delta = -qty if undo else qty
@@ -203,6 +234,7 @@ class PickingService:
                             undo=undo,
                             tote=placed.tote_id if placed else "",
                             lot=lot,
+                            serial=serial,
                         )
                     )
                     uow.commit()
@@ -524,6 +556,7 @@ def _count_event(
     undo: bool,
     tote: str = "",
     lot: PickedLot | None = None,
+    serial: str = "",
 ) -> PickConfirmed | PickUndone:
     if undo:
         return PickUndone(
@@ -535,6 +568,7 @@ def _count_event(
             qty=qty,
             user=user,
             lot=lot.lot if lot else line.lot,
+            serial=serial,
         )
     return PickConfirmed(
         task=task_id,
@@ -548,4 +582,5 @@ def _count_event(
         tote=tote,
         lot=lot.lot if lot else "",
         lot_substituted=lot.substituted if lot else False,
+        serial=serial,
     )

@@ -215,6 +215,7 @@ def task_from_rows(row: PickTaskRow, lines: list[PickLineRow], totes: list[ToteR
                 lot_tracked=ln.lot_tracked,
                 lot=ln.lot,
                 expiry=ln.expiry,
+                serial_tracked=ln.serial_tracked,
             )
             for ln in lines
         ],
@@ -249,6 +250,7 @@ def pick_line_to_row(task_id: str, ln: PickLine) -> PickLineRow:
         lot_tracked=ln.lot_tracked,
         lot=ln.lot,
         expiry=ln.expiry,
+        serial_tracked=ln.serial_tracked,
     )
 
 

@@ -298,3 +298,19 @@ def prune(session: Session, *, acked_before: float, keep_at_most: int) -> int:
                 .execution_options(synchronize_session=False)
             ).rowcount  # type: ignore[attr-defined]
     return int(gone or 0)
+
+
+def serial_picked(session: Session, sku: str, serial: str) -> bool:
+    """True when this device picked the unit ``serial`` of ``sku`` and did not put it back
+    (its picks and undos in the outbox, kept for the retention period)."""
+    serial_of = func.json_extract(OutboxRow.payload, "$.serial")
+    sku_of = func.json_extract(OutboxRow.payload, "$.sku")
+    rows = session.execute(
+        select(OutboxRow.type, func.count())
+        .where(OutboxRow.type.in_(("pick.confirmed", "pick.undone")))
+        .where(serial_of == serial)
+        .where(sku_of == sku)
+        .group_by(OutboxRow.type)
+    ).all()
+    counts = {str(t): int(n) for t, n in rows}
+    return counts.get("pick.confirmed", 0) > counts.get("pick.undone", 0)

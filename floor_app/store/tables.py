@@ -167,6 +167,7 @@ class PickLineRow(Base):
     lot_tracked: Mapped[bool] = mapped_column(default=False, server_default=false())
     lot: Mapped[str] = mapped_column(String(20), default="", server_default="")
     expiry: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    serial_tracked: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ToteRow(Base):

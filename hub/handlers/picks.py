@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select, update
+
 from floor_app.domain.events import PickConfirmed, PickUndone, ShortReported
 from floor_app.domain.order import OrderLine, OrderState
 from floor_app.domain.picking import ShortReason
@@ -22,13 +24,14 @@ from ..bulk import insert_rows
 from ..leases import lease
 from ..repositories import OrderRecord
 from ..stock import reserve_line
-from ..tables import LotPickRow, ShortageRow, table_of
+from ..tables import LotPickRow, SerialRow, ShortageRow, table_of
 from ..task_building import TaskStop, gtins, load_locations, make_task
 from .batch import Batch, Handlers, Outcome
 from .counts import after_shortage
 
 SHORTAGES = table_of(ShortageRow)
 LOT_PICKS = table_of(LotPickRow)
+SERIALS = table_of(SerialRow)
 
 
 class Picks(Handlers):
@@ -123,6 +126,10 @@ class Picks(Handlers):
             return Outcome.applied("; ".join(notes))
         self._unreserve(rec, oline, ev, line.location if line is not None else ev.location)
         oline.picked += ev.qty
+        if ev.serial:
+            note = self._serial_out(ev.sku, ev.serial, rec.order_id, ev.location)
+            if note:
+                notes.append(note)
         self._lot(
             ev.lot,
             ev.sku,
@@ -147,6 +154,20 @@ class Picks(Handlers):
             b.move_order(rec, OrderState.PICKED, "every unit picked")
         return Outcome.applied("; ".join(notes))
 
+    def _serial_out(self, sku: str, serial: str, order_id: str, location: str) -> str:
+        """The unit ``serial`` left stock for ``order_id``; a note when it had left before."""
+        conn = self.batch.conn
+        key = (SERIALS.c.sku == sku) & (SERIALS.c.serial == serial)
+        row = conn.execute(select(SERIALS.c.state, SERIALS.c.order_id).where(key)).first()
+        values = {"state": "picked", "location": "", "order_id": order_id}
+        if row is None:
+            insert_rows(conn, SERIALS, [{"sku": sku, "serial": serial, "lot": "", **values}])
+            return f"serial {serial} of {sku} was not in the hub's stock records"
+        conn.execute(update(SERIALS).where(key).values(**values))
+        if row.state != "in_stock":
+            return f"serial {serial} of {sku} was already {row.state} for order {row.order_id}"
+        return ""
+
     def undone(self, ev: PickUndone) -> Outcome:
         if ev.qty <= 0:
             return Outcome.rejected(
@@ -168,6 +189,12 @@ class Picks(Handlers):
         if oline is None:
             return Outcome.applied(f"order {ev.order} has no line of {ev.sku}")
         oline.picked = max(0, oline.picked - ev.qty)
+        if ev.serial:
+            self.batch.conn.execute(
+                update(SERIALS)
+                .where((SERIALS.c.sku == ev.sku) & (SERIALS.c.serial == ev.serial))
+                .values(state="in_stock", location=ev.location, order_id="")
+            )
         self._lot(ev.lot, ev.sku, rec.order_id, oline.line_no, ev.location, -ev.qty, ev.user)
         if rec.order.state in (OrderState.CANCELLED, OrderState.SHIPPED):
             return Outcome.applied(f"order is {rec.order.state.value}")

@@ -117,7 +117,7 @@ EVENT_INT_LIMITS: Final[dict[str, int]] = {
 
 
 #: Text fields of events bounded by what the floor's codes carry (a GS1 lot is at most 20).
-EVENT_STR_LIMITS: Final[dict[str, int]] = {"lot": 20}
+EVENT_STR_LIMITS: Final[dict[str, int]] = {"lot": 20, "serial": 20}
 
 
 @cache
@@ -613,6 +613,7 @@ class PickLineModel(BaseModel):
     lot_tracked: bool = False
     lot: str = Field(default="", max_length=20)
     expiry: str = Field(default="", max_length=10)
+    serial_tracked: bool = False
 
 
 class ToteModel(BaseModel):
@@ -662,6 +663,7 @@ class PickTaskModel(BaseModel):
                     lot_tracked=ln.lot_tracked,
                     lot=ln.lot,
                     expiry=ln.expiry,
+                    serial_tracked=ln.serial_tracked,
                 )
                 for ln in t.lines
             ],
@@ -701,6 +703,7 @@ class PickTaskModel(BaseModel):
                     lot_tracked=ln.lot_tracked,
                     lot=ln.lot,
                     expiry=ln.expiry,
+                    serial_tracked=ln.serial_tracked,
                 )
                 for ln in self.lines
             ],

@@ -174,3 +174,63 @@ def test_a_case_barcode_counts_the_units_it_holds(seeded_store: Path, tmp_path: 
 
     asyncio.run(scenario())
     ctx.close()
+
+
+def test_each_serial_is_scanned_once_and_an_undo_puts_it_back(
+    seeded_store: Path, tmp_path: Path
+) -> None:
+    from floor_app.ui.screens.guard_dialogs import UndoScreen
+
+    ctx = context_from_seed(seeded_store, tmp_path)
+    scanner = FakeScanner("scanner")
+    scanner.start()
+    ctx.devices.scanners.append(scanner)
+    task = totes_scanned(ctx, "PT-0001")
+    line = next(ln for ln in task.ordered_lines() if ln.qty >= 2)
+    line.serial_tracked = True
+    with ctx.store.unit_of_work() as uow:
+        uow.tasks.save(task)
+        uow.commit()
+
+    def serial(n: str) -> str:
+        return f"]C101{line.gtin}21SN{n}"
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(40, 16)) as pilot:
+            await open_first_task(pilot)
+            while ctx.picking.task("PT-0001").ordered_lines()[0].line_id != line.line_id:
+                await pilot.press("f7")
+                await pilot.pause()
+
+            async def scan(code: str) -> str:
+                scanner.scan(code)
+                await pilot.pause()
+                return str(app.screen.query_one("#message", Static).render())
+
+            await scan(line.location)
+            said = await scan(line.gtin.lstrip("0"))
+            assert "serial-tracked" in said and "AI 21" in said
+            assert "1 of" in await scan(serial("001"))
+            said = await scan(serial("001"))
+            assert "serial SN001" in said and "already picked" in said
+            await pilot.press(*"1", "enter")  # a typed quantity is not a serial
+            await pilot.pause()
+            said = str(app.screen.query_one("#message", Static).render())
+            assert "serial-tracked" in said
+            await pilot.press("f8")  # take SN001 back
+            await pilot.pause()
+            assert isinstance(app.screen, UndoScreen)
+            await pilot.press("y")
+            await pilot.pause()
+            assert "1 of" in await scan(serial("001"))  # on the shelf again: picked anew
+        events = [(r.type, dict(r.payload)) for r in ctx.store.pending()]
+        serials = [(t, p["serial"]) for t, p in events if t in ("pick.confirmed", "pick.undone")]
+        assert serials == [
+            ("pick.confirmed", "SN001"),
+            ("pick.undone", "SN001"),
+            ("pick.confirmed", "SN001"),
+        ]
+
+    asyncio.run(scenario())
+    ctx.close()

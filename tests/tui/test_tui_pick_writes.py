@@ -43,6 +43,7 @@ def test_fast_path_rows_match_the_orm_outbox_and_counts(demo_ctx: AppContext) ->
         "tote",
         "lot",
         "lot_substituted",
+        "serial",
     }
     assert picks[0].payload["lot"] == "" and picks[0].payload["lot_substituted"] is False
     assert picks[0].payload["tote"] == put_tote(task, picks[0].payload["line"])

@@ -70,3 +70,22 @@ def test_an_expired_lot_is_never_picked(rule: LotRule) -> None:
     refused("lot.expired", line(expiry="2026-12-01"), "L1", None, TODAY, rule)  # since allocated
     # the last day is still good
     assert check_pick_lot(line(), "L1", TODAY, TODAY, rule).lot == "L1"
+
+
+def serial_line() -> PickLine:
+    return PickLine(
+        "PT-1-002", "SO-1", 2, "LMP-1", "05060321001709", "B03-01-1A", 2, serial_tracked=True
+    )
+
+
+def test_a_serial_tracked_unit_needs_its_serial_once() -> None:
+    from floor_app.domain.lots import check_pick_serial
+
+    assert check_pick_serial(line(tracked=False), None, picked=False) == ""
+    assert check_pick_serial(serial_line(), "LMP0025600", picked=False) == "LMP0025600"
+    with pytest.raises(DomainError) as caught:
+        check_pick_serial(serial_line(), None, picked=False)
+    assert caught.value.why.code == "serial.missing" and "AI 21" in caught.value.why.text
+    with pytest.raises(DomainError) as caught:
+        check_pick_serial(serial_line(), "LMP0025600", picked=True)
+    assert caught.value.why.code == "serial.twice"

@@ -57,7 +57,8 @@ class PickScreen(FloorScreen):
         super().__init__()
         self.pick_task = task
         self._skus: dict[str, Sku] = {}
-        self._undo: list[tuple[str, int]] = []
+        #: confirmed scans that F8 may take back: line, units, their lot and serial
+        self._undo: list[tuple[str, int, PickedLot | None, str]] = []
         self._line: PickLine | None = task.next_line()
         self._at_location = at_location is not None and self._line is not None
         self._item_seen = False
@@ -256,8 +257,12 @@ class PickScreen(FloorScreen):
                     return
             try:
                 self._lot = self.floor.ctx.picking.lot_of_scan(line, code)
+                serial = self.floor.ctx.picking.serial_of_scan(line, code)
             except DomainError as exc:
                 self.flash_error(self.explain(exc))
+                return
+            if serial:  # one unit, with its serial number
+                self._confirm(line, 1, serial)
                 return
             # an inner pack's or a case's barcode counts the units it holds
             pack = 1 if code.value == line.gtin else self.floor.ctx.catalogue.pack_qty(code.value)
@@ -335,7 +340,7 @@ class PickScreen(FloorScreen):
         except DomainError:
             return None
 
-    def _confirm(self, line: PickLine, qty: int) -> None:
+    def _confirm(self, line: PickLine, qty: int, serial: str = "") -> None:
         if qty > line.open_qty:
             self.flash_error(self.tr("pick.too_many", qty=qty, open=line.open_qty))
             return
@@ -347,13 +352,14 @@ class PickScreen(FloorScreen):
                 self.floor.user_id,
                 task=self.pick_task,
                 lot=self._lot if line.lot_tracked else None,
+                serial=serial,
             )
         except (DomainError, ServiceError) as exc:
             self._action_failed(exc)
             return
         self.pick_task = result.task
         self._item_seen = True
-        self._undo.append((line.line_id, qty))
+        self._undo.append((line.line_id, qty, self._lot if line.lot_tracked else None, serial))
         current = self.pick_task.line(line.line_id)
         if current.is_done:
             self._line_done(
@@ -440,13 +446,13 @@ class PickScreen(FloorScreen):
             return
         if isinstance(self.app.screen, UndoScreen):
             return  # already asking
-        line_id, qty = self._undo[-1]
+        line_id, qty, lot, serial = self._undo[-1]
         line = self.pick_task.line(line_id)
         tote = self.pick_task.tote_for(line.tote_position)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._take_back(line_id, qty)
+                self._take_back(line_id, qty, lot, serial)
             else:
                 self.show_message(self.tr("undo.kept", qty=qty, sku=line.sku))
 
@@ -455,10 +461,16 @@ class PickScreen(FloorScreen):
             answered,
         )
 
-    def _take_back(self, line_id: str, qty: int) -> None:
+    def _take_back(self, line_id: str, qty: int, lot: PickedLot | None, serial: str) -> None:
         try:
             result = self.floor.ctx.picking.undo(
-                self.pick_task.task_id, line_id, qty, self.floor.user_id, task=self.pick_task
+                self.pick_task.task_id,
+                line_id,
+                qty,
+                self.floor.user_id,
+                task=self.pick_task,
+                lot=lot,
+                serial=serial,
             )
         except (DomainError, ServiceError) as exc:
             self._action_failed(exc)

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("location", sa.String(length=32), nullable=False),
         sa.Column("lot", sa.String(length=32), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("order_id", sa.String(length=32), server_default="", nullable=False),
         sa.PrimaryKeyConstraint("sku", "serial", name=op.f("pk_serials")),
     )
     with op.batch_alter_table("serials", schema=None) as batch_op:
@@ -60,6 +61,9 @@ def upgrade() -> None:
         )
         batch_op.add_column(
             sa.Column("expiry", sa.String(length=10), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("serial_tracked", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
     op.create_table(
         "lot_picks",
@@ -92,6 +96,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_lot_picks_lot"))
     op.drop_table("lot_picks")
     with op.batch_alter_table("pick_lines", schema=None) as batch_op:
+        batch_op.drop_column("serial_tracked")
         batch_op.drop_column("expiry")
         batch_op.drop_column("lot")
         batch_op.drop_column("lot_tracked")

@@ -141,3 +141,49 @@ def test_the_trace_command(site: Engine, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["trace", "--serial", "LMP0025600", "--db", url]) == 0
     assert "serial LMP0025600 of LMP-DK-LED: in_stock at B03-01-1A" in capsys.readouterr().out
     assert main(["trace", "--serial", "NOPE", "--db", url]) == 1
+
+
+def test_a_serial_leaves_stock_with_its_order_and_comes_back_with_an_undo(
+    site: Engine,
+) -> None:
+    from hub.lots import trace_serial
+
+    lamp = "LMP-DK-LED"
+    data = {
+        "order_id": "WEB-2",
+        "lines": [{"line_no": 1, "sku": lamp, "qty": 1}],
+        "ship_to": {
+            "name": "Jo",
+            "lines": ["1 High St"],
+            "city": "Leeds",
+            "postcode": "LS1 1AA",
+            "country": "GB",
+        },
+    }
+    result, _ = transact(site, Topics(SITE), lambda c, out: take_order(c, out, data, source="t"))
+    assert result.accepted
+    allocate(site, SITE)
+    (ln,) = lines_of(site, "WEB-2")
+    assert ln.serial_tracked and not ln.lot_tracked
+    picked = pick("WEB-2", lamp, task=ln.task_id, line=ln.line_id, location=ln.location)
+    picked = type(picked)(**{**picked.payload(), "serial": "LMP0025600"})
+    again = type(picked)(**{**picked.payload(), "serial": "LMP0025600"})
+    result = apply(site, "hh-01", [envelope("hh-01", 1, picked), envelope("hh-01", 2, again)])
+    outcomes = [o for _seq, o in result.outcomes]
+    assert [o.kind for o in outcomes] == ["applied", "applied"]
+    assert "already picked for order WEB-2" in outcomes[1].note
+    (unit,) = run_transaction(site, lambda c: trace_serial(c, "LMP0025600"))["units"]
+    assert (unit["state"], unit["order"], unit["location"]) == ("picked", "WEB-2", "")
+    undo = PickUndone(
+        task=ln.task_id,
+        line=ln.line_id,
+        order="WEB-2",
+        sku=lamp,
+        location=ln.location,
+        qty=1,
+        user="alice",
+        serial="LMP0025600",
+    )
+    apply(site, "hh-01", [envelope("hh-01", 3, undo)])
+    (unit,) = run_transaction(site, lambda c: trace_serial(c, "LMP0025600"))["units"]
+    assert (unit["state"], unit["order"], unit["location"]) == ("in_stock", "", ln.location)

@@ -41,10 +41,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("expiry", sa.String(length=10), server_default="", nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("serial_tracked", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("pick_lines", schema=None) as batch_op:
+        batch_op.drop_column("serial_tracked")
         batch_op.drop_column("expiry")
         batch_op.drop_column("lot")
         batch_op.drop_column("lot_tracked")
