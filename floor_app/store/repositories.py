@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -173,6 +174,18 @@ class CatalogueRepository:
     def put_items(self, items: list[dict[str, Any]]) -> None:
         """Add or replace items of the site's reference data, each with all its barcodes
         (``barcodes``: list of ``{"gtin", "pack_qty"}``; those it no longer carries go)."""
+        # an item's main barcode may be another's until that one's change comes: free it
+        incoming = {item["gtin"]: item["sku"] for item in items}
+        for start in range(0, len(incoming), 500):
+            chunk = list(incoming)[start : start + 500]
+            for code, gtin in self.s.execute(
+                select(SkuRow.sku, SkuRow.gtin).where(SkuRow.gtin.in_(chunk))
+            ).all():
+                if incoming[gtin] != code:
+                    placeholder = "~" + hashlib.sha256(code.encode()).hexdigest()[:13]
+                    self.s.execute(
+                        update(SkuRow).where(SkuRow.sku == code).values(gtin=placeholder)
+                    )
         for item in items:
             fields = {k: v for k, v in item.items() if k != "barcodes"}
             self.s.merge(SkuRow(**fields))
@@ -229,6 +242,14 @@ class UserRepository:
         self.s = session
 
     def add(self, user: User) -> None:
+        """Add or replace ``user``; another user holding that badge until now gives it up
+        (a badge passed on: that user's own change follows)."""
+        self.s.execute(
+            update(UserRow)
+            .where(UserRow.badge == user.badge)
+            .where(UserRow.user_id != user.user_id)
+            .values(badge="~" + hashlib.sha256(user.user_id.encode()).hexdigest()[:31])
+        )
         self.s.merge(m.user_to_row(user))
 
     def by_badge(self, badge: str) -> User | None:

@@ -126,29 +126,31 @@ class Picks(Handlers):
             return Outcome.applied("; ".join(notes))
         self._unreserve(rec, oline, ev, line.location if line is not None else ev.location)
         oline.picked += ev.qty
-        if ev.serial:
-            note = self._serial_out(ev.sku, ev.serial, rec.order_id, ev.location)
-            if note:
-                notes.append(note)
-        self._lot(
-            ev.lot,
-            ev.sku,
-            rec.order_id,
-            oline.line_no,
-            ev.location,
-            ev.qty,
-            ev.user,
-            ev.lot_substituted,
-        )
         tote = f"tote {ev.tote_position} of task {ev.task}"
         if rec.order.state is OrderState.CANCELLED:
             b.put_back(rec.order_id, ev.sku, ev.qty, tote, ev.location, "order cancelled")
             notes.append("order is cancelled: the units go back to stock")
             return Outcome.applied("; ".join(notes))
-        surplus = min(ev.qty, oline.picked + oline.short - oline.qty)
+        surplus = max(0, min(ev.qty, oline.picked + oline.short - oline.qty))
         if surplus > 0:
             b.put_back(rec.order_id, ev.sku, surplus, tote, ev.location, "picked more than ordered")
             notes.append(f"{surplus} picked beyond the order: the units go back to stock")
+        kept = ev.qty - surplus  # the units that stay with the order: their lot and serial
+        if ev.serial and kept > 0:
+            note = self._serial_out(ev.sku, ev.serial, rec.order_id, ev.location)
+            if note:
+                notes.append(note)
+        if kept > 0:
+            self._lot(
+                ev.lot,
+                ev.sku,
+                rec.order_id,
+                oline.line_no,
+                ev.location,
+                kept,
+                ev.user,
+                ev.lot_substituted,
+            )
         b.move_order(rec, OrderState.PICKING, f"picked by {ev.user}")
         if rec.order.is_picked_clean:
             b.move_order(rec, OrderState.PICKED, "every unit picked")

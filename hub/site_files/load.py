@@ -11,6 +11,7 @@ reference data, sent to every registered device (:mod:`.reference`).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -63,6 +64,9 @@ _STATIONS = {
     "RET": LocationKind.RETURNS,
 }
 _SHOWN = 200  # problems listed in an error message (all are in the report)
+#: Barcodes of one item, and metres from the depot, that devices take.
+MAX_BARCODES = 100
+MAX_METRES = 100_000
 
 
 class SiteFileError(HubError):
@@ -192,7 +196,13 @@ class _Load:
         self.layout = f.layout or load_layout(self.conn)
         self.items_now = self._rows(SKUS, lambda r: r.sku)
         self.locations_now = self._rows(LOCATIONS, lambda r: r.code)
-        self.stock_now = self._rows(STOCK, lambda r: (r.location, r.sku))
+        # locked (PostgreSQL) so that no reservation changes them under the load
+        self.stock_now = {
+            (r.location, r.sku): dict(r._mapping)
+            for r in self.conn.execute(
+                select(STOCK).order_by(STOCK.c.location, STOCK.c.sku).with_for_update()
+            )
+        }
         items = self._items()
         barcodes = self._barcodes(items)
         locations = self._locations()
@@ -270,11 +280,17 @@ class _Load:
         rows = self._dupes("barcodes.csv", f.barcodes, lambda r: r.barcode, "barcode")
         wanted: dict[str, dict[str, Any]] = {}
         first_unit: dict[str, str] = {}
+        per_item: dict[str, int] = {}
         for gtin, (line, row) in rows.items():
             if row.sku not in known:
                 self.problems.add("barcodes.csv", line, "sku", f"no item {row.sku} in {where}")
                 continue
             wanted[gtin] = {"gtin": gtin, "sku": row.sku, "pack_qty": row.pack_qty}
+            per_item[row.sku] = per_item.get(row.sku, 0) + 1
+            if per_item[row.sku] == MAX_BARCODES + 1:
+                self.problems.add(
+                    "barcodes.csv", line, "sku", f"{row.sku} has more than {MAX_BARCODES} barcodes"
+                )
             if row.pack_qty == 1:
                 first_unit.setdefault(row.sku, gtin)
         target = items if items is not None else {k: dict(v) for k, v in self.items_now.items()}
@@ -396,6 +412,15 @@ class _Load:
         if not ok:
             return None
         x, y, side = layout.bay_point(aisle, bay)
+        if max(abs(x), abs(y)) > MAX_METRES:
+            add(
+                "locations.csv",
+                line,
+                "code",
+                f"layout.toml puts {row.code} {max(abs(x), abs(y)):,.0f} m from the depot "
+                "(are the layout's sizes in metres?)",
+            )
+            return None
         return {
             "code": row.code,
             "zone": zone,
@@ -425,7 +450,8 @@ class _Load:
                 self.problems.add("users.csv", line, "pin", "give the PIN or its hash, not both")
                 continue
             old = now.get(uid)
-            pin_hash = row.pin_hash
+            # neither a PIN nor its hash: the user keeps the PIN they have
+            pin_hash = row.pin_hash or (old["pin_hash"] if old and not row.pin else "")
             if row.pin:
                 kept = old["pin_hash"] if old else ""
                 pin_hash = kept if pin_matches(uid, kept, row.pin) else hash_pin(uid, row.pin)
@@ -603,6 +629,7 @@ class _Load:
                         "location": r.location,
                         "lot": r.lot,
                         "state": "in_stock",
+                        "order_id": "",
                     }
             elif r.serials:
                 add(
@@ -612,6 +639,18 @@ class _Load:
                     f"{r.sku} is not serial-tracked: leave serials empty",
                 )
             old = self.stock_now.get(key)
+            if (
+                old is not None
+                and old["reserved"]
+                and (r.lot, r.expiry) != (old["lot"], old["expiry"])
+            ):
+                add(
+                    "stock.csv",
+                    line,
+                    "lot",
+                    f"{old['reserved']} units of lot {old['lot'] or '-'} here are promised to "
+                    "orders and on their pick lists; change the lot once they are picked",
+                )
             if old is not None and r.qty < old["reserved"]:
                 add(
                     "stock.csv",
@@ -738,13 +777,14 @@ class _Load:
             sent_items |= {r["sku"] for r in _changed_rows(barcode_now, barcodes)}
             sent_items |= {r["sku"] for k, r in barcode_now.items() if k not in barcodes}
         if items is not None:
-            changes["items"] = _apply(conn, SKUS, ("sku",), self.items_now, items)
+            changes["items"] = _apply(conn, SKUS, ("sku",), self.items_now, items, unique="gtin")
             gone_items = sorted(set(self.items_now) - set(items))
             sent_items |= {r["sku"] for r in _changed_rows(self.items_now, items)}
         elif self._primary_only:
-            rows = [{**self.items_now[s], "gtin": g} for s, g in self._primary_only.items()]
-            _update(conn, SKUS, ("sku",), rows)
-            changes["items"] = Change(changed=len(rows))
+            mains = {s: {**self.items_now[s], "gtin": g} for s, g in self._primary_only.items()}
+            before = {s: self.items_now[s] for s in mains}
+            changes["items"] = _apply(conn, SKUS, ("sku",), before, mains, unique="gtin")
+            sent_items |= set(mains)
         sent_items -= set(gone_items)
         sent_items &= set(items if items is not None else self.items_now)
         place_change: tuple[list[str], list[str]] = ([], [])
@@ -759,7 +799,15 @@ class _Load:
             self._forget(gone_items, gone_places, barcodes is None, faces is None)
         user_ids: list[str] = []
         if users is not None:
-            change = _apply(conn, USERS, ("user_id",), self._users_now, users, delete_missing=False)
+            change = _apply(
+                conn,
+                USERS,
+                ("user_id",),
+                self._users_now,
+                users,
+                delete_missing=False,
+                unique="badge",
+            )
             changes["users"] = change
             user_ids = [r["user_id"] for r in _changed_rows(self._users_now, users)]
         carton_change: tuple[list[str], list[str]] = ([], [])
@@ -858,45 +906,36 @@ class _Load:
             if r["qty"] != self.stock_now.get((r["location"], r["sku"]), {"qty": None})["qty"]
         ]
         insert_rows(conn, LEDGER, ledger)
-        self._write_serials(stock, serials)
+        self.report.changes["serials"] = self._write_serials(stock, serials)
         return Change(added=len(added), changed=len(changed))
 
     def _write_serials(
         self,
         stock: dict[tuple[str, str], dict[str, Any]],
         serials: dict[tuple[str, str], dict[str, Any]],
-    ) -> None:
-        rows = [
-            r
+    ) -> Change:
+        """The serials of the stock rows in the file are those it lists: the others in stock
+        there go, new ones come (or move here from another row of the file)."""
+        here = {
+            (r.sku, r.serial): dict(r._mapping)
             for r in self.conn.execute(select(SERIALS).where(SERIALS.c.state == "in_stock"))
             if (r.location, r.sku) in stock
-        ]
-        now = {(r.sku, r.serial): dict(r._mapping) for r in rows}
-        wanted_here = {k: v for k, v in serials.items()}
-        others = {
-            (r.sku, r.serial): dict(r._mapping)
-            for r in self.conn.execute(
-                select(SERIALS).where(SERIALS.c.sku.in_(sorted({s for s, _n in serials}) or [""]))
-            )
-            if (r.sku, r.serial) not in now
         }
-        gone = [k for k in now if k not in wanted_here]
+        skus = sorted({s for s, _n in serials})
+        known = {
+            (r.sku, r.serial): dict(r._mapping)
+            for start in range(0, len(skus), 500)
+            for r in self.conn.execute(
+                select(SERIALS).where(SERIALS.c.sku.in_(skus[start : start + 500]))
+            )
+        }
+        gone = [k for k in here if k not in serials]
+        added = [v for k, v in serials.items() if k not in known]
+        changed = [v for k, v in serials.items() if k in known and _differs(known[k], v)]
         _delete(self.conn, SERIALS, ("sku", "serial"), gone)
-        insert_rows(
-            self.conn,
-            SERIALS,
-            [v for k, v in wanted_here.items() if k not in now and k not in others],
-        )
-        _update(
-            self.conn,
-            SERIALS,
-            ("sku", "serial"),
-            [
-                v
-                for k, v in wanted_here.items()
-                if (k in now and now[k] != v) or (k in others and others[k] != v)
-            ],
-        )
+        insert_rows(self.conn, SERIALS, added)
+        _update(self.conn, SERIALS, ("sku", "serial"), changed)
+        return Change(added=len(added), changed=len(changed), removed=len(gone))
 
 
 # -- writing helpers ------------------------------------------------------------------------
@@ -925,15 +964,38 @@ def _apply(
     wanted: Mapping[Any, dict[str, Any]],
     *,
     delete_missing: bool = True,
+    unique: str = "",
 ) -> Change:
-    """Bring ``table`` from ``now`` to ``wanted`` (both by key): insert, update, delete."""
+    """Bring ``table`` from ``now`` to ``wanted`` (both by key): insert, update, delete.
+
+    ``unique`` names a column unique across rows (an item's main barcode, a badge): rows
+    whose value changes first take a placeholder, so that two rows may swap values."""
     added = [row for k, row in wanted.items() if k not in now]
     changed = [row for k, row in wanted.items() if k in now and _differs(now[k], row)]
     gone = [k for k in now if k not in wanted] if delete_missing else []
     _delete(conn, table, key, gone)
+    if unique:
+        moving = [r for r in changed if now[_key_of(r, key)][unique] != r[unique]]
+        width = table.c[unique].type.length or 14  # type: ignore[attr-defined]
+        _update(
+            conn,
+            table,
+            key,
+            [{**{k: r[k] for k in key}, unique: _placeholder(r, key, width)} for r in moving],
+        )
     _update(conn, table, key, changed)
     insert_rows(conn, table, added)
     return Change(added=len(added), changed=len(changed), removed=len(gone))
+
+
+def _key_of(row: Mapping[str, Any], key: tuple[str, ...]) -> Any:
+    return row[key[0]] if len(key) == 1 else tuple(row[k] for k in key)
+
+
+def _placeholder(row: Mapping[str, Any], key: tuple[str, ...], width: int) -> str:
+    """A value no real row holds (``~`` and a digest of the key), ``width`` characters."""
+    digest = hashlib.sha256(repr(_key_of(row, key)).encode()).hexdigest()
+    return ("~" + digest)[:width]
 
 
 def _update(

@@ -120,7 +120,13 @@ def read_site(directory: Path, problems: Problems, *, max_bytes: int = MAX_FILE_
         path = directory / name
         if not path.is_file():
             continue
+        before = len(problems)
         rows = read_rows(path, columns, problems, max_bytes=max_bytes)
+        if not rows and len(problems) == before and name != "stock.csv":
+            # a file replaces its kind: a header alone would remove every one of them
+            problems.add(
+                name, 0, "", "a header and no rows; remove the file to leave these as they are"
+            )
         setattr(files, name.split(".")[0], list(parse_rows(name, rows, model, problems)))
     return files
 

@@ -103,10 +103,11 @@ def _parts(
         ("cartons", _cartons(conn, cartons[0]), "removed_cartons", cartons[1]),
     )
     for name, models, removed_name, removed in kinds:
-        for start in range(0, len(models), MAX_REFERENCE_PART):
-            chunks.append({name: models[start : start + MAX_REFERENCE_PART]})
+        # removals first: a barcode or code an entry gives up may be another's now
         for start in range(0, len(removed), MAX_REFERENCE_PART):
             chunks.append({removed_name: removed[start : start + MAX_REFERENCE_PART]})
+        for start in range(0, len(models), MAX_REFERENCE_PART):
+            chunks.append({name: models[start : start + MAX_REFERENCE_PART]})
     if not chunks:
         chunks.append({})  # a version with no device data (stock, faces...): still its number
     return [

@@ -150,7 +150,7 @@ class LocationRow(SiteRow):
 
 def _roles(value: Any) -> Any:
     if isinstance(value, str):
-        return [r for r in re.split(r"[\s;|,]+", value.strip().lower()) if r]
+        return list(dict.fromkeys(r for r in re.split(r"[\s;|,]+", value.strip().lower()) if r))
     return value
 
 
@@ -196,8 +196,9 @@ class UserRow(SiteRow):
     @field_validator("pin_hash")
     @classmethod
     def _pin_hash(cls, value: str) -> str:
-        if value and not value.startswith("$argon2"):
-            raise ValueError("not an argon2 hash; give the PIN in the pin column instead")
+        legacy = len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+        if value and not value.startswith("$argon2") and not legacy:
+            raise ValueError("not a PIN hash; give the PIN in the pin column instead")
         return value
 
 

@@ -151,7 +151,7 @@ def test_a_serial_leaves_stock_with_its_order_and_comes_back_with_an_undo(
     lamp = "LMP-DK-LED"
     data = {
         "order_id": "WEB-2",
-        "lines": [{"line_no": 1, "sku": lamp, "qty": 1}],
+        "lines": [{"line_no": 1, "sku": lamp, "qty": 2}],
         "ship_to": {
             "name": "Jo",
             "lines": ["1 High St"],
@@ -163,7 +163,7 @@ def test_a_serial_leaves_stock_with_its_order_and_comes_back_with_an_undo(
     result, _ = transact(site, Topics(SITE), lambda c, out: take_order(c, out, data, source="t"))
     assert result.accepted
     allocate(site, SITE)
-    (ln,) = lines_of(site, "WEB-2")
+    (ln,) = lines_of(site, "WEB-2")  # two lamps from one location
     assert ln.serial_tracked and not ln.lot_tracked
     picked = pick("WEB-2", lamp, task=ln.task_id, line=ln.line_id, location=ln.location)
     picked = type(picked)(**{**picked.payload(), "serial": "LMP0025600"})

@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from floor_app.domain.gtin import with_check_digit
 from floor_app.domain.users import pin_matches
+from floor_app.store import Store
 from hub.database import run_transaction
 from hub.outbound import pending_outbox
 from hub.site_data import register_device
 from hub.site_files import SiteFileError, export_site, load_site
 from hub.tables import SerialRow, SkuRow, StockLedgerRow, StockRow, UserRow, table_of
+from sync.device import PushApplier
 from sync.protocol import PushMessage, RosterUpdate, SiteReference
 
 SITE = "dc1"
@@ -79,6 +82,7 @@ def test_the_example_site_loads_and_exports_identically(engine: Engine, tmp_path
         "pick_faces": 24,
         "totes": 40,
         "stock": 48,
+        "serials": 18,
     }
     out = tmp_path / "export"
     written = export_site(engine, out)
@@ -289,6 +293,17 @@ def test_a_device_registered_later_gets_the_whole_site(engine: Engine) -> None:
     assert sum(len(r.cartons) for r in reference) == 4
 
 
+def device_after_pushes(engine: Engine, tmp_path: Path) -> Store:
+    """A new store of hh-01 that applied every push the hub has for it, in order."""
+    store = Store.open(tmp_path / "hh.db", device_id="hh-01", site=SITE)
+    applier = PushApplier(store)
+    for message in sorted(
+        (p for p in pushes(engine) if p.device_id == "hh-01"), key=lambda p: p.cursor
+    ):
+        assert applier.apply(message).applied
+    return store
+
+
 def register_device_now(engine: Engine, device: str, role: str = "picker") -> None:
     run_transaction(engine, lambda c: register_device(c, device, role))
 
@@ -321,3 +336,120 @@ def test_the_cli_reports_problems_with_file_line_and_column(
     assert main(["site", "export", str(tmp_path / "out"), "--db", url, "--json"]) == 0
     exported = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert exported["files"]["locations.csv"] == 150
+
+
+def test_badges_and_main_barcodes_may_swap_and_devices_follow(
+    engine: Engine, tmp_path: Path
+) -> None:
+    register_device_now(engine, "hh-01")
+    load_site(engine, SITE, EXAMPLE)
+    folder = copy_site(tmp_path)
+    swap = {"B2101": "B2102", "B2102": "B2101"}
+    edit(
+        folder,
+        "users.csv",
+        lambda rows: [{**r, "badge": swap.get(r["badge"], r["badge"])} for r in rows],
+    )
+    # the tea's unit barcode becomes the green tea's and the other way round
+    tea, green = "5060321000108", "5060321000207"
+    moved = {tea: "TEA-GR-40", green: "TEA-EB-80"}
+    edit(
+        folder,
+        "barcodes.csv",
+        lambda rows: [{**r, "sku": moved.get(r["barcode"], r["sku"])} for r in rows],
+    )
+    report = load_site(engine, SITE, folder)
+    assert report.changes["users"].changed == 2 and report.changes["items"].changed == 2
+    badges = run_transaction(
+        engine, lambda c: dict(c.execute(select(USERS.c.user_id, USERS.c.badge)).all())
+    )
+    assert (badges["amara"], badges["li.wei"]) == ("B2102", "B2101")
+    # a device applies the version as it comes, in order
+    store = device_after_pushes(engine, tmp_path)
+    with store.unit_of_work() as uow:
+        assert uow.catalogue.sku_by_gtin("0" + tea).sku == "TEA-GR-40"
+        assert uow.catalogue.sku("TEA-EB-80").gtin == "0" + green
+        amara = uow.users.by_badge("B2102")
+        assert amara is not None and amara.user_id == "amara"
+    assert store.meta("site_version") == "2"
+    store.close()
+
+
+def test_a_renamed_item_keeps_its_barcode_on_the_devices(engine: Engine, tmp_path: Path) -> None:
+    register_device_now(engine, "hh-01")
+    load_site(engine, SITE, EXAMPLE)
+    folder = copy_site(tmp_path)
+    for name in ("items.csv", "barcodes.csv", "pick_faces.csv", "stock.csv"):
+        edit(
+            folder,
+            name,
+            lambda rows: [
+                {**r, "sku": "UMB-FOLD-BLK"} if r["sku"] == "UMB-FD-BLK" else r for r in rows
+            ],
+        )
+    empty = copy_site(tmp_path / "zero")
+    edit(
+        empty,
+        "stock.csv",
+        lambda rows: [{**r, "qty": "0"} if r["sku"] == "UMB-FD-BLK" else r for r in rows],
+    )
+    load_site(engine, SITE, empty)
+    edit(folder, "stock.csv", lambda rows: [r for r in rows if r["sku"] != "UMB-FOLD-BLK"])
+    assert load_site(engine, SITE, folder).changes["items"].added == 1
+    store = device_after_pushes(engine, tmp_path)
+    with store.unit_of_work() as uow:
+        assert uow.catalogue.sku_by_gtin("05060321002201").sku == "UMB-FOLD-BLK"
+    assert store.meta("site_version") == "3"
+    store.close()
+
+
+def test_what_a_file_leaves_out_is_kept_or_refused_with_the_reason(
+    engine: Engine, tmp_path: Path
+) -> None:
+    load_site(engine, SITE, EXAMPLE)
+    hashes = _hashes(engine)
+    folder = copy_site(tmp_path)
+    # a users.csv without PINs keeps everyone's PIN; repeated roles are one role
+    edit(
+        folder,
+        "users.csv",
+        lambda rows: [{**r, "pin": "", "roles": r["roles"] + " " + r["roles"]} for r in rows],
+    )
+    assert not load_site(engine, SITE, folder).changed
+    assert _hashes(engine) == hashes
+    # a header alone would remove every user: refused
+    (folder / "users.csv").write_text("user_id,name,badge,roles\n", encoding="utf-8")
+    with pytest.raises(SiteFileError, match=r"users\.csv: a header and no rows"):
+        load_site(engine, SITE, folder)
+    # the lot of units promised to orders does not change under their pick lists
+    run_transaction(
+        engine,
+        lambda c: c.execute(
+            STOCK.update().where(STOCK.c.location == "A01-01-1A").values(reserved=2)
+        ),
+    )
+    lots = copy_site(tmp_path / "lots")
+    edit(
+        lots,
+        "stock.csv",
+        lambda rows: [{**r, "lot": "L9"} if r["location"] == "A01-01-1A" else r for r in rows],
+    )
+    with pytest.raises(SiteFileError, match="2 units of lot L2400A here are promised"):
+        load_site(engine, SITE, lots)
+
+
+def test_limits_devices_depend_on_are_checked_at_load(tmp_path: Path, engine: Engine) -> None:
+    folder = copy_site(tmp_path)
+    extra = [
+        {"barcode": with_check_digit(f"5060322{n:05d}"), "sku": "PEN-GL-BLK", "pack_qty": "1"}
+        for n in range(101)
+    ]
+    edit(folder, "barcodes.csv", lambda rows: [*rows, *extra])
+    (folder / "layout.toml").write_text(
+        "aisles = 4\nbays = 12\naisle_pitch_m = 40000\n", encoding="utf-8"
+    )
+    with pytest.raises(SiteFileError) as caught:
+        load_site(engine, SITE, folder)
+    problems = [str(p) for p in caught.value.problems]
+    assert any("PEN-GL-BLK has more than 100 barcodes" in p for p in problems)
+    assert any("m from the depot (are the layout's sizes in metres?)" in p for p in problems)
