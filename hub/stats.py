@@ -15,6 +15,7 @@ from sqlalchemy import Connection, func, select
 
 from .carriers import choice_counts, held_without_service
 from .site_data import get_meta
+from .site_files.reference import site_version
 from .tables import (
     DeadLetterRow,
     DeviceCursorRow,
@@ -58,15 +59,17 @@ def _site_version_of(health: str) -> int | None:
 
 def hub_stats(conn: Connection) -> dict[str, Any]:
     """Every figure of ``floor-hub stats --json``."""
-    presence = {r.device_id: (r.state, int(r.epoch)) for r in conn.execute(select(PRESENCE))}
-    versions = {r.device_id: _site_version_of(r.health) for r in conn.execute(select(PRESENCE))}
+    presence = {
+        r.device_id: (r.state, int(r.epoch), _site_version_of(r.health))
+        for r in conn.execute(select(PRESENCE))
+    }
     devices: dict[str, dict[str, Any]] = {}
     for r in conn.execute(
         select(CURSORS, DEVICES.c.role, DEVICES.c.station)
         .join(DEVICES, DEVICES.c.device_id == CURSORS.c.device_id)
         .order_by(CURSORS.c.device_id)
     ):
-        state, epoch = presence.get(r.device_id, ("unknown", 0))
+        state, epoch, version = presence.get(r.device_id, ("unknown", 0, None))
         devices[r.device_id] = {
             "applied": int(r.applied),
             "last_seq": int(r.last_seq),
@@ -83,12 +86,12 @@ def hub_stats(conn: Connection) -> dict[str, Any]:
             # why the device's store does not continue the hub's record ("" while it does)
             "stale": json.loads(r.stale)["reason"] if r.stale else "",
             # the version of the site's reference data it said it runs (None: not said yet)
-            "site_version": versions.get(r.device_id),
+            "site_version": version,
         }
     dead = table_of(DeadLetterRow)
     return {
         "site": get_meta(conn, "site"),
-        "site_version": int(get_meta(conn, "site_version", "0") or 0),
+        "site_version": site_version(conn),
         "devices": devices,
         "dead_letters": _count(conn, dead),
         "dead_letters_by_code": _grouped(conn, dead.c.code),

@@ -204,19 +204,10 @@ class PickingService:
                 line = task.line(line_id)
                 if not undo:
                     self._ready_to_pick(task, line)
-                    if line.lot_tracked and lot is None:
-                        raise DomainError(
-                            f"{line.sku} is lot-tracked: scan the code with its lot",
-                            code="lot.missing",
-                            params={"sku": line.sku, "lot": line.lot},
-                        )
-                if line.serial_tracked and (qty != 1 or not serial):
-                    raise DomainError(
-                        f"{line.sku} is serial-tracked: scan each unit's code with its serial "
-                        "number (GS1 AI 21)",
-                        code="serial.missing",
-                        params={"sku": line.sku},
-                    )
+                    if lot is None:  # a lot-tracked line: the scan's lot is missing
+                        check_pick_lot(line, None, None, dt.date.today())
+                # a serial-tracked line: one unit, with its serial
+                check_pick_serial(line, serial if qty == 1 else None, picked=False)
                 before = (line.picked, line.short)
                 (line.undo if undo else line.confirm)(qty)
                 delta = -qty if undo else qty

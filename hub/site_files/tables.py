@@ -1,30 +1,26 @@
-"""The hub tables a site's files fill, as SQLAlchemy ``Table`` objects."""
+"""The hub tables a site's files fill, as SQLAlchemy ``Table`` objects (those the hub's
+site data already names, and the rest)."""
 
 from __future__ import annotations
 
-from ..tables import (
-    BarcodeRow,
-    CartonRow,
-    LocationRow,
-    OrderLineRow,
-    OrderRow,
-    PickFaceRow,
-    SerialRow,
-    SkuRow,
-    StockLedgerRow,
-    StockRow,
-    UserRow,
-    table_of,
-)
+from ..site_data import BARCODES, CARTONS, LEDGER, LOCATIONS, SKUS, STOCK, USERS
+from ..site_data import ORDERS_TABLE as ORDERS
+from ..tables import OrderLineRow, PickFaceRow, SerialRow, table_of
 
-SKUS = table_of(SkuRow)
-BARCODES = table_of(BarcodeRow)
-LOCATIONS = table_of(LocationRow)
-USERS = table_of(UserRow)
-CARTONS = table_of(CartonRow)
 FACES = table_of(PickFaceRow)
-STOCK = table_of(StockRow)
-LEDGER = table_of(StockLedgerRow)
 SERIALS = table_of(SerialRow)
-ORDERS = table_of(OrderRow)
 ORDER_LINES = table_of(OrderLineRow)
+
+__all__ = [
+    "BARCODES",
+    "CARTONS",
+    "FACES",
+    "LEDGER",
+    "LOCATIONS",
+    "ORDERS",
+    "ORDER_LINES",
+    "SERIALS",
+    "SKUS",
+    "STOCK",
+    "USERS",
+]

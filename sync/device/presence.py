@@ -19,6 +19,7 @@ from sync.mqtt import LinkError, Received, Will
 from sync.protocol import DeviceStatus, Health, ProtocolError, decode, encode
 
 from .core import AgentCore, AgentPart
+from .push_apply import SITE_VERSION_KEY
 from .push_stream import PushStream
 from .sender import OutboxSender
 
@@ -140,5 +141,5 @@ class Presence(AgentPart):
             battery_pct=battery,
             user=self.store.meta("current_user", "") or "",
             bad_input=self.diag.bad_input_counts(),
-            site_version=int(self.store.meta("site_version", "0") or 0),
+            site_version=int(self.store.meta(SITE_VERSION_KEY, "0") or 0),
         )
