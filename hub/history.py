@@ -189,7 +189,7 @@ def connect_check(conn: Connection, request: SyncRequest) -> StoreStale | None:
     if row.stale:
         return StoreStale.model_validate_json(row.stale)
     hub_seq = int(row.last_seq)
-    if hub_seq > request.last_seq:
+    if hub_seq > request.last_seq and not _made_after(conn, request):
         return StoreStale(
             device_id=device,
             cause="behind",
@@ -216,6 +216,18 @@ def connect_check(conn: Connection, request: SyncRequest) -> StoreStale | None:
             update(CURSORS).where(CURSORS.c.device_id == device).values(store_id=request.store_id)
         )
     return None
+
+
+def _made_after(conn: Connection, request: SyncRequest) -> bool:
+    """True when every event the hub holds beyond the request's ``last_seq`` was made after
+    the request was sent (the device's own clock on both): a device sends the events it
+    makes meanwhile without waiting for the answer, and the hub may apply them first."""
+    first = conn.execute(
+        select(func.min(INBOX.c.device_at))
+        .where(INBOX.c.device_id == request.device_id)
+        .where(INBOX.c.seq > request.last_seq)
+    ).scalar()
+    return first is not None and float(first) > request.sent_at
 
 
 def recover(
