@@ -44,6 +44,7 @@ from floor_app.services.labels import LabelService
 from floor_app.services.outbox import OutboxService
 from floor_app.services.packing import PackingService
 from floor_app.services.picking import PickingService
+from floor_app.services.receiving import ReceivingService
 from floor_app.services.returns import ReturnsService
 from floor_app.services.session import SessionService
 from floor_app.services.stock_moves import MoveService
@@ -140,6 +141,7 @@ def build_context(
         returns=ReturnsService(store, settings.device.quarantine),
         counting=CountingService(store),
         moves=MoveService(store),
+        receiving=ReceivingService(store, settings.device.dock, settings.device.quarantine),
         catalogue=CatalogueService(store),
         outbox=OutboxService(store),
         demo=demo,

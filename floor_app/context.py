@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from floor_app.services.labels import LabelService
     from floor_app.services.outbox import OutboxService
     from floor_app.services.packing import PackingService
+    from floor_app.services.receiving import ReceivingService
     from floor_app.services.returns import ReturnsService
     from floor_app.services.stock_moves import MoveService
     from floor_app.services.supervision import DevicePresence, SupervisorFeed
@@ -65,6 +66,7 @@ class AppContext:
     returns: ReturnsService
     counting: CountingService
     moves: MoveService
+    receiving: ReceivingService
     catalogue: CatalogueService
     outbox: OutboxService
     demo: bool = False

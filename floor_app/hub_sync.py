@@ -143,6 +143,7 @@ class PushKind(StrEnum):
     STOCK_TASK_CANCELLED = "stock_task_cancelled"
     TOTE_CONTENTS = "tote_contents"
     SITE_REFERENCE = "site_reference"
+    RECEIPT_NOTICE = "receipt_notice"
 
 
 #: the pushes that end a task (a pick task or a stock task) the device may be working on

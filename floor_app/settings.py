@@ -64,7 +64,9 @@ class DeviceSettings(_Section):
     station: str = ""
     """Pack station location code (PACK-01 ...) for packing stations."""
     quarantine: str = Field(default="QUAR-01", min_length=1, max_length=32)
-    """Quarantine location the returns desk sends damaged and wrong items to."""
+    """Quarantine location the returns desk and receiving send damaged and wrong items to."""
+    dock: str = Field(default="DOCK-01", min_length=1, max_length=32)
+    """Dock receiving starts at (another dock's label may be scanned instead)."""
 
 
 class StoreSettings(_Section):

@@ -57,6 +57,9 @@ from .identity import read_identity
 from .importer import import_orders
 from .intake import IntakeLimits
 from .outbound import Outbound, transact
+from .receive_cli import register as register_receive
+from .receiving.putaway import RULES as PUTAWAY_RULES
+from .receiving.receipts import send_open_notices
 from .service import Hub, HubSettings, crash_probability
 from .setup import load_demo, open_database
 from .site_cli import register as register_site
@@ -118,6 +121,13 @@ def parser() -> argparse.ArgumentParser:
         "--allocate-every", type=float, default=2.0, help="seconds between allocation passes"
     )
     run.add_argument("--lease-s", type=float, default=1800.0, help="task lease in seconds")
+    run.add_argument(
+        "--putaway",
+        choices=[r.replace("_", "-") for r in PUTAWAY_RULES],
+        default="pick-face",
+        help="where received goods go first: the pick face while below its maximum, or "
+        "reserve (default %(default)s)",
+    )
     limits = IntakeLimits()
     run.add_argument(
         "--max-line-qty",
@@ -191,6 +201,7 @@ def parser() -> argparse.ArgumentParser:
     register_carriers(sub)
     register_totes(sub)
     register_site(sub)
+    register_receive(sub)
     register_trace(sub)
     return p
 
@@ -264,7 +275,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("floor-hub run: the intake limits must be at least 1", file=sys.stderr)
         return 2
     settings = replace(
-        settings, handlers=replace(settings.handlers, counts=counting, intake=limits)
+        settings,
+        handlers=replace(
+            settings.handlers,
+            counts=counting,
+            intake=limits,
+            putaway=args.putaway.replace("-", "_"),
+        ),
     )
     engine = open_database(args.db, args.site)
     metrics = HubMetrics()
@@ -358,6 +375,7 @@ def cmd_register(args: argparse.Namespace) -> int:
         )
         if added:  # published by the running hub
             send_reference(conn, out, args.device)
+            send_open_notices(conn, out, args.device)
             if args.role in TOLD_ROLES:
                 send_tote_list(conn, out, args.device)
         return added

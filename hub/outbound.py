@@ -17,7 +17,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
-from sync.protocol import OrderStatus, PushItem, PushMessage, Topics, encode
+from sync.protocol import OrderStatus, PushItem, PushMessage, ReceiptStatus, Topics, encode
 
 from .bulk import insert_rows
 from .database import run_transaction
@@ -48,6 +48,7 @@ class Outbound:
     messages: list[OutMessage] = field(default_factory=list)
     pushes: dict[str, list[PushItem]] = field(default_factory=dict)
     statuses: dict[str, OrderStatus] = field(default_factory=dict)
+    receipts: dict[str, ReceiptStatus] = field(default_factory=dict)
 
     def publish(self, topic: str, message: BaseModel, *, retain: bool = False) -> None:
         """Send ``message`` on ``topic`` after commit."""
@@ -62,10 +63,15 @@ class Outbound:
         self.statuses.pop(status.order_id, None)
         self.statuses[status.order_id] = status
 
+    def receipt_status(self, status: ReceiptStatus) -> None:
+        """Publish ``status`` (retained) on the receipt's status topic; the last one wins."""
+        self.receipts.pop(status.receipt_id, None)
+        self.receipts[status.receipt_id] = status
+
     @property
     def empty(self) -> bool:
         """True when nothing would be sent."""
-        return not (self.messages or self.pushes or self.statuses)
+        return not (self.messages or self.pushes or self.statuses or self.receipts)
 
     def flush(self, conn: Connection, now: float | None = None) -> list[OutMessage]:
         """Number the pushes, write pushes and outbox rows; the messages with their row ids."""
@@ -74,6 +80,12 @@ class Outbound:
         for status in self.statuses.values():
             out.append(
                 OutMessage(self.topics.order_status(status.order_id), encode(status), retain=True)
+            )
+        for receipt in self.receipts.values():
+            out.append(
+                OutMessage(
+                    self.topics.receipt_status(receipt.receipt_id), encode(receipt), retain=True
+                )
             )
         for device_id in sorted(self.pushes):
             items = self.pushes[device_id]

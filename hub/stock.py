@@ -38,7 +38,7 @@ RESERVATIONS = table_of(ReservationRow)
 LEDGER = table_of(StockLedgerRow)
 
 #: Location kinds whose stock is on hand but never promised to an order.
-UNRESERVABLE = ("quarantine",)
+UNRESERVABLE = ("quarantine", "dock")
 
 _TAKE = text(
     "UPDATE stock SET reserved = reserved + :n "
@@ -57,6 +57,7 @@ class Taken:
 def candidates(conn: Connection, sku: str, exclude: Iterable[str] = ()) -> list[tuple[str, int]]:
     """(location, free units) holding ``sku``, in the order reservations take them: pick
     faces first, then first expiry first (FEFO; no expiry last). Never a quarantine location
+    or a dock
     (its units are on hand but not for sale), never a lot that has expired."""
     excluded = set(exclude)
     rank = case((LOCATIONS.c.kind == "pick", 0), else_=1)

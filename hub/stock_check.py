@@ -57,6 +57,8 @@ def event_effects(event_type: str, payload: dict[str, Any], storage: set[str]) -
         out[(str(payload["to_location"]), sku)] += qty
     elif event_type == "return.received":
         out[(str(payload["to_location"]), sku)] += qty
+    elif event_type == "receipt.counted":
+        out[(str(payload["location"]), sku)] += qty
     return {k: v for k, v in out.items() if v}
 
 
@@ -67,6 +69,7 @@ STOCK_EVENT_TYPES = (
     "pick.undone",
     "stock.moved",
     "return.received",
+    "receipt.counted",
 )
 
 

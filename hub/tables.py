@@ -6,7 +6,7 @@ tasks to :mod:`floor_app.domain` objects and back. The device store
 
 Lock order (PostgreSQL, ``SELECT ... FOR UPDATE``), followed by every transaction so that
 two hub workers never deadlock on each other's rows: a device's inbox cursor, then orders
-(sorted by id), then pick tasks (sorted), then site totes (sorted), then stock rows
+(sorted by id), then pick tasks (sorted), then site totes (sorted), then receipts, then stock rows
 (sorted), then push streams (sorted). A transaction may skip a class, never go back to an
 earlier one.
 """
@@ -616,6 +616,65 @@ class ReturnReceiptRow(HubBase):
     grade: Mapped[str] = mapped_column(String(16))
     location: Mapped[str] = mapped_column(String(32))
     user: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int]
+    at: Mapped[float]
+
+
+class ReceiptRow(HubBase):
+    """A delivery received (:class:`floor_app.domain.receiving.Receipt`): from an advance
+    ship notice or blind. ``to_put_away`` is the good units counted when it was closed."""
+
+    __tablename__ = "receipts"
+    receipt_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    reference: Mapped[str] = mapped_column(String(64), index=True)
+    supplier: Mapped[str] = mapped_column(String(128), default="")
+    dock: Mapped[str] = mapped_column(String(32), default="")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    device_id: Mapped[str] = mapped_column(String(64), default="")
+    closed_by: Mapped[str] = mapped_column(String(64), default="")
+    to_put_away: Mapped[int] = mapped_column(default=0)
+    put_away: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[float]
+    updated_at: Mapped[float]
+    closed_at: Mapped[float | None] = mapped_column(default=None)
+
+
+class ReceiptLineRow(HubBase):
+    """A line of a receipt: what the notice announced and what was counted."""
+
+    __tablename__ = "receipt_lines"
+    receipt_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    gtin: Mapped[str] = mapped_column(String(14), default="")
+    expected: Mapped[int] = mapped_column(default=0)
+    lot: Mapped[str] = mapped_column(String(20), default="")
+    expiry: Mapped[str] = mapped_column(String(10), default="")
+    sscc: Mapped[str] = mapped_column(String(18), default="")
+    received: Mapped[int] = mapped_column(default=0)
+    damaged: Mapped[int] = mapped_column(default=0)
+    put_away: Mapped[int] = mapped_column(default=0)
+    #: the reason given for the SKU's variance ("" when none)
+    reason: Mapped[str] = mapped_column(String(32), default="")
+
+
+class ReceiptCountRow(HubBase):
+    """Each count applied to a receipt (an event), for the trace of a lot or serial."""
+
+    __tablename__ = "receipt_counts"
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    receipt_id: Mapped[str] = mapped_column(String(40), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    lot: Mapped[str] = mapped_column(String(20), default="", index=True)
+    expiry: Mapped[str] = mapped_column(String(10), default="")
+    serial: Mapped[str] = mapped_column(String(40), default="", index=True)
+    sscc: Mapped[str] = mapped_column(String(18), default="")
+    qty: Mapped[int]
+    condition: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(String(32))
+    user: Mapped[str] = mapped_column(String(64), default="")
     device_id: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int]
     at: Mapped[float]

@@ -320,6 +320,50 @@ class ReturnReceived(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptCounted(DomainEvent):
+    """Units of a delivery were counted at ``location``: a dock (good units) or quarantine
+    (damaged ones). ``qty`` is negative when units counted before are taken back.
+    ``receipt`` is the notice's receipt id, or one the device made for a blind receipt
+    (then ``reference`` and ``supplier`` name the delivery). ``sscc`` is the pallet's."""
+
+    TYPE: ClassVar[str] = "receipt.counted"
+    receipt: str
+    reference: str
+    supplier: str
+    sku: str
+    qty: int
+    condition: str
+    location: str
+    user: str
+    lot: str = ""
+    expiry: str = ""
+    serial: str = ""
+    sscc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptVarianceExplained(DomainEvent):
+    """Why a SKU's good units on a receipt differ from its notice (recorded at closing)."""
+
+    TYPE: ClassVar[str] = "receipt.variance"
+    receipt: str
+    sku: str
+    expected: int
+    received: int
+    reason: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptClosed(DomainEvent):
+    """A delivery was counted to the end: its good units are to be put away."""
+
+    TYPE: ClassVar[str] = "receipt.closed"
+    receipt: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
 class CarrierChanged(DomainEvent):
     """A packer changed the carrier service the hub chose for an order (with a reason)."""
 
@@ -359,6 +403,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ReturnReceived,
         CarrierChanged,
         ToteReleased,
+        ReceiptCounted,
+        ReceiptVarianceExplained,
+        ReceiptClosed,
     )
 }
 

@@ -74,6 +74,7 @@ class StockReason(StrEnum):
     QUARANTINE = "quarantine"
     COUNT = "count"
     LOAD = "load"
+    RECEIPT = "receipt"
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from floor_app.domain.location import Location
 from floor_app.domain.order import Order, OrderState
 from floor_app.domain.packing import Carton, LabelJob, PackSession
 from floor_app.domain.picking import PickLine, PickTask, Shortage, ShortReason, TaskState
+from floor_app.domain.receiving import COUNTABLE, Receipt
 from floor_app.domain.sku import Sku
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
 from floor_app.domain.totes import SiteTote, ToteState
@@ -33,6 +34,7 @@ from .tables import (
     PackSessionRow,
     PickLineRow,
     PickTaskRow,
+    ReceiptRow,
     ShortageRow,
     SiteToteRow,
     SkuRow,
@@ -97,6 +99,11 @@ class CatalogueRepository:
         """The units the barcode ``gtin14`` stands for (1 for a unit or an unknown code)."""
         qty = self.s.scalar(select(BarcodeRow.pack_qty).where(BarcodeRow.gtin == gtin14))
         return int(qty or 1)
+
+    def tracking(self, sku: str) -> tuple[bool, bool]:
+        """(lot-tracked, serial-tracked) of ``sku`` (False, False when unknown)."""
+        row = self.s.get(SkuRow, sku)
+        return (False, False) if row is None else (bool(row.lot_tracked), bool(row.serial_tracked))
 
     def add_skus(self, skus: list[Sku]) -> None:
         """Insert many new SKUs at once (initial load)."""
@@ -695,3 +702,44 @@ class StockTaskRepository:
             q = q.where(StockTaskRow.kind.in_([k.value for k in kinds]))
         rows = self.s.scalars(q.order_by(StockTaskRow.urgent.desc(), StockTaskRow.task_id))
         return [m.stock_task_from_row(r) for r in rows]
+
+
+class ReceiptRepository:
+    """Deliveries to receive on this device: notices the hub pushed, blind receipts."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def find(self, receipt_id: str) -> Receipt | None:
+        row = self.s.get(ReceiptRow, receipt_id)
+        return None if row is None else Receipt.from_dict(json.loads(row.body))
+
+    def open(self) -> list[Receipt]:
+        """Receipts that can still be counted, by reference."""
+        rows = self.s.scalars(
+            select(ReceiptRow)
+            .where(ReceiptRow.state.in_([s.value for s in COUNTABLE]))
+            .order_by(ReceiptRow.reference)
+        )
+        return [Receipt.from_dict(json.loads(r.body)) for r in rows]
+
+    def by_reference(self, reference: str) -> Receipt | None:
+        """The open receipt with this reference (case as typed or upper case)."""
+        for receipt in self.open():
+            if reference in (receipt.reference, receipt.reference.upper()):
+                return receipt
+        return None
+
+    def by_sscc(self, sscc: str) -> Receipt | None:
+        """The open receipt whose notice puts the pallet ``sscc`` on it."""
+        return next((r for r in self.open() if r.sscc_lines(sscc)), None)
+
+    def save(self, receipt: Receipt) -> None:
+        row = self.s.get(ReceiptRow, receipt.receipt_id)
+        if row is None:
+            row = ReceiptRow(receipt_id=receipt.receipt_id)
+            self.s.add(row)
+        row.reference = receipt.reference
+        row.state = receipt.state.value
+        row.body = json.dumps(receipt.as_dict(), ensure_ascii=False, sort_keys=True)
+        row.updated_at = time.time()

@@ -196,6 +196,19 @@ class SiteToteRow(Base):
     updated_at: Mapped[float]
 
 
+class ReceiptRow(Base):
+    """A delivery to receive (an advance ship notice the hub pushed, or a blind receipt
+    started here) with its lines and what this device counted, as JSON
+    (:meth:`floor_app.domain.receiving.Receipt.as_dict`)."""
+
+    __tablename__ = "receipts"
+    receipt_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float]
+
+
 class StockTaskRow(Base):
     """A stock task leased to this device (replenish, put-away, count); see
     :class:`floor_app.domain.stockwork.StockTask`. A count never holds its expected qty."""

@@ -31,6 +31,7 @@ from .repositories import (
     MetaRepository,
     OrderRepository,
     PackRepository,
+    ReceiptRepository,
     StockTaskRepository,
     TaskRepository,
     ToteRepository,
@@ -53,6 +54,7 @@ class UnitOfWork:
     packs: PackRepository
     stock_tasks: StockTaskRepository
     totes: ToteRepository
+    receipts: ReceiptRepository
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -75,6 +77,7 @@ class UnitOfWork:
         self.packs = PackRepository(self.session)
         self.stock_tasks = StockTaskRepository(self.session)
         self.totes = ToteRepository(self.session)
+        self.receipts = ReceiptRepository(self.session)
         return self
 
     def __exit__(

@@ -15,7 +15,7 @@ changed once at the end (:meth:`BatchWork.flush`). The handlers share the batch
   :mod:`.packing`, :mod:`.labels`; returns (``return.received``): :mod:`.returns`;
 * stock moves (``stock.moved``, ``stock_task.closed``): :mod:`.stock_moves`; counts
   (``stock.counted``, ``count.acknowledged``): :mod:`.counts`; logins (``user.*``):
-  :mod:`.people`;
+  :mod:`.people`; receiving (``receipt.*``): :mod:`.receipts`;
 * totes (``tote.assigned``, a claim; ``tote.put``, ``tote.released``; and what picks,
   completed tasks and packed parcels mean for the totes holding them): :mod:`.totes`.
 
@@ -47,6 +47,9 @@ from floor_app.domain.events import (
     PackCompleted,
     PickConfirmed,
     PickUndone,
+    ReceiptClosed,
+    ReceiptCounted,
+    ReceiptVarianceExplained,
     ReturnReceived,
     ShortApproved,
     ShortReported,
@@ -75,6 +78,7 @@ from .packing import Packing
 from .people import People
 from .pick_tasks import PickTasks, orders_of
 from .picks import Picks
+from .receipts import Receipts
 from .returns import Returns
 from .stock_moves import StockMoves, refill_after
 from .totes import Totes
@@ -103,7 +107,7 @@ class BatchWork:
         self.picks = picks = Picks(batch)
         packing, people, tasks = Packing(batch), People(batch), PickTasks(batch)
         orders, carriers, self.returns = Orders(batch), Carriers(batch), Returns(batch)
-        counts, moves = Counts(batch), StockMoves(batch)
+        counts, moves, receipts = Counts(batch), StockMoves(batch), Receipts(batch)
         self.decisions = decisions = Decisions(batch)
         self.totes = totes = Totes(batch)
         #: the handlers with rows of their own, in the order they are written
@@ -132,6 +136,9 @@ class BatchWork:
             ToteAssigned.TYPE: totes.assigned,
             TotePut.TYPE: totes.put,
             ToteReleased.TYPE: totes.released,
+            ReceiptCounted.TYPE: receipts.counted,
+            ReceiptVarianceExplained.TYPE: receipts.explained,
+            ReceiptClosed.TYPE: receipts.closed,
         }
         #: what an applied event also means for the totes holding its goods
         self.follow_ups: dict[str, FollowUp] = {

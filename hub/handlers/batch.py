@@ -89,6 +89,8 @@ class HandlerSettings:
     counts: CountSettings = field(default_factory=CountSettings)
     #: The most one order may ask for at intake (:mod:`hub.intake`).
     intake: IntakeLimits = field(default_factory=IntakeLimits)
+    #: Where a closed receipt's good units go first (:mod:`hub.receiving.putaway`).
+    putaway: str = "pick_face"
 
 
 @dataclass

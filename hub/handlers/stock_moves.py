@@ -31,6 +31,7 @@ from floor_app.domain.events import StockMoved, StockTaskClosed
 from floor_app.domain.picking import ShortReason
 from floor_app.domain.stockwork import StockReason, StockTaskKind, StockTaskState
 
+from ..receiving import receipts
 from ..replenishment import Trigger, replenish
 from ..stock import LOCATIONS, STOCK
 from ..stock_tasks import StockTaskRecord
@@ -222,8 +223,8 @@ class StockMoves(Handlers):
             )
         from_storage = _is_storage(batch, ev.from_location)
         lot = _check_source(batch, ev) if from_storage else (ev.lot, "", None)
-        if rec is not None and rec.task.lot and not lot[0]:
-            lot = (rec.task.lot, rec.task.expiry, None)
+        if rec is not None and rec.task.lot and lot[0] in ("", rec.task.lot) and not lot[1]:
+            lot = (rec.task.lot, rec.task.expiry, lot[2])
         _take_lot(batch, ev.to_location, ev.sku, lot)
         reason = _reason(rec, ev.reason)
         if from_storage:
@@ -232,6 +233,10 @@ class StockMoves(Handlers):
         if rec is None:
             return Outcome.applied()
         _progress(batch, rec, ev.qty, ev.user)
+        if rec.origin == "receipt":
+            receipts.put_away(
+                batch.conn, batch.out, rec.origin_ref, ev.sku, rec.task.lot, ev.qty, batch.now
+            )
         if rec.task.state is StockTaskState.DONE:
             return Outcome.applied(f"stock task {rec.task_id} done")
         return Outcome.applied(

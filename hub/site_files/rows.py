@@ -12,7 +12,14 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from floor_app.domain.codes import BADGE_RE, CART_RE, LOCATION_RE, SPECIAL_LOCATION_RE, TOTE_RE
 from floor_app.domain.errors import DomainError
@@ -256,35 +263,38 @@ def _serials(value: Any) -> Any:
     return value
 
 
+def _lot(value: str) -> str:
+    if value and not _GS1_TEXT.match(value):
+        raise ValueError(f"lot {value!r}: only the characters a GS1 barcode can carry")
+    return value
+
+
+def _expiry(value: str) -> str:
+    if not value:
+        return value
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date as YYYY-MM-DD") from None
+    if len(value) != 10:
+        raise ValueError(f"{value!r} is not a date as YYYY-MM-DD")
+    return day.isoformat()
+
+
+#: A GS1 lot (AI 10) and a best-before date as YYYY-MM-DD; either may be empty.
+Lot = Annotated[str, Field(max_length=MAX_LOT), AfterValidator(_lot)]
+Expiry = Annotated[str, AfterValidator(_expiry)]
+
+
 class StockRow(SiteRow):
     """``stock.csv``: opening stock of a SKU at a location (one lot per location and SKU)."""
 
     location: str = Field(min_length=1, max_length=32)
     sku: str = Field(min_length=1, max_length=64)
     qty: int = Field(ge=0, le=MAX_QTY)
-    lot: str = Field(default="", max_length=MAX_LOT)
-    expiry: str = ""
+    lot: Lot = ""
+    expiry: Expiry = ""
     serials: Annotated[list[str], BeforeValidator(_serials)] = Field(default_factory=list)
-
-    @field_validator("lot")
-    @classmethod
-    def _lot(cls, value: str) -> str:
-        if value and not _GS1_TEXT.match(value):
-            raise ValueError(f"lot {value!r}: only the characters a GS1 barcode can carry")
-        return value
-
-    @field_validator("expiry")
-    @classmethod
-    def _expiry(cls, value: str) -> str:
-        if not value:
-            return value
-        try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date as YYYY-MM-DD") from None
-        if len(value) != 10:
-            raise ValueError(f"{value!r} is not a date as YYYY-MM-DD")
-        return day.isoformat()
 
     @field_validator("serials")
     @classmethod

@@ -20,6 +20,7 @@ from sync.protocol import (
     OrderCancelled,
     OrderSnapshot,
     PushMessage,
+    ReceiptNotice,
     RosterUpdate,
     SiteReference,
     StationConfig,
@@ -47,6 +48,7 @@ PUSH_KINDS = {
     "stock_task.cancelled": PushKind.STOCK_TASK_CANCELLED,
     "tote.contents": PushKind.TOTE_CONTENTS,
     "site.reference": PushKind.SITE_REFERENCE,
+    "receipt.notice": PushKind.RECEIPT_NOTICE,
 }
 
 
@@ -137,7 +139,24 @@ class PushApplier:
             return _tote_contents(uow, item)
         if isinstance(item, SiteReference):
             return _site_reference(uow, item)
+        if isinstance(item, ReceiptNotice):
+            return _receipt_notice(uow, item)
         raise TypeError(f"unhandled push item {type(item).__name__}")  # pragma: no cover
+
+
+def _receipt_notice(uow: UnitOfWork, item: ReceiptNotice) -> str:
+    """A notice to receive, changed, or no longer open (closed or cancelled: kept with what
+    was counted here, no longer offered). A notice counted here keeps its counts."""
+    pushed = item.to_domain()
+    local = uow.receipts.find(item.receipt_id)
+    if local is None or not any(ln.counted for ln in local.lines):
+        uow.receipts.save(pushed)
+        return f"receipt {item.reference} {item.state.value}"
+    if not pushed.is_open:
+        local.state = pushed.state
+        uow.receipts.save(local)
+        return f"receipt {item.reference} {item.state.value}"
+    return f"receipt {item.reference}: counted here, kept as counted"
 
 
 def _save_task(uow: UnitOfWork, pushed: PickTask) -> str:

@@ -33,6 +33,7 @@ from floor_app.domain.carriers import CarrierChoice, Quote
 from floor_app.domain.events import EVENT_TYPES, DomainEvent
 from floor_app.domain.order import Address, Order, OrderLine, OrderState
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
+from floor_app.domain.receiving import LINE_FIELDS, Receipt, ReceiptKind, ReceiptLine, ReceiptState
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
 from floor_app.domain.totes import SiteTote, ToteState
 from floor_app.domain.users import Role, User
@@ -117,7 +118,16 @@ EVENT_INT_LIMITS: Final[dict[str, int]] = {
 
 
 #: Text fields of events bounded by what the floor's codes carry (a GS1 lot is at most 20).
-EVENT_STR_LIMITS: Final[dict[str, int]] = {"lot": 20, "serial": 20}
+EVENT_STR_LIMITS: Final[dict[str, int]] = {
+    "lot": 20,
+    "serial": 20,
+    "sscc": 18,
+    "expiry": 10,
+    "condition": 16,
+    "receipt": 40,
+    "reference": 64,
+    "supplier": 128,
+}
 
 
 @cache
@@ -1027,6 +1037,59 @@ class SiteReference(BaseModel):
     removed_cartons: list[str] = Field(default_factory=list, max_length=MAX_REFERENCE_PART)
 
 
+class ReceiptLineModel(BaseModel):
+    """A line of a receipt (:class:`floor_app.domain.receiving.ReceiptLine`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    line_no: int = Field(ge=1, le=100_000)
+    sku: str = Field(min_length=1, max_length=64)
+    gtin: str = Field(default="", max_length=14)
+    expected: int = Field(default=0, ge=0, le=1_000_000)
+    lot: str = Field(default="", max_length=20)
+    expiry: str = Field(default="", max_length=10)
+    sscc: str = Field(default="", max_length=18)
+    received: int = Field(default=0, ge=0, le=10_000_000)
+    damaged: int = Field(default=0, ge=0, le=10_000_000)
+    put_away: int = Field(default=0, ge=0, le=10_000_000)
+    reason: str = Field(default="", max_length=32)
+
+
+#: Lines of one advance ship notice (so that a notice fits one message).
+MAX_RECEIPT_LINES: Final = 1000
+
+
+class ReceiptNotice(BaseModel):
+    """Push item: an advance ship notice to receive (``state`` expected or receiving), or
+    one that no longer is (closed, put away or cancelled: the device drops it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    kind: Literal["receipt.notice"] = "receipt.notice"
+    receipt_id: str = Field(min_length=1, max_length=40)
+    reference: str = Field(min_length=1, max_length=64)
+    supplier: str = Field(default="", max_length=128)
+    dock: str = Field(default="", max_length=32)
+    state: ReceiptState
+    lines: list[ReceiptLineModel] = Field(default_factory=list, max_length=MAX_RECEIPT_LINES)
+
+    def to_domain(self) -> Receipt:
+        return Receipt(
+            receipt_id=self.receipt_id,
+            reference=self.reference,
+            supplier=self.supplier,
+            kind=ReceiptKind.NOTICE,
+            dock=self.dock,
+            state=self.state,
+            lines=[
+                ReceiptLine(
+                    **ln.model_dump(include=set(LINE_FIELDS), exclude={"received", "damaged"})
+                )
+                for ln in self.lines
+            ],
+        )
+
+
 PushItem = Annotated[
     TaskAssigned
     | TaskCancelled
@@ -1037,7 +1100,8 @@ PushItem = Annotated[
     | StockTaskAssigned
     | StockTaskCancelled
     | ToteContents
-    | SiteReference,
+    | SiteReference
+    | ReceiptNotice,
     Field(discriminator="kind"),
 ]
 
@@ -1259,6 +1323,21 @@ class OrderStatus(Message):
     returned: int = Field(default=0, ge=0)
     #: lots picked for the order's lot-tracked lines so far (for a recall: which lot went where)
     lots: list[OrderLot] = Field(default_factory=list)
+
+
+class ReceiptStatus(Message):
+    """Hub -> upstream, retained on ``receipts/{receipt}/status``: where a delivery is now,
+    line by line: units expected, counted good and damaged, put away, and the reason given
+    for a SKU's variance."""
+
+    receipt_id: str = Field(min_length=1, max_length=40)
+    reference: str = Field(min_length=1, max_length=64)
+    supplier: str = Field(default="", max_length=128)
+    kind: ReceiptKind
+    state: ReceiptState
+    lines: list[ReceiptLineModel] = Field(default_factory=list, max_length=MAX_RECEIPT_LINES)
+    closed_by: str = Field(default="", max_length=64)
+    at: float = Field(default_factory=time.time)
 
 
 class CountDifference(Message):

@@ -33,6 +33,7 @@ class TopicKind(StrEnum):
     CANCEL_RESULT = "orders/cancel/result"  # hub -> upstream: what became of a cancellation
     ORDER_STATUS = "orders/status"  # hub -> tracking (retained): order status
     COUNT_DIFFERENCE = "counts/difference"  # hub -> supervisors (retained): count exceptions
+    RECEIPT_STATUS = "receipts/status"  # hub -> upstream (retained): a delivery's receipt
     DEVICES = "devices"  # hub -> supervisors (retained): every registered device
     DECISIONS = "decisions"  # hub -> supervisors (retained): recent supervisor decisions
     DLQ = "dlq"  # hub (site level) or a device (dev/{device}/dlq) -> operators: dead letters
@@ -67,6 +68,7 @@ class TopicRef:
     device_id: str | None = None
     order_id: str | None = None
     count_id: str | None = None
+    receipt_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,10 @@ class Topics:
     def order_status(self, order_id: str) -> str:
         """Retained status of one order, for tracking."""
         return f"{self.base}/orders/{check_level(order_id, 'order id')}/status"
+
+    def receipt_status(self, receipt_id: str) -> str:
+        """Retained status of one receipt (a delivery), for upstream systems."""
+        return f"{self.base}/receipts/{check_level(receipt_id, 'receipt id')}/status"
 
     def count_difference(self, count_id: int | str) -> str:
         """Retained difference of one accepted count, for the supervisors."""
@@ -203,6 +209,9 @@ def parse_topic(topic: str) -> TopicRef:
         return TopicRef(site, TopicKind.CANCEL_RESULT)
     if len(rest) == 3 and rest[0] == "orders" and rest[2] == "status":
         return TopicRef(site, TopicKind.ORDER_STATUS, order_id=check_level(rest[1], "order id"))
+    if len(rest) == 3 and rest[0] == "receipts" and rest[2] == "status":
+        receipt = check_level(rest[1], "receipt id")
+        return TopicRef(site, TopicKind.RECEIPT_STATUS, receipt_id=receipt)
     if len(rest) == 3 and rest[0] == "counts" and rest[2] == "difference":
         return TopicRef(site, TopicKind.COUNT_DIFFERENCE, count_id=check_level(rest[1], "count id"))
     if len(rest) == 3 and rest[0] == "dev":

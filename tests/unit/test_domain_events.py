@@ -18,6 +18,9 @@ from floor_app.domain.events import (
     PackCompleted,
     PickConfirmed,
     PickUndone,
+    ReceiptClosed,
+    ReceiptCounted,
+    ReceiptVarianceExplained,
     ReturnReceived,
     ShortApproved,
     ShortReported,
@@ -61,6 +64,9 @@ SAMPLES: list[DomainEvent] = [
     StockTaskClosed("ST-1", "source empty", "alice"),
     ReturnReceived("RT-1", "SO-100001", "SKU-1", 1, "resaleable", "A01-01-1A", "rita"),
     CarrierChanged("SO-100001", "DPD", "express", "promised tomorrow", "ben", 9),
+    ReceiptCounted("R-000001", "ASN-1", "Acme", "SKU-1", 12, "good", "DOCK-01", "amara"),
+    ReceiptVarianceExplained("R-000001", "SKU-1", 12, 10, "short_shipped", "amara"),
+    ReceiptClosed("R-000001", "amara"),
 ]
 CLAIMS = {
     TaskStarted,

@@ -1,7 +1,8 @@
 """The picker's home: the task in progress first, then the pick tasks on this device, its
 refills and put-aways (urgent first), its count tasks; Enter (or a scan of a task's first
-place) starts the task in guided picking, the move or the count. Reached at login (or after
-a restart or an error), it opens the task in progress at once."""
+place) starts the task in guided picking, the move or the count; F6 opens receiving at the
+dock. Reached at login (or after a restart or an error), it opens the task in progress at
+once."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class PickerHomeScreen(FloorScreen):
         Binding("up", "cursor(-1)", show=False),
         Binding("down", "cursor(1)", show=False),
         Binding("f5", "refresh", "keys.refresh", id="picker.refresh"),
+        Binding("f6", "receive", "keys.receive", id="picker.receive"),
         Binding("ctrl+l", "app.logout", "keys.logout", id="app.logout"),
     ]
 
@@ -66,6 +68,12 @@ class PickerHomeScreen(FloorScreen):
         if self.resume_work:
             self.resume_work = False
             self.resume()
+
+    def action_receive(self) -> None:
+        """Open receiving at the dock (the task list stays as it is)."""
+        from .receiving import ReceivingScreen
+
+        self.app.push_screen(ReceivingScreen())
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one("#tasks", DataTable)
