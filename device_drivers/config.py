@@ -165,7 +165,8 @@ class WedgeScannerConfig(_ScannerBase):
     terminators: list[Literal["enter", "tab"]] = ["enter", "tab"]
     """Keys that end a scan."""
     dedupe_window_s: float = Field(default=0.6, ge=0, le=30)
-    """The same code again within this many seconds is a double send, not a second scan."""
+    """The same code again right after itself within this many seconds is a double send,
+    not a second scan."""
 
 
 class CameraConfig(_DeviceModel):

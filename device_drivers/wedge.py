@@ -35,7 +35,9 @@ Route every key through one :class:`KeyboardWedgeScanner` (or a bare
   terminator, is :class:`WedgeRejected` (``no_terminator``): it looks like a scan whose
   suffix was lost, so it is neither a scan nor typed into a field. With ``terminators``
   configured empty, such a burst is the scan.
-* The same code again within ``dedupe_window_s`` (a double send) is dropped and counted.
+* The same code again right after itself within ``dedupe_window_s`` (a double send) is
+  dropped and counted; after another code it is a scan of its own (case A, case B, case A
+  counts three cases however fast).
 
 ``flush(now)`` releases what the window has passed for; ``deadline`` says when that is.
 The classifier is pure (time is passed in) and has no Textual in it.
@@ -122,7 +124,8 @@ class WedgeDecoder:
         self._terminators = frozenset(self.config.terminators)
         self._pending: list[str] = []
         self._last_t: float | None = None
-        self._recent: dict[str, float] = {}
+        #: the last scan and when it came (a double send repeats it at once)
+        self._last_scan: tuple[str, float] | None = None
 
     @property
     def deadline(self) -> float | None:
@@ -187,12 +190,15 @@ class WedgeDecoder:
         if isinstance(result, Rejection):
             self.counters.rejected[result.reason] += 1
             return [WedgeRejected(result)]
-        window = self.config.dedupe_window_s
-        self._recent = {code: at for code, at in self._recent.items() if t - at <= window}
-        if result.with_aim in self._recent:
+        last = self._last_scan
+        self._last_scan = (result.with_aim, t)
+        if (
+            last is not None
+            and last[0] == result.with_aim
+            and t - last[1] <= self.config.dedupe_window_s
+        ):
             self.counters.duplicates += 1
             return []
-        self._recent[result.with_aim] = t
         self.counters.scans += 1
         return [WedgeScan(result)]
 

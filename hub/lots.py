@@ -13,6 +13,8 @@ from sync.protocol import OrderLot
 from .tables import (
     LotPickRow,
     OrderRow,
+    ReceiptCountRow,
+    ReceiptRow,
     SerialRow,
     StockRow,
     table_of,
@@ -101,6 +103,7 @@ def trace_lot(conn: Connection, lot: str, sku: str = "") -> dict[str, Any]:
     return {
         "lot": lot,
         "sku": sku,
+        "received": received(conn, lot=lot, sku=sku),
         "in_stock": stock,
         "units_in_stock": sum(s["qty"] for s in stock),
         "orders": shipped,
@@ -124,7 +127,61 @@ def trace_serial(conn: Connection, serial: str, sku: str = "") -> dict[str, Any]
         }
         for r in conn.execute(query)
     ]
-    return {"serial": serial, "sku": sku, "units": units}
+    return {
+        "serial": serial,
+        "sku": sku,
+        "received": received(conn, serial=serial, sku=sku),
+        "units": units,
+    }
+
+
+def received(
+    conn: Connection, *, lot: str = "", serial: str = "", sku: str = ""
+) -> list[dict[str, Any]]:
+    """The deliveries that brought units of ``lot`` (or the unit ``serial``) in: per receipt
+    and SKU, good and damaged units (:mod:`hub.receiving`)."""
+    counts = table_of(ReceiptCountRow)
+    receipts = table_of(ReceiptRow)
+    query = (
+        select(
+            counts.c.receipt_id,
+            receipts.c.reference,
+            receipts.c.supplier,
+            counts.c.sku,
+            counts.c.condition,
+            func.sum(counts.c.qty),
+            func.max(counts.c.at),
+        )
+        .join(receipts, receipts.c.receipt_id == counts.c.receipt_id)
+        .group_by(
+            counts.c.receipt_id,
+            receipts.c.reference,
+            receipts.c.supplier,
+            counts.c.sku,
+            counts.c.condition,
+        )
+        .order_by(counts.c.receipt_id, counts.c.sku)
+    )
+    query = query.where(counts.c.serial == serial) if serial else query.where(counts.c.lot == lot)
+    if sku:
+        query = query.where(counts.c.sku == sku)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for rid, ref, supplier, item, condition, qty, at in conn.execute(query):
+        entry = out.setdefault(
+            (rid, item),
+            {
+                "receipt": rid,
+                "reference": ref,
+                "supplier": supplier,
+                "sku": item,
+                "good": 0,
+                "damaged": 0,
+                "at": 0.0,
+            },
+        )
+        entry["good" if condition == "good" else "damaged"] += int(qty or 0)
+        entry["at"] = max(entry["at"], float(at or 0))
+    return [e for e in out.values() if e["good"] or e["damaged"]]
 
 
 def _order_states(conn: Connection, order_ids: list[str]) -> dict[str, tuple[str, str]]:

@@ -43,6 +43,7 @@ def cmd_trace(args: argparse.Namespace, engine: Any) -> int:
             f"lot {args.lot}: {found['units_in_stock']} units in stock, "
             f"{found['units_picked']} picked for {len(found['orders'])} order lines"
         )
+        _received(found["received"])
         for s in found["in_stock"]:
             expires = s["expiry"] or "-"
             print(f"  stock  {s['location']:<12} {s['sku']:<16} {s['qty']:>6}  expires {expires}")
@@ -55,6 +56,7 @@ def cmd_trace(args: argparse.Namespace, engine: Any) -> int:
             )
         return 0
     units = found["units"]
+    _received(found["received"])
     if not units:
         print(f"serial {args.serial}: not known to the hub")
         return 1
@@ -62,3 +64,12 @@ def cmd_trace(args: argparse.Namespace, engine: Any) -> int:
         where = f"for order {u['order']}" if u["order"] else f"at {u['location'] or '-'}"
         print(f"serial {u['serial']} of {u['sku']}: {u['state']} {where}")
     return 0
+
+
+def _received(receipts: list[dict[str, Any]]) -> None:
+    for r in receipts:
+        damaged = f", {r['damaged']} damaged" if r["damaged"] else ""
+        print(
+            f"  received  {r['reference']:<12} {r['supplier']:<16} {r['sku']:<16} "
+            f"{r['good']:>6}{damaged}"
+        )

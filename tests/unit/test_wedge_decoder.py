@@ -117,6 +117,14 @@ def test_double_send_within_the_window_is_one_scan() -> None:
     assert d.counters.duplicates == 1 and d.counters.scans == 2
 
 
+def test_a_code_again_after_another_is_a_scan_of_its_own() -> None:
+    d = WedgeDecoder(WedgeScannerConfig(dedupe_window_s=0.5))
+    events = typed(d, [*"T0901", "enter"], 1.0, SCANNER_GAP)
+    events += typed(d, [*"T0902", "enter"], 1.1, SCANNER_GAP)
+    events += typed(d, [*"T0901", "enter"], 1.2, SCANNER_GAP)  # case A, case B, case A
+    assert scans(events) == ["T0901", "T0902", "T0901"] and d.counters.duplicates == 0
+
+
 def test_a_different_code_right_after_is_not_a_duplicate() -> None:
     d = WedgeDecoder()
     events = typed(d, [*"T0901", "enter"], 1.0, SCANNER_GAP)

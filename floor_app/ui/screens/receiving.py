@@ -53,7 +53,7 @@ class VarianceReasonScreen(FloorDialog):
                 ),
                 id="reasons",
             )
-            yield Static(self.tr("short.hint"), classes="hint")
+            yield Static(self.tr("receiving.reason_hint", n=len(v.reasons)), classes="hint")
 
     def on_mount(self) -> None:
         options = self.query_one("#reasons", OptionList)

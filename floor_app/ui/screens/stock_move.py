@@ -152,7 +152,8 @@ class StockMoveScreen(StockTaskScreen):
         except (DomainError, ServiceError) as exc:
             self.flash_error(self.explain(exc))
             return
-        self._carry(self._carried + (code.count or 1))
+        units = code.count or self.floor.ctx.catalogue.pack_qty(code.value)  # a case: its units
+        self._carry(self._carried + units)
 
     def _typed(self, qty: int) -> None:
         if not self._at_source:
