@@ -227,6 +227,24 @@ class Receipt:
             self.state = ReceiptState.RECEIVING
         return line
 
+    def refused(
+        self, sku: str, qty: int, condition: Condition, lot: str = "", serial: str = ""
+    ) -> ReceiptLine | None:
+        """The hub refused a count of ``qty`` units: undo it here, whatever the receipt's
+        state (never below zero); the line, or None when no line counted them."""
+        line = self.line_for(sku, lot)
+        if line is None:
+            return None
+        if condition is Condition.GOOD:
+            line.received = max(0, line.received - qty)
+        else:
+            line.damaged = max(0, line.damaged - qty)
+        if serial and qty > 0 and serial in self.serials:
+            self.serials.remove(serial)
+        elif serial and qty < 0 and serial not in self.serials:
+            self.serials.append(serial)
+        return line
+
     def variances(self) -> list[Variance]:
         """Every SKU whose good units differ from what the notice announced (none on a
         blind receipt: it announced nothing)."""

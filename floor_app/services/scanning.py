@@ -73,6 +73,8 @@ def _typed(text: str, machine_typed: bool, hint: str) -> QuantityEntry | Scanned
     try:
         return classify(body)
     except InvalidBarcode as exc:
+        if body.startswith("]") or "\x1d" in body or (body.isdigit() and len(body) >= 8):
+            raise  # plainly a barcode (a symbology prefix, a GS1 string): its own reason
         raise InvalidBarcode(
             f"{body!r} is neither a quantity nor a barcode",
             hint=exc.hint or "type a number",

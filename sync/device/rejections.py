@@ -10,7 +10,9 @@ nothing the second time):
   (exactly what the move changed there), and the task has them to move again; a task done by
   them is open again, unless it was closed afterwards by a ``stock_task.closed`` the hub has
   not rejected (it ends the task on the hub);
-* ``stock_task.closed``: the task is open again.
+* ``stock_task.closed``: the task is open again;
+* ``receipt.counted``: the receipt's line has those units less (or more, for a refused
+  take-back), so what the screen shows and the variances at the close are the hub's.
 
 The task's reason says why, so the screen that opens it again shows the hub's reason. Other
 rejected events change nothing here: their screens show the reason, and the hub's next push
@@ -23,12 +25,14 @@ import json
 
 from sqlalchemy import select
 
-from floor_app.domain.events import StockMoved, StockTaskClosed
+from floor_app.domain.events import ReceiptCounted, StockMoved, StockTaskClosed
+from floor_app.domain.receiving import Condition
 from floor_app.services.stock_moves import MOVE_APPLIED_PREFIX
 from floor_app.store import Store, UnitOfWork
 from floor_app.store.tables import OutboxRow
 
 TAKEN_BACK_PREFIX = "rejected_taken_back:"
+COUNTED = ReceiptCounted.TYPE
 
 
 def take_back_rejected(store: Store, seq: int, reason: str) -> str:
@@ -36,7 +40,7 @@ def take_back_rejected(store: Store, seq: int, reason: str) -> str:
     ``reason``; what was done ("" when nothing was to be done)."""
     with store.unit_of_work() as uow:
         row = uow.session.get(OutboxRow, seq)
-        if row is None or row.type not in (StockMoved.TYPE, StockTaskClosed.TYPE):
+        if row is None or row.type not in (StockMoved.TYPE, StockTaskClosed.TYPE, COUNTED):
             return ""
         marker = f"{TAKEN_BACK_PREFIX}{seq}"
         if uow.meta.get(marker):
@@ -45,6 +49,8 @@ def take_back_rejected(store: Store, seq: int, reason: str) -> str:
         why = f"the hub refused: {reason}"
         if row.type == StockMoved.TYPE:
             note = _move_back(uow, seq, data, why)
+        elif row.type == COUNTED:
+            note = _uncount(uow, data)
         else:
             note = _reopen(uow, str(data.get("task", "")), 0, why, reopen=True)
         uow.meta.set(marker, "1")
@@ -90,3 +96,20 @@ def _reopen(uow: UnitOfWork, task_id: str, qty: int, why: str, *, reopen: bool) 
     task.take_back(qty, why, reopen=reopen)
     uow.stock_tasks.save(task)
     return f"stock task {task_id}: {task.moved} of {task.qty} moved, {task.state.value}"
+
+
+def _uncount(uow: UnitOfWork, data: dict[str, object]) -> str:
+    receipt = uow.receipts.find(str(data["receipt"]))
+    if receipt is None:
+        return ""
+    sku, qty = str(data["sku"]), int(str(data["qty"]))
+    try:
+        condition = Condition(str(data["condition"]))
+    except ValueError:
+        return ""
+    lot, serial = str(data.get("lot", "")), str(data.get("serial", ""))
+    line = receipt.refused(sku, qty, condition, lot, serial)
+    if line is None:
+        return ""
+    uow.receipts.save(receipt)
+    return f"receipt {receipt.reference}: {qty:+d} {condition.value} x {sku} taken back"

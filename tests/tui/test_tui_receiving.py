@@ -15,10 +15,13 @@ from conftest import context_from_seed
 from pilot_steps import text_of, type_scan
 
 from floor_app.context import AppContext
+from floor_app.domain.codes import classify
+from floor_app.domain.receiving import Condition
 from floor_app.ui.app import FloorApp
 from floor_app.ui.screens.picker_home import PickerHomeScreen
 from floor_app.ui.screens.receiving import ReceivingScreen, VarianceReasonScreen
 from sync.device.push_apply import PushApplier
+from sync.device.rejections import take_back_rejected
 from sync.protocol import PushMessage, ReceiptLineModel, ReceiptNotice
 
 pytestmark = pytest.mark.tui
@@ -194,3 +197,44 @@ def test_a_notice_closed_elsewhere_is_no_longer_offered(ctx: AppContext) -> None
     assert [r.reference for r in ctx.receiving.open_receipts()] == ["ASN-7001"]
     push(ctx, notice("closed"))
     assert ctx.receiving.open_receipts() == []
+
+
+def test_a_count_the_hub_refused_is_taken_back_once(ctx: AppContext) -> None:
+    service = ctx.receiving
+    (found,) = service.open_receipts()
+    code = classify(GTIN_1)
+    counted = service.read(code, Condition.GOOD)
+    receipt, event = service.count(
+        found.receipt_id, counted, Condition.GOOD, dock="DOCK-01", user="alice"
+    )
+    service.count(found.receipt_id, counted, Condition.GOOD, dock="DOCK-01", user="alice")
+    assert receipt.lines[0].received == 1
+    note = take_back_rejected(ctx.store, event.seq, "receipt R-000007 is closed")
+    assert "taken back" in note
+    assert take_back_rejected(ctx.store, event.seq, "again") == ""  # once only
+    assert service.receipt(found.receipt_id).lines[0].received == 1  # 2 counted, 1 refused
+
+
+def test_gs1_codes_count_their_units_and_bad_ones_are_refused_with_the_reason(
+    ctx: AppContext,
+) -> None:
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_receiving(pilot)
+            await type_scan(pilot, "ASN-7001")
+            await type_scan(pilot, "]d20204260123000011" + "3712")  # DataMatrix: 12 contained
+            assert "+12 SKU-00001" in text_of(app, "#message")
+            await type_scan(pilot, "]C10104260123000028" + "305")  # GS1-128, a count of 5
+            assert "+5 SKU-00002" in text_of(app, "#message")
+            for code, reason in (
+                ("]C10104260123000012", "Invalid GTIN check digit"),
+                ("]C10104260123000011" + "2312", "Failed to get GS1 Application Identifier"),
+                ("]C10104260123000011" + "17300230", "date/time from '300230'"),  # 30 Feb
+            ):
+                await type_scan(pilot, code)
+                assert reason in text_of(app, "#message"), code
+        counted = [(e["sku"], e["qty"]) for e in events(ctx, "receipt.counted")]
+        assert counted == [("SKU-00001", 12), ("SKU-00002", 5)]
+
+    asyncio.run(scenario())

@@ -25,6 +25,7 @@ from floor_app.domain.receiving import Condition, Receipt, Variance, VarianceRea
 from floor_app.services.errors import ServiceError
 from floor_app.services.receiving import Counted, ReceivingService
 from floor_app.services.scanning import QuantityEntry, read_count
+from floor_app.ui.messages import SyncNotice, SyncNoticeKind
 from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import FloorDialog, FloorScreen
@@ -300,6 +301,16 @@ class ReceivingScreen(FloorScreen):
         )
         self._last = (counted, condition, qty)
         self._counted(counted, qty)
+
+    def sync_notice(self, message: SyncNotice) -> None:
+        super().sync_notice(message)
+        if message.kind is SyncNoticeKind.REJECTED and self.receipt is not None:
+            try:  # a refused count was taken back: show the receipt as the store has it
+                self.receipt = self.service.receipt(self.receipt.receipt_id)
+            except (DomainError, ServiceError):
+                return
+            self._last = None
+            self.show_state()
 
     # -- keys --------------------------------------------------------------------------------
 
