@@ -25,6 +25,7 @@ from .tables import (
     OutboxMessageRow,
     PickTaskRow,
     PresenceRow,
+    ReceiptRow,
     RejectedOrderRow,
     ReturnTaskRow,
     ShortageRow,
@@ -104,4 +105,5 @@ def hub_stats(conn: Connection) -> dict[str, Any]:
         "outbox_pending": _count(conn, table_of(OutboxMessageRow)),
         "carriers": {**choice_counts(conn), "held_no_service": held_without_service(conn)},
         "totes": tote_counts(conn),
+        "receipts": _grouped(conn, table_of(ReceiptRow).c.state),
     }

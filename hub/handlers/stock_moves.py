@@ -263,6 +263,8 @@ class StockMoves(Handlers):
         task.reason = f"closed by {ev.user}: {ev.reason}"[:500]
         task.assigned_to = ev.user
         task.move_to(StockTaskState.DONE)
+        if rec.origin == "receipt":  # the receipt no longer waits for the units left
+            receipts.put_away_short(batch.conn, batch.out, rec.origin_ref, task.open_qty, batch.now)
         rec.lease_expires_at = None
         if task.kind is not StockTaskKind.COUNT and task.to_location:
             batch.stock.touched.add((task.to_location, task.sku))

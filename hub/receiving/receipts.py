@@ -637,7 +637,25 @@ def put_away(
         stored.line_put_away[ln.line_no] = done + n
         left -= n
     stored.put_away += qty
-    if stored.put_away >= stored.to_put_away and stored.receipt.state is ReceiptState.CLOSED:
-        stored.receipt.state = ReceiptState.PUT_AWAY
+    _maybe_put_away(stored)
     save(conn, stored, now)
     publish(out, stored, now)
+
+
+def put_away_short(
+    conn: Connection, out: Outbound, receipt_id: str, units: int, now: float
+) -> None:
+    """A put-away task of the receipt was closed with ``units`` not put away (the floor
+    said why): the receipt waits for them no more."""
+    stored = load(conn, receipt_id, lock=True)
+    if stored is None or units <= 0:
+        return
+    stored.to_put_away = max(stored.put_away, stored.to_put_away - units)
+    _maybe_put_away(stored)
+    save(conn, stored, now)
+    publish(out, stored, now)
+
+
+def _maybe_put_away(stored: StoredReceipt) -> None:
+    if stored.put_away >= stored.to_put_away and stored.receipt.state is ReceiptState.CLOSED:
+        stored.receipt.state = ReceiptState.PUT_AWAY

@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from hub_builders import SITE, apply, envelope, stock
@@ -20,7 +21,9 @@ from floor_app.domain.events import (
     ReceiptCounted,
     ReceiptVarianceExplained,
     StockMoved,
+    StockTaskClosed,
 )
+from floor_app.domain.stockwork import StockTaskState
 from hub import transact
 from hub.database import run_transaction
 from hub.outbound import pending_outbox
@@ -30,7 +33,8 @@ from hub.site_data import register_device
 from hub.site_files import load_site
 from hub.site_files.csvfile import Problems
 from hub.stock import candidates
-from hub.stock_tasks import open_tasks
+from hub.stock_tasks import load_stock_tasks, open_tasks
+from hub.stock_tasks import save as save_tasks
 from hub.tables import StockRow, table_of
 from sync.protocol import PushMessage, ReceiptNotice, ReceiptStatus, Topics
 
@@ -257,6 +261,20 @@ def test_blind_receipt_and_serials(site: Engine) -> None:
     tasks = [t for t in run_transaction(site, lambda c: open_tasks(c)) if t.origin_ref == "BL-1"]
     assert [(t.task.sku, t.task.qty) for t in tasks] == [("CHG-USB-65", 1)]
 
+    # leased to the handheld, the unit cannot be found at the dock: its task is closed short,
+    # and the receipt waits for it no more
+    def lease(conn: Any) -> None:
+        (rec,) = load_stock_tasks(conn, [tasks[0].task_id], lock=True).values()
+        rec.task.move_to(StockTaskState.ASSIGNED)
+        save_tasks(conn, [rec], now=1000.0)
+
+    run_transaction(site, lease)
+    closing = StockTaskClosed(task=tasks[0].task_id, reason="not_found", user="amara")
+    assert send(site, [closing], first=5) == [("applied", ANY)]
+    done = run_transaction(site, lambda c: load(c, "BL-1"))
+    assert done is not None and done.receipt.state.value == "put_away"
+    assert (done.to_put_away, done.put_away) == (0, 0)
+
 
 def test_a_notice_being_counted_cannot_change(site: Engine, tmp_path: Path) -> None:
     result, _ = import_file(site, NOTICES / "asn-2041.csv")
@@ -311,6 +329,8 @@ def test_the_receive_command(
     assert main(["receive", "import", str(bad), "--db", url, "--json"]) == 2
     problems = json.loads(capsys.readouterr().out)["problems"]
     assert [p.split(":")[1] for p in problems] == ["2", "3", "4", "5"]
+    assert main(["stats", "--db", url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["receipts"] == {"expected": 1}
     assert main(["receive", "cancel", shown["receipt_id"], "--db", url]) == 0
     assert main(["receive", "list", "--db", url, "--state", "cancelled", "--json"]) == 0
     capsys.readouterr()
