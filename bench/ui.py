@@ -2,6 +2,9 @@
 
 ``floor-bench ui --json`` prints one JSON object with ``scan_to_screen_p50_ms``,
 ``scan_to_screen_p99_ms``, ``startup_s``, ``rss_mb_after_1000_picks``,
+``receiving_scan_p50_ms`` and ``receiving_scan_p99_ms`` (a scan counted on a notice of
+500 lines, every SKU of the demo site, until its "+1" is on the screen;
+``--receiving-only`` measures only those),
 ``demo_site_start_s`` (:mod:`bench.demo_site`) and the terminal figures of
 :mod:`bench.ui_terminal` (``terminal_scan_p50_ms``, ``terminal_scan_p99_ms``,
 ``bare_textual_p99_ms``, ``burst_scans_lost`` ...); ``--terminal-only`` measures only those.
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from device_drivers.base import ScannerState
 from device_drivers.config import SerialScannerConfig
@@ -37,6 +41,9 @@ from floor_app.domain.picking import PickLine, PickTask, TaskState
 from floor_app.settings import load_settings
 
 PICKS = 1000
+#: a large notice (every SKU of the demo site) and the scans counted on it
+RECEIPT_LINES = 500
+RECEIPT_SCANS = 300
 BENCH_TASK = "PT-BENCH"
 
 
@@ -136,6 +143,87 @@ def measure_picks(picks: int) -> dict[str, float]:
     }
 
 
+def measure_receiving(lines: int = RECEIPT_LINES, scans: int = RECEIPT_SCANS) -> dict[str, float]:
+    """Scan-to-screen latency while receiving a notice of ``lines`` lines: each item scan
+    (through the pty scanner) is counted, recorded and drawn; the clock stops when its
+    "+1 SKU" is on the screen."""
+    from floor_app.ui.app import FloorApp
+    from floor_app.ui.screens.receiving import ReceivingScreen
+    from sync.device.push_apply import PushApplier
+    from sync.protocol import PushMessage, ReceiptLineModel, ReceiptNotice
+
+    folder = Path(tempfile.mkdtemp(prefix="floor-bench-receiving-"))
+    settings = load_settings(
+        None,
+        store={"data_dir": str(folder)},
+        sync={"enabled": False},
+        ui={"idle_lock_s": 0, "bell": False},
+    )
+    ctx = build_context(settings, demo=True)
+    with ctx.store.unit_of_work() as uow:
+        skus = [uow.catalogue.sku(f"SKU-{i:05d}") for i in range(1, lines + 1)]
+    notice = ReceiptNotice(
+        receipt_id="R-BENCH",
+        reference="ASN-BENCH",
+        supplier="Bench",
+        state="expected",
+        lines=[ReceiptLineModel(line_no=i, sku=s.sku, expected=10) for i, s in enumerate(skus, 1)],
+    )
+    cursor = int(ctx.store.meta("push_cursor", "0") or "0") + 1
+    PushApplier(ctx.store).apply(
+        PushMessage(device_id=ctx.store.device_id, cursor=cursor, item=notice)
+    )
+    master, slave = pty.openpty()
+    scanner = pty_scanner(os.ttyname(slave))
+    ctx.devices.scanners.append(scanner)
+    latencies: list[float] = []
+
+    async def run() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"B1001", "enter")
+            await pilot.pause()
+            screen = ReceivingScreen()
+            await app.push_screen(screen)
+            await pilot.pause()
+            os.write(master, b"ASN-BENCH\r")
+            while screen.receipt is None:
+                await asyncio.sleep(0.001)
+            message = screen.query_one("#message")
+            for n in range(scans):
+                sku = skus[(n * 7) % len(skus)]
+                want = f"+1 {sku.sku}"
+                before = _good(screen, sku.sku)
+                shown = asyncio.Event()
+                start = time.perf_counter()
+                os.write(master, sku.gtin.lstrip("0").encode() + b"\r")
+                while _good(screen, sku.sku) != before + 1 or str(message.render()) != want:
+                    if time.perf_counter() > start + 5:
+                        raise RuntimeError(f"scan {n} of {sku.sku} was not answered")
+                    await asyncio.sleep(0.0005)
+                screen.call_after_refresh(shown.set)  # on the screen, not only in the widgets
+                await asyncio.wait_for(shown.wait(), 5)
+                latencies.append((time.perf_counter() - start) * 1000)
+
+    asyncio.run(run())
+    scanner.stop()
+    ctx.close()
+    os.close(master)
+    os.close(slave)
+    latencies.sort()
+    return {
+        "receiving_lines": lines,
+        "receiving_scans": len(latencies),
+        "receiving_scan_p50_ms": round(statistics.median(latencies), 2),
+        "receiving_scan_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+    }
+
+
+def _good(screen: Any, sku: str) -> int:
+    receipt = screen.receipt
+    return 0 if receipt is None else sum(ln.received for ln in receipt.lines if ln.sku == sku)
+
+
 def measure_startup(runs: int = 3) -> float:
     """Seconds from starting ``floor-app --demo`` to the login screen drawn (best of runs)."""
     folder = tempfile.mkdtemp(prefix="floor-bench-start-")
@@ -183,14 +271,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--picks", type=int, default=PICKS)
     parser.add_argument(
+        "--receiving-only",
+        action="store_true",
+        help="only the receiving figures (a scan counted on a notice of 500 lines)",
+    )
+    parser.add_argument(
         "--terminal-only",
         action="store_true",
         help="only the terminal figures (bench.ui_terminal), not the others",
     )
     args = parser.parse_args(argv)
     result: dict[str, float | str] = {"name": "ui"}
+    if args.receiving_only:
+        result.update(measure_receiving())
+        print(json.dumps(result) if args.json else result)
+        return 0
     if not args.terminal_only:
         result.update(measure_picks(args.picks))
+        result.update(measure_receiving())
         result["startup_s"] = measure_startup()
         from bench import demo_site  # after the memory figure, which its imports must not swell
 

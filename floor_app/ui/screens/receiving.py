@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets.data_table import ColumnKey
 from textual.widgets.option_list import Option
 
 from floor_app.domain.codes import CodeKind, ScannedCode, classify
 from floor_app.domain.errors import DomainError, InvalidBarcode
-from floor_app.domain.receiving import Condition, Receipt, Variance, VarianceReason
+from floor_app.domain.receiving import Condition, Receipt, ReceiptLine, Variance, VarianceReason
 from floor_app.services.errors import ServiceError
 from floor_app.services.receiving import Counted, ReceivingService
 from floor_app.services.scanning import QuantityEntry, read_count
@@ -93,6 +94,10 @@ class ReceivingScreen(FloorScreen):
         self.sscc = ""
         self.condition = Condition.GOOD
         self._choices: list[Receipt] = []
+        #: the receipt whose lines the table shows, its column keys and the cells shown
+        self._drawn: str | None = None
+        self._columns: list[ColumnKey] = []
+        self._cells_shown: dict[str, tuple[str, ...]] = {}
         self._blind = False
         #: the last count (what it scanned, its condition, the units it counted now)
         self._last: tuple[Counted, Condition, int] | None = None
@@ -122,10 +127,11 @@ class ReceivingScreen(FloorScreen):
     def show_state(self) -> None:
         """Draw the notices to choose from, or the receipt being counted."""
         table = self.query_one("#lines", DataTable)
-        table.clear(columns=True)
         prompt = self.query_one("#prompt", Static)
         receipt = self.receipt
         if receipt is None:
+            self._drawn = None
+            table.clear(columns=True)
             self.query_one("#receiving-title", Static).update(self.tr("receiving.title"))
             self.query_one("#where", Static).update(self.tr("receiving.dock", dock=self.dock))
             table.add_columns(
@@ -153,25 +159,43 @@ class ReceivingScreen(FloorScreen):
         if self.condition is Condition.DAMAGED:
             where += f" · {self.tr('receiving.damaged_mode')}"
         self.query_one("#where", Static).update(where)
-        table.add_columns(
-            self.tr("packer.sku"),
-            self.tr("receiving.lot"),
-            self.tr("receiving.expected"),
-            self.tr("receiving.good"),
-            self.tr("receiving.damaged"),
-        )
-        for ln in receipt.lines:
-            mark = "*" if self.sscc and ln.sscc == self.sscc else ""
-            table.add_row(
-                f"{mark}{ln.sku}",
-                ln.lot or "-",
-                str(ln.expected),
-                str(ln.received),
-                str(ln.damaged),
-                key=str(ln.line_no),
-            )
+        self._draw_lines(table, receipt)
         key = "receiving.scan_damaged" if self.condition is Condition.DAMAGED else "receiving.scan"
         prompt.update(self.tr(key))
+
+    def _draw_lines(self, table: DataTable[str], receipt: Receipt) -> None:
+        """The receipt's lines; a count changes only the cells that changed (a notice may
+        have a thousand lines, and each scan must answer at once)."""
+        rows = {str(ln.line_no): self._cells(ln) for ln in receipt.lines}
+        if self._drawn != receipt.receipt_id:
+            self._drawn, self._cells_shown = receipt.receipt_id, {}
+            table.clear(columns=True)
+            self._columns = table.add_columns(
+                self.tr("packer.sku"),
+                self.tr("receiving.lot"),
+                self.tr("receiving.expected"),
+                self.tr("receiving.good"),
+                self.tr("receiving.damaged"),
+            )
+        for key, cells in rows.items():
+            shown = self._cells_shown.get(key)
+            if shown is None:
+                table.add_row(*cells, key=key)
+            else:
+                for column, old, new in zip(self._columns, shown, cells, strict=True):
+                    if old != new:
+                        table.update_cell(key, column, new)
+            self._cells_shown[key] = cells
+
+    def _cells(self, ln: ReceiptLine) -> tuple[str, ...]:
+        mark = "*" if self.sscc and ln.sscc == self.sscc else ""
+        return (
+            f"{mark}{ln.sku}",
+            ln.lot or "-",
+            str(ln.expected),
+            str(ln.received),
+            str(ln.damaged),
+        )
 
     # -- scans -------------------------------------------------------------------------------
 
