@@ -191,14 +191,14 @@ class WedgeDecoder:
             self.counters.rejected[result.reason] += 1
             return [WedgeRejected(result)]
         last = self._last_scan
-        self._last_scan = (result.with_aim, t)
         if (
             last is not None
             and last[0] == result.with_aim
             and t - last[1] <= self.config.dedupe_window_s
-        ):
+        ):  # the window runs from the scan taken: a repeat does not slide it on
             self.counters.duplicates += 1
             return []
+        self._last_scan = (result.with_aim, t)
         self.counters.scans += 1
         return [WedgeScan(result)]
 

@@ -636,6 +636,8 @@ class ReceiptRow(HubBase):
     closed_by: Mapped[str] = mapped_column(String(64), default="")
     to_put_away: Mapped[int] = mapped_column(default=0)
     put_away: Mapped[int] = mapped_column(default=0)
+    #: what the notice announced when imported, as JSON ("" for a blind receipt)
+    announced: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[float]
     updated_at: Mapped[float]
     closed_at: Mapped[float | None] = mapped_column(default=None)

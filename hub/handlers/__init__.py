@@ -68,6 +68,7 @@ from floor_app.domain.events import (
 from sync.protocol import EventEnvelope
 
 from ..outbound import Outbound
+from ..receiving.receipts import lock_receipts
 from .batch import Batch, Handlers, HandlerSettings, Outcome
 from .carriers import Carriers
 from .counts import Counts
@@ -148,7 +149,8 @@ class BatchWork:
         }
 
     def load(self, events: Iterable[EventEnvelope]) -> None:
-        """Lock and load the orders, tasks and label jobs the events name."""
+        """Lock and load the orders, tasks, receipts and label jobs the events name."""
+        events = list(events)
         order_ids: set[str] = set()
         task_ids: set[str] = set()
         jobs: set[str] = set()
@@ -183,6 +185,15 @@ class BatchWork:
             order_ids.update(self.returns.find_orders(parcels))
         self.batch.load(order_ids, task_ids)
         self.totes.load(totes, completed, packed)
+        # receipts after site totes and before stock rows (hub/tables.py): the deliveries
+        # counted in this batch and those whose put-away tasks it moves
+        received = {
+            str(env.payload["receipt"])
+            for env in events
+            if env.type.startswith("receipt.") and isinstance(env.payload.get("receipt"), str)
+        }
+        received |= {r.origin_ref for r in self.batch.stock_tasks.values() if r.origin == "receipt"}
+        lock_receipts(conn, received)
         if jobs:
             self.labels.load(jobs)
 

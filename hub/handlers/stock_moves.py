@@ -223,8 +223,9 @@ class StockMoves(Handlers):
             )
         from_storage = _is_storage(batch, ev.from_location)
         lot = _check_source(batch, ev) if from_storage else (ev.lot, "", None)
-        if rec is not None and rec.task.lot and lot[0] in ("", rec.task.lot) and not lot[1]:
-            lot = (rec.task.lot, rec.task.expiry, lot[2])
+        if rec is not None and lot[0] in ("", rec.task.lot) and not lot[1]:
+            # the units carry the task's lot and expiry (a receipt's, from the dock)
+            lot = (rec.task.lot or lot[0], rec.task.expiry, lot[2])
         _take_lot(batch, ev.to_location, ev.sku, lot)
         reason = _reason(rec, ev.reason)
         if from_storage:

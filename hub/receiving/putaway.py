@@ -51,26 +51,37 @@ def _good_units(conn: Connection, receipt_id: str) -> list[tuple[str, str, str, 
     return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows if int(r[4] or 0) > 0]
 
 
-def _inbound(conn: Connection) -> dict[str, int]:
-    """Units on their way to each location (open move tasks)."""
-    return {
-        str(loc): int(n or 0)
-        for loc, n in conn.execute(
-            select(STOCK_TASKS.c.to_location, func.sum(STOCK_TASKS.c.qty - STOCK_TASKS.c.moved))
-            .where(STOCK_TASKS.c.state.in_(OPEN_STATES))
-            .where(STOCK_TASKS.c.kind != StockTaskKind.COUNT.value)
-            .where(STOCK_TASKS.c.to_location != "")
-            .group_by(STOCK_TASKS.c.to_location)
+def _inbound(conn: Connection) -> tuple[dict[str, int], dict[str, set[tuple[str, str]]]]:
+    """Units on their way to each location (open move tasks), and the (SKU, lot) they are."""
+    units: dict[str, int] = defaultdict(int)
+    kinds: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for loc, sku, lot, n in conn.execute(
+        select(
+            STOCK_TASKS.c.to_location,
+            STOCK_TASKS.c.sku,
+            STOCK_TASKS.c.lot,
+            func.sum(STOCK_TASKS.c.qty - STOCK_TASKS.c.moved),
         )
-    }
+        .where(STOCK_TASKS.c.state.in_(OPEN_STATES))
+        .where(STOCK_TASKS.c.kind != StockTaskKind.COUNT.value)
+        .where(STOCK_TASKS.c.to_location != "")
+        .group_by(STOCK_TASKS.c.to_location, STOCK_TASKS.c.sku, STOCK_TASKS.c.lot)
+    ):
+        units[str(loc)] += int(n or 0)
+        kinds[str(loc)].add((str(sku), str(lot or "")))
+    return units, kinds
 
 
 class _Places:
-    """The SKUs' pick faces, the reserve locations that could take them and what those
-    hold, read once per plan."""
+    """The SKUs' pick faces, the reserve locations that could take them, what those hold
+    and what is on its way to them (open tasks, and this plan's), read once per plan.
+
+    A location holds one lot of one SKU: a place already holding, or about to receive,
+    anything else is never chosen."""
 
     def __init__(self, conn: Connection, skus: set[str]) -> None:
-        self.inbound = defaultdict(int, _inbound(conn))
+        inbound, self.kinds = _inbound(conn)
+        self.inbound = defaultdict(int, inbound)
         self.faces: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for sku, face, max_qty in conn.execute(
             select(FACES.c.sku, FACES.c.location, FACES.c.max_qty)
@@ -92,12 +103,13 @@ class _Places:
             .where(STOCK.c.qty > 0)
             .where(STOCK.c.location.in_(faces) | (reserve & STOCK.c.sku.in_(sorted(skus))))
         )
-        self.held: dict[str, list[tuple[str, str, int]]] = defaultdict(list)  # loc -> sku,lot,qty
-        self.reserve: list[tuple[str, str]] = []
+        self.on_hand: dict[str, int] = defaultdict(int)
+        self.reserve: set[tuple[str, str]] = set()
         for loc, sku, lot, qty, zone in conn.execute(holding):
-            self.held[str(loc)].append((str(sku), str(lot or ""), int(qty)))
+            self.on_hand[str(loc)] += int(qty)
+            self.kinds[str(loc)].add((str(sku), str(lot or "")))
             if str(loc) not in self.zone:
-                self.reserve.append((str(loc), str(zone)))
+                self.reserve.add((str(loc), str(zone)))
         occupied = select(STOCK.c.location).where(STOCK.c.qty > 0)
         self.empty: list[tuple[str, str]] = [
             (str(r.code), str(r.zone))
@@ -110,16 +122,15 @@ class _Places:
             )
         ]
 
-    def on_hand(self, location: str, sku: str) -> tuple[int, set[str]]:
-        units = [(lot, q) for s, lot, q in self.held.get(location, []) if s == sku]
-        return sum(q for _, q in units), {lot for lot, _ in units}
+    def takes(self, location: str, sku: str, lot: str) -> bool:
+        """True when ``location`` holds and expects nothing but ``sku`` of ``lot``."""
+        return self.kinds.get(location, set()) <= {(sku, lot)}
 
     def face_room(self, sku: str, lot: str) -> tuple[str, int] | None:
         for location, max_qty in self.faces.get(sku, []):
-            qty, lots = self.on_hand(location, sku)
-            if qty and lots != {lot}:
-                continue  # one lot per location: another lot is there
-            room = max_qty - qty - self.inbound[location]
+            if not self.takes(location, sku, lot):
+                continue
+            room = max_qty - self.on_hand[location] - self.inbound[location]
             if room > 0:
                 return location, room
         return None
@@ -130,20 +141,18 @@ class _Places:
         def rank(place: tuple[str, str]) -> tuple[bool, str]:
             return (place[1] not in zones, place[0])
 
-        for code, _zone in sorted(set(self.reserve), key=rank):
-            held = self.held.get(code, [])
-            if held and all(s == sku and lt == lot for s, lt, _ in held):
+        for code, _zone in sorted(self.reserve, key=rank):
+            if self.takes(code, sku, lot):
                 return code
         for code, _zone in sorted(self.empty, key=rank):
-            if not self.held.get(code) and not self.inbound[code]:
+            if not self.kinds.get(code):
                 return code
         return ""
 
     def sending(self, location: str, sku: str, lot: str, qty: int) -> None:
         if location:
             self.inbound[location] += qty
-            if not self.held.get(location):
-                self.held[location].append((sku, lot, 0))
+            self.kinds[location].add((sku, lot))
 
 
 def plan_putaway(

@@ -18,11 +18,12 @@ Every change publishes the receipt's status, retained, on ``receipts/{id}/status
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from floor_app.domain.errors import DomainError
 from floor_app.domain.events import ReceiptClosed, ReceiptCounted, ReceiptVarianceExplained
@@ -37,11 +38,19 @@ from floor_app.domain.receiving import (
     tracking_refusal,
 )
 from floor_app.domain.stockwork import StockReason
-from sync.protocol import ReceiptLineModel, ReceiptNotice, ReceiptStatus
+from sync.protocol import (
+    MAX_RECEIPT_LINES,
+    ReceiptLineModel,
+    ReceiptNotice,
+    ReceiptStatus,
+    TopicError,
+)
+from sync.protocol.topics import check_level
 
 from ..outbound import Outbound
 from ..site_data import device_ids, next_counter
 from ..site_files.csvfile import Problems
+from ..site_files.rows import MAX_QTY
 from ..stock import StockChanges
 from ..tables import (
     BarcodeRow,
@@ -63,6 +72,8 @@ SKUS = table_of(SkuRow)
 LOCATIONS = table_of(LocationRow)
 SERIALS = table_of(SerialRow)
 
+#: The most units counted on one line (good or damaged), as a status message carries.
+MAX_LINE_UNITS = 10_000_000
 #: Where good units are counted, and damaged ones.
 DOCK_KINDS = frozenset({"dock"})
 QUARANTINE_KIND = "quarantine"
@@ -81,6 +92,8 @@ class StoredReceipt:
     #: put away per line number, and the reason kept per SKU
     line_put_away: dict[int, int] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    #: what the notice announced when imported (:func:`_announced`; "" for a blind receipt)
+    announced: str = ""
     new: bool = False
 
 
@@ -125,8 +138,21 @@ def load(conn: Connection, receipt_id: str, *, lock: bool = False) -> StoredRece
         put_away=row.put_away,
         closed_at=row.closed_at,
         line_put_away={ln.line_no: ln.put_away for ln in lines},
+        announced=row.announced,
         reasons={ln.sku: ln.reason for ln in lines if ln.reason},
     )
+
+
+def lock_receipts(conn: Connection, receipt_ids: Iterable[str]) -> None:
+    """Lock these receipts (those that exist), in id order."""
+    ids = sorted(set(receipt_ids))
+    for start in range(0, len(ids), 500):
+        conn.execute(
+            select(RECEIPTS.c.receipt_id)
+            .where(RECEIPTS.c.receipt_id.in_(ids[start : start + 500]))
+            .order_by(RECEIPTS.c.receipt_id)
+            .with_for_update()
+        ).all()
 
 
 def save(conn: Connection, stored: StoredReceipt, now: float) -> None:
@@ -143,6 +169,7 @@ def save(conn: Connection, stored: StoredReceipt, now: float) -> None:
         "to_put_away": stored.to_put_away,
         "put_away": stored.put_away,
         "closed_at": stored.closed_at,
+        "announced": stored.announced,
         "updated_at": now,
     }
     if stored.new:
@@ -297,6 +324,14 @@ def _resolve_lines(
         if sku not in sku_gtin:
             problems.add(file, line_no, "sku", f"no item {sku} on this site")
             continue
+        if ln.qty * pack > MAX_QTY:
+            problems.add(
+                file,
+                line_no,
+                "qty",
+                f"{ln.qty} x {pack} units of {ln.gtin} is more than the {MAX_QTY} one line holds",
+            )
+            continue
         lines.append(
             ReceiptLine(
                 line_no=len(lines) + 1,
@@ -334,25 +369,23 @@ def import_notices(
         lines = _resolve_lines(conn, notice_in, where, name, problems)
         if problems:
             continue
+        announced = _announced(notice_in.supplier, notice_in.dock, lines)
         existing = _by_reference(conn, ref)
-        if existing is None:
+        if existing is not None and existing.announced == announced:
+            result.receipt_ids[ref] = existing.receipt.receipt_id
+            result.unchanged.append(ref)  # as imported before, whatever was counted since
+            continue
+        if existing is None or existing.receipt.state is ReceiptState.CANCELLED:
             receipt_id = f"R-{next_counter(conn, 'receipt_counter'):06d}"
             stored = StoredReceipt(
                 Receipt(receipt_id, ref, notice_in.supplier, dock=notice_in.dock, lines=lines),
+                announced=announced,
                 new=True,
             )
             result.created.append(ref)
         else:
             r = existing.receipt
-            same = (
-                r.supplier == notice_in.supplier
-                and r.dock == notice_in.dock
-                and [_announced(ln) for ln in r.lines] == [_announced(ln) for ln in lines]
-            )
             result.receipt_ids[ref] = r.receipt_id
-            if same:
-                result.unchanged.append(ref)
-                continue
             if r.state is not ReceiptState.EXPECTED or any(ln.counted for ln in r.lines):
                 problems.add(
                     name,
@@ -363,6 +396,7 @@ def import_notices(
                 )
                 continue
             r.supplier, r.dock, r.lines = notice_in.supplier, notice_in.dock, lines
+            existing.announced = announced
             stored = existing
             result.updated.append(ref)
         result.receipt_ids[ref] = stored.receipt.receipt_id
@@ -372,18 +406,27 @@ def import_notices(
     return result
 
 
-def _announced(ln: ReceiptLine) -> tuple[object, ...]:
-    return (ln.sku, ln.gtin, ln.expected, ln.lot, ln.expiry, ln.sscc)
+def _announced(supplier: str, dock: str, lines: list[ReceiptLine]) -> str:
+    """What a notice announced, as imported (counting fills in lots and docks later; a
+    re-import is compared with this, not with the lines as counted)."""
+    body = {
+        "supplier": supplier,
+        "dock": dock,
+        "lines": [[ln.sku, ln.gtin, ln.expected, ln.lot, ln.expiry, ln.sscc] for ln in lines],
+    }
+    return json.dumps(body, sort_keys=True, ensure_ascii=False)
 
 
 def _by_reference(conn: Connection, reference: str) -> StoredReceipt | None:
+    """The newest notice imported under ``reference`` (locked: a count may be applied
+    meanwhile), cancelled or not."""
     receipt_id = conn.execute(
         select(RECEIPTS.c.receipt_id)
         .where(RECEIPTS.c.reference == reference)
         .where(RECEIPTS.c.kind == ReceiptKind.NOTICE.value)
-        .where(RECEIPTS.c.state != ReceiptState.CANCELLED.value)
+        .order_by(RECEIPTS.c.created_at.desc(), RECEIPTS.c.receipt_id.desc())
     ).scalar()
-    return None if receipt_id is None else load(conn, str(receipt_id))
+    return None if receipt_id is None else load(conn, str(receipt_id), lock=True)
 
 
 def cancel(conn: Connection, out: Outbound, receipt_id: str, now: float) -> StoredReceipt:
@@ -466,6 +509,8 @@ def count(
     """Apply one ``receipt.counted`` (raises :class:`DomainError`: nothing changed)."""
     condition = _check_count(conn, ev)
     stored = load(conn, ev.receipt, lock=True)
+    if ev.qty < 0:
+        _check_take_back(conn, ev, condition)
     if stored is None:
         if not ev.reference.strip():
             raise DomainError(
@@ -473,6 +518,15 @@ def count(
                 code="receiving.unknown",
                 params={"receipt": ev.receipt},
             )
+        try:
+            check_level(ev.receipt, "receipt id")
+            check_level(ev.reference.strip(), "reference")
+        except TopicError as exc:
+            raise DomainError(
+                f"{exc}; nothing was counted",
+                code="receiving.bad_id",
+                params={"receipt": ev.receipt[:40]},
+            ) from None
         stored = StoredReceipt(
             Receipt(
                 ev.receipt,
@@ -499,6 +553,7 @@ def count(
         sscc=ev.sscc,
         serial=ev.serial,
     )
+    _check_size(stored.receipt)
     stored.device_id = device_id
     if condition is Condition.GOOD and not stored.receipt.dock:
         stored.receipt.dock = ev.location
@@ -526,6 +581,43 @@ def count(
         _place_serial(conn, ev)
     publish(out, stored, now)
     return f"receipt {stored.receipt.reference}: {ev.qty:+d} {condition.value} x {ev.sku}"
+
+
+def _check_take_back(conn: Connection, ev: ReceiptCounted, condition: Condition) -> None:
+    """A take-back (a negative count) takes units counted on this receipt at that place."""
+    net = conn.execute(
+        select(func.coalesce(func.sum(COUNTS.c.qty), 0))
+        .where(COUNTS.c.receipt_id == ev.receipt)
+        .where(COUNTS.c.sku == ev.sku)
+        .where(COUNTS.c.lot == ev.lot)
+        .where(COUNTS.c.condition == condition.value)
+        .where(COUNTS.c.location == ev.location)
+    ).scalar()
+    if int(net or 0) + ev.qty < 0:
+        raise DomainError(
+            f"only {int(net or 0)} {condition.value} x {ev.sku} were counted at {ev.location} "
+            f"on this receipt: cannot take back {-ev.qty}; nothing was changed",
+            code="receiving.take_back_here",
+            params={"have": int(net or 0), "sku": ev.sku, "location": ev.location, "qty": -ev.qty},
+        )
+
+
+def _check_size(receipt: Receipt) -> None:
+    """A receipt stays within what one status message carries."""
+    if len(receipt.lines) > MAX_RECEIPT_LINES:
+        raise DomainError(
+            f"receipt {receipt.reference} would have more than {MAX_RECEIPT_LINES} lines; "
+            "nothing was counted: receive the rest on a receipt of its own",
+            code="receiving.too_many_lines",
+            params={"reference": receipt.reference, "limit": MAX_RECEIPT_LINES},
+        )
+    for ln in receipt.lines:
+        if max(ln.received, ln.damaged) > MAX_LINE_UNITS:
+            raise DomainError(
+                f"{ln.sku}: more than {MAX_LINE_UNITS} units on one line; nothing was counted",
+                code="receiving.too_many_units",
+                params={"sku": ln.sku, "limit": MAX_LINE_UNITS},
+            )
 
 
 def _serial_held(conn: Connection, sku: str, serial: str) -> bool:

@@ -22,7 +22,7 @@ from floor_app.ui.screens.picker_home import PickerHomeScreen
 from floor_app.ui.screens.receiving import ReceivingScreen, VarianceReasonScreen
 from sync.device.push_apply import PushApplier
 from sync.device.rejections import take_back_rejected
-from sync.protocol import PushMessage, ReceiptLineModel, ReceiptNotice
+from sync.protocol import LocationModel, PushMessage, ReceiptLineModel, ReceiptNotice
 
 pytestmark = pytest.mark.tui
 
@@ -236,5 +236,41 @@ def test_gs1_codes_count_their_units_and_bad_ones_are_refused_with_the_reason(
                 assert reason in text_of(app, "#message"), code
         counted = [(e["sku"], e["qty"]) for e in events(ctx, "receipt.counted")]
         assert counted == [("SKU-00001", 12), ("SKU-00002", 5)]
+
+    asyncio.run(scenario())
+
+
+def test_a_take_back_after_moving_dock_goes_where_the_units_were_counted(
+    ctx: AppContext,
+) -> None:
+    with ctx.store.unit_of_work() as uow:
+        dock = LocationModel(
+            code="DOCK-02",
+            zone="S",
+            aisle=0,
+            bay=0,
+            level=0,
+            bin="",
+            x=-4,
+            y=18,
+            kind="dock",
+            side="",
+        )
+        uow.catalogue.put_locations([dock.model_dump()], ctx.settings.device.site)
+        uow.commit()
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_receiving(pilot)
+            await type_scan(pilot, "ASN-7001")
+            await type_scan(pilot, GTIN_2)
+            await type_scan(pilot, "DOCK-02")  # the clerk walks to the next dock ...
+            assert "Receiving at DOCK-02" in text_of(app, "#message")
+            await pilot.press("f8")  # ... and takes back the last count, made at DOCK-01
+            await pilot.pause()
+            await type_scan(pilot, GTIN_2)
+        counted = [(e["qty"], e["location"]) for e in events(ctx, "receipt.counted")]
+        assert counted == [(1, "DOCK-01"), (-1, "DOCK-01"), (1, "DOCK-02")]
 
     asyncio.run(scenario())

@@ -125,6 +125,14 @@ def test_a_code_again_after_another_is_a_scan_of_its_own() -> None:
     assert scans(events) == ["T0901", "T0902", "T0901"] and d.counters.duplicates == 0
 
 
+def test_the_window_runs_from_the_scan_taken() -> None:
+    d = WedgeDecoder(WedgeScannerConfig(dedupe_window_s=0.6))
+    events: list[object] = []
+    for n in range(6):  # the same case scanned every 0.5 s: a double send only at 0.5 s
+        events += typed(d, [*"T0901", "enter"], 1.0 + n * 0.5, SCANNER_GAP)
+    assert scans(events) == ["T0901"] * 3 and d.counters.duplicates == 3
+
+
 def test_a_different_code_right_after_is_not_a_duplicate() -> None:
     d = WedgeDecoder()
     events = typed(d, [*"T0901", "enter"], 1.0, SCANNER_GAP)

@@ -12,6 +12,8 @@ open for later. Every count is recorded there and then, offline like picking.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,6 +32,18 @@ from floor_app.ui.messages import SyncNotice, SyncNoticeKind
 from floor_app.ui.widgets.scan_input import ScanInput
 
 from .base import FloorDialog, FloorScreen
+
+
+@dataclass(frozen=True, slots=True)
+class LastCount:
+    """The last count made here: what was scanned, as what, how many units it stands for
+    now, and the dock and pallet it was counted at (a correction or take-back goes there)."""
+
+    counted: Counted
+    condition: Condition
+    units: int
+    dock: str
+    sscc: str
 
 
 class VarianceReasonScreen(FloorDialog):
@@ -100,7 +114,7 @@ class ReceivingScreen(FloorScreen):
         self._cells_shown: dict[str, tuple[str, ...]] = {}
         self._blind = False
         #: the last count (what it scanned, its condition, the units it counted now)
-        self._last: tuple[Counted, Condition, int] | None = None
+        self._last: LastCount | None = None
 
     @property
     def service(self) -> ReceivingService:
@@ -286,12 +300,12 @@ class ReceivingScreen(FloorScreen):
             user=self.floor.user_id,
             sscc=self.sscc,
         )
-        self._last = (counted, self.condition, counted.qty)
+        self._last = LastCount(counted, self.condition, counted.qty, self.dock, self.sscc)
         self._counted(counted, counted.qty)
 
     def _counted(self, counted: Counted, units: int) -> None:
         lot = f" · {self.tr('pick.lot', lot=counted.lot)}" if counted.lot else ""
-        damaged = self._last is not None and self._last[1] is Condition.DAMAGED
+        damaged = self._last is not None and self._last.condition is Condition.DAMAGED
         key = "receiving.counted_damaged" if damaged else "receiving.counted"
         self.show_message(self.tr(key, qty=units, sku=counted.sku.sku) + lot, error=False)
 
@@ -309,22 +323,26 @@ class ReceivingScreen(FloorScreen):
         """The last scan counted ``qty`` units, not what it said."""
         if self._last is None or self.receipt is None:
             raise DomainError(self.tr("receiving.scan_first"))
-        counted, condition, units = self._last
-        if counted.serial:
+        last = self._last
+        if last.counted.serial:
             raise DomainError(self.tr("receiving.serial_one"))
-        if qty == units:
+        if qty == last.units:
             return
+        self._recount(last, qty - last.units)  # where the scan was counted, whatever now
+        self._last = replace(last, units=qty)
+        self._counted(last.counted, qty)
+
+    def _recount(self, last: LastCount, delta: int) -> None:
+        assert self.receipt is not None
         self.receipt, _event = self.service.count(
             self.receipt.receipt_id,
-            counted,
-            condition,
-            dock=self.dock,
+            last.counted,
+            last.condition,
+            dock=last.dock,
             user=self.floor.user_id,
-            sscc=self.sscc,
-            qty=qty - units,
+            sscc=last.sscc,
+            qty=delta,
         )
-        self._last = (counted, condition, qty)
-        self._counted(counted, qty)
 
     def sync_notice(self, message: SyncNotice) -> None:
         super().sync_notice(message)
@@ -359,22 +377,14 @@ class ReceivingScreen(FloorScreen):
         """Take back the last count."""
         if self._last is None or self.receipt is None:
             return
-        counted, condition, units = self._last
+        last = self._last
         try:
-            self.receipt, _event = self.service.count(
-                self.receipt.receipt_id,
-                counted,
-                condition,
-                dock=self.dock,
-                user=self.floor.user_id,
-                sscc=self.sscc,
-                qty=-units,
-            )
+            self._recount(last, -last.units)
         except (DomainError, ServiceError) as exc:
             self.flash_error(self.explain(exc))
             return
         self._last = None
-        self.show_message(self.tr("receiving.taken_back", qty=units, sku=counted.sku.sku))
+        self.show_message(self.tr("receiving.taken_back", qty=last.units, sku=last.counted.sku.sku))
         self.show_state()
 
     def action_close(self) -> None:

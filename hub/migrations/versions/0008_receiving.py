@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("closed_by", sa.String(length=64), nullable=False),
         sa.Column("to_put_away", sa.Integer(), nullable=False),
         sa.Column("put_away", sa.Integer(), nullable=False),
+        sa.Column("announced", sa.Text(), nullable=False),
         sa.Column("created_at", sa.Double(), nullable=False),
         sa.Column("updated_at", sa.Double(), nullable=False),
         sa.Column("closed_at", sa.Double(), nullable=True),

@@ -334,3 +334,84 @@ def test_the_receive_command(
     assert main(["receive", "cancel", shown["receipt_id"], "--db", url]) == 0
     assert main(["receive", "list", "--db", url, "--state", "cancelled", "--json"]) == 0
     capsys.readouterr()
+
+
+@pytest.fixture
+def site2(engine: Engine, tmp_path: Path) -> Engine:
+    """The example site with a second dock and the coffee's pick face empty."""
+    folder = tmp_path / "site2"
+    shutil.copytree(EXAMPLE, folder)
+    with (folder / "locations.csv").open("a", encoding="utf-8") as f:
+        f.write("DOCK-02,dock,S,,,,-4,18\n")
+    stock_csv = folder / "stock.csv"
+    rows = stock_csv.read_text(encoding="utf-8").splitlines()
+    stock_csv.write_text(
+        "\n".join(r for r in rows if not r.startswith("A01-04-1A,")) + "\n", encoding="utf-8"
+    )
+    run_transaction(engine, lambda c: register_device(c, DEVICE, "picker"))
+    load_site(engine, SITE, folder)
+    return engine
+
+
+def test_a_take_back_is_refused_where_nothing_was_counted(site2: Engine) -> None:
+    result, _ = import_file(site2, NOTICES / "asn-2041.csv")
+    rid = result.receipt_ids["ASN-2041"]
+    outcomes = send(
+        site2,
+        [
+            count(rid, "BWL-CR-15", 24),
+            count(rid, "BWL-CR-15", -4, location="DOCK-02"),  # counted at DOCK-01, not here
+            count(rid, "BWL-CR-15", -4, condition="damaged", location="QUAR-01"),
+            count(rid, "BWL-CR-15", -4),
+        ],
+    )
+    assert [k for k, _ in outcomes] == ["applied", "rejected", "rejected", "applied"], outcomes
+    assert "only 0 good x BWL-CR-15 were counted at DOCK-02" in outcomes[1][1]
+    with site2.connect() as conn:
+        assert conn.execute(select(STOCK).where(STOCK.c.location == "DOCK-02")).first() is None
+    assert stock(site2, "DOCK-01", "BWL-CR-15")[0] == 20
+
+
+def test_importing_again_after_counting_changes_nothing(site2: Engine) -> None:
+    result, _ = import_file(site2, NOTICES / "asn-2041.csv")
+    rid = result.receipt_ids["ASN-2041"]
+    # the bowls' line had no lot: the first count gives it one
+    assert send(site2, [count(rid, "BWL-CR-15", 2, lot="B7")]) == [("applied", ANY)]
+    again, _ = import_file(site2, NOTICES / "asn-2041.csv")
+    assert again.unchanged == ["ASN-2041"] and not again.updated and not again.created
+
+
+def test_two_lots_never_share_an_empty_pick_face(site2: Engine) -> None:
+    outcomes = send(
+        site2,
+        [
+            count("BL-9", "COF-BN-1K", 3, reference="DN-9", lot="LA", expiry="2030-01-01"),
+            count("BL-9", "COF-BN-1K", 3, reference="DN-9", lot="LB", expiry="2030-02-01"),
+            ReceiptClosed(receipt="BL-9", user="amara"),
+        ],
+    )
+    assert [k for k, _ in outcomes] == ["applied"] * 3, outcomes
+    tasks = [t.task for t in run_transaction(site2, lambda c: open_tasks(c))]
+    to = {t.lot: t.to_location for t in tasks if t.sku == "COF-BN-1K"}
+    assert to["LA"] == "A01-04-1A"  # the empty face takes the first lot, below its max
+    assert to["LB"] not in ("", "A01-04-1A")  # the second goes to reserve, not on top of it
+
+
+def test_a_bad_receipt_id_or_an_oversized_line_is_refused_with_the_reason(
+    site2: Engine, tmp_path: Path
+) -> None:
+    outcomes = send(site2, [count("BL/1", "BWL-CR-15", 1, reference="DN-1")])
+    assert outcomes[0][0] == "rejected" and "receipt id" in outcomes[0][1]
+    big = tmp_path / "big.csv"
+    big.write_text("reference,gtin,qty\nASN-BIG,15060321000303,1000000\n", encoding="utf-8")
+    problems = Problems()
+    found = read_notices(big, problems)
+    transact(
+        site2,
+        Topics(SITE),
+        lambda c, out: import_notices(c, out, found, big.name, problems, 1000.0),
+    )
+    assert [str(p) for p in problems.items] == [
+        "big.csv:2: qty: 1000000 x 6 units of 15060321000303 is more than the 1000000 one "
+        "line holds"
+    ]
