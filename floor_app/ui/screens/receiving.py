@@ -308,6 +308,12 @@ class ReceivingScreen(FloorScreen):
         damaged = self._last is not None and self._last.condition is Condition.DAMAGED
         key = "receiving.counted_damaged" if damaged else "receiving.counted"
         self.show_message(self.tr(key, qty=units, sku=counted.sku.sku) + lot, error=False)
+        receipt = self.receipt
+        line = receipt.line_for(counted.sku.sku, counted.lot) if receipt else None
+        if receipt is not None and line is not None:  # the line counted, in view
+            self.show_state()
+            table = self.query_one("#lines", DataTable)
+            table.move_cursor(row=receipt.lines.index(line), animate=False)
 
     def _pallet(self, receipt: Receipt, sscc: str) -> None:
         if receipt.lines and not receipt.sscc_lines(sscc) and any(ln.sscc for ln in receipt.lines):
