@@ -23,7 +23,7 @@ from floor_app.domain.stockwork import StockReason
 from ..bulk import insert_rows
 from ..leases import lease
 from ..repositories import OrderRecord
-from ..stock import reserve_line
+from ..stock import STOCK, reserve_line
 from ..tables import LotPickRow, SerialRow, ShortageRow, table_of
 from ..task_building import TaskStop, gtins, load_locations, make_task
 from .batch import Batch, Handlers, Outcome
@@ -42,7 +42,7 @@ class Picks(Handlers):
         #: ``pick_shortages`` rows of this batch (the refill check reads them too)
         self.shortages: list[dict[str, Any]] = []
         #: ``lot_picks`` rows of this batch: units of a lot picked for (or put back from) an
-        #: order line
+        #: order line (lot "": the one the location holds, found at flush)
         self.lot_picks: list[dict[str, Any]] = []
 
     def _lot(
@@ -56,21 +56,20 @@ class Picks(Handlers):
         user: str,
         substituted: bool = False,
     ) -> None:
-        if lot:
-            self.lot_picks.append(
-                {
-                    "sku": sku,
-                    "lot": lot,
-                    "order_id": order,
-                    "line_no": line_no,
-                    "location": location,
-                    "qty": qty,
-                    "substituted": substituted,
-                    "device_id": self.batch.device_id,
-                    "user": user,
-                    "at": self.batch.now,
-                }
-            )
+        self.lot_picks.append(
+            {
+                "sku": sku,
+                "lot": lot,
+                "order_id": order,
+                "line_no": line_no,
+                "location": location,
+                "qty": qty,
+                "substituted": substituted,
+                "device_id": self.batch.device_id,
+                "user": user,
+                "at": self.batch.now,
+            }
+        )
 
     def _order_line(
         self, rec: OrderRecord, task_id: str, line_id: str, sku: str
@@ -310,4 +309,25 @@ class Picks(Handlers):
 
     def flush(self) -> None:
         insert_rows(self.batch.conn, SHORTAGES, self.shortages)
-        insert_rows(self.batch.conn, LOT_PICKS, self.lot_picks)
+        insert_rows(self.batch.conn, LOT_PICKS, self._with_lots(self.lot_picks))
+
+    def _with_lots(self, picks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The picks with their lot: the one scanned, else the one their location holds
+        (one lot per location and SKU), so that a recall finds the units of a lot picked
+        without a lot scan too; picks from a place without a lot are left out."""
+        places = sorted({(p["location"], p["sku"]) for p in picks if not p["lot"]})
+        held: dict[tuple[str, str], str] = {}
+        for start in range(0, len(places), 500):
+            chunk = places[start : start + 500]
+            rows = self.batch.conn.execute(
+                select(STOCK.c.location, STOCK.c.sku, STOCK.c.lot)
+                .where(STOCK.c.location.in_({loc for loc, _ in chunk}))
+                .where(STOCK.c.sku.in_({sku for _, sku in chunk}))
+            )
+            held.update({(r.location, r.sku): str(r.lot or "") for r in rows})
+        out = []
+        for p in picks:
+            lot = p["lot"] or held.get((p["location"], p["sku"]), "")
+            if lot:
+                out.append({**p, "lot": lot})
+        return out

@@ -1321,7 +1321,8 @@ class OrderStatus(Message):
     reasons: list[str] = Field(default_factory=list)
     device_id: str | None = None
     returned: int = Field(default=0, ge=0)
-    #: lots picked for the order's lot-tracked lines so far (for a recall: which lot went where)
+    #: lots picked for the order's lines so far: the lot scanned, or the one the location held
+    #: (for a recall: which lot went where)
     lots: list[OrderLot] = Field(default_factory=list)
 
 

@@ -234,3 +234,21 @@ def test_200_demo_orders_go_from_intake_to_labelled_with_stock_reconciled(
     assert reconciled["checked"]["events"] == len(confirmations)  # every pick, none else
     for problem in ("differences", "event_mismatches", "negative_on_hand", "reserved_over_on_hand"):
         assert reconciled[problem] == [], (problem, reconciled[problem])
+
+    # for a recall: the trace of the lot most picked names every order that took some of
+    # it (the pickers scanned no lots; each location holds one) with the units picked
+    lot_of = {(r.location, r.sku): r.lot for r in site.stock}
+    by_lot: Counter[str] = Counter()
+    orders_of: dict[str, set[str]] = {}
+    for e in confirmations:
+        lot = lot_of[(e["location"], e["sku"])]
+        by_lot[lot] += e["qty"]
+        orders_of.setdefault(lot, set()).add(e["order"])
+    lot, units = by_lot.most_common(1)[0]
+    traced = run("-m", "hub", "trace", "--lot", lot, "--db", db_url, "--json")
+    assert traced.returncode == 0, traced.stderr
+    found = json.loads(traced.stdout)
+    assert found["units_picked"] == units
+    assert {o["order"] for o in found["orders"]} == orders_of[lot]
+    assert {o["state"] for o in found["orders"]} == {"labelled"}
+    assert all(o["tracking"] for o in found["orders"])
