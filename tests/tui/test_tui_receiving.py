@@ -222,7 +222,8 @@ def test_gs1_codes_count_their_units_and_bad_ones_are_refused_with_the_reason(
         app = FloorApp(ctx)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_receiving(pilot)
-            await type_scan(pilot, "ASN-7001")
+            await type_scan(pilot, "DOCK-01")  # the only notice expected at this dock opens
+            assert "ASN-7001" in text_of(app, "#receiving-title")
             await type_scan(pilot, "]d20204260123000011" + "3712")  # DataMatrix: 12 contained
             assert "+12 SKU-00001" in text_of(app, "#message")
             await type_scan(pilot, "]C10104260123000028" + "305")  # GS1-128, a count of 5

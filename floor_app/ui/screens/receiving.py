@@ -2,7 +2,8 @@
 
 Scan a notice's reference or a pallet's SSCC (the notices this device holds are listed;
 Enter opens the highlighted one), or F5 to receive without a notice (type the delivery
-note's number). A dock's label says where the goods stand. Then scan the goods: each scan
+note's number). A dock's label says where the goods stand, and opens the notice expected
+there when it is the only one. Then scan the goods: each scan
 counts its units (a case counts its pack quantity; a GS1 code carries the lot, expiry and
 serial); a number typed in corrects how many the last scan counted. F7 switches to damaged
 units (to quarantine) and back; F8 takes back the last count. F6 closes the receipt, asking
@@ -250,6 +251,10 @@ class ReceivingScreen(FloorScreen):
             dock = self.service.dock_of(code)
             if dock is not None:
                 self.dock = dock
+                here = [r for r in self._choices if r.dock == dock]
+                if len(here) == 1:  # the one delivery expected at this dock
+                    self._open(here[0])
+                    return
                 self.show_message(self.tr("receiving.at_dock", dock=dock), error=False)
                 return
         shown = code.value if code is not None else text
