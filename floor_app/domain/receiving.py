@@ -169,9 +169,14 @@ class Receipt:
         expiry: str = "",
         sscc: str = "",
         serial: str = "",
+        late: bool = False,
     ) -> ReceiptLine:
-        """Count ``qty`` units (negative: take back units counted before); the line."""
-        if not self.is_open:
+        """Count ``qty`` units (negative: take back units counted before); the line.
+
+        ``late``: units counted on another handheld after this receipt was closed (they are
+        on the dock all the same); only new units, never a take-back."""
+        closed = self.state in (ReceiptState.CLOSED, ReceiptState.PUT_AWAY)
+        if not self.is_open and not (late and closed and qty > 0):
             raise IllegalTransition(
                 f"receipt {self.reference} is {self.state.value}: nothing more can be counted",
                 code="receiving.not_open",

@@ -199,6 +199,7 @@ class ReceivingService:
                 expiry=counted.expiry,
                 sscc=sscc,
                 serial=counted.serial,
+                late=True,  # closed by another handheld meanwhile: the units count all the same
             )
             if not receipt.dock:
                 receipt.dock = dock

@@ -156,10 +156,16 @@ class _Places:
 
 
 def plan_putaway(
-    conn: Connection, receipt: Receipt, *, rule: str = "pick_face"
+    conn: Connection,
+    receipt: Receipt,
+    *,
+    rule: str = "pick_face",
+    groups: list[tuple[str, str, str, str, int]] | None = None,
 ) -> list[StockTaskRecord]:
-    """The put-away tasks of the receipt's good units (not yet written)."""
-    groups = _good_units(conn, receipt.receipt_id)
+    """The put-away tasks of the receipt's good units (not yet written); of ``groups``
+    (dock, SKU, lot, expiry, units) only, when given (units counted late)."""
+    if groups is None:
+        groups = _good_units(conn, receipt.receipt_id)
     if not groups:
         return []
     places = _Places(conn, {g[1] for g in groups})

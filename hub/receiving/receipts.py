@@ -7,7 +7,8 @@
   or changed notice goes to every registered device (:class:`~sync.protocol.ReceiptNotice`).
 * :func:`count` applies a ``receipt.counted``: good units at a dock, damaged ones in
   quarantine (neither is promised to orders, :data:`hub.stock.UNRESERVABLE`); a blind
-  receipt is made by its first count.
+  receipt is made by its first count. Units counted on a receipt another handheld closed
+  meanwhile are kept all the same, good ones with a put-away task of their own.
 * :func:`close` applies a ``receipt.closed``: variances keep the reasons the device gave
   (``receipt.variance``), and the good units become put-away tasks (:mod:`.putaway`).
 * :func:`put_away` counts units a receipt's put-away task moved; the receipt is
@@ -544,6 +545,7 @@ def count(
             code="receiving.serial_known",
             params={"serial": ev.serial, "sku": ev.sku},
         )
+    late = stored.receipt.state in (ReceiptState.CLOSED, ReceiptState.PUT_AWAY)
     stored.receipt.count(
         ev.sku,
         ev.qty,
@@ -552,11 +554,14 @@ def count(
         expiry=ev.expiry,
         sscc=ev.sscc,
         serial=ev.serial,
+        late=True,
     )
     _check_size(stored.receipt)
     stored.device_id = device_id
     if condition is Condition.GOOD and not stored.receipt.dock:
         stored.receipt.dock = ev.location
+    if late and condition is Condition.GOOD:  # counted after the close: put away now
+        _put_away_late(conn, stored, ev, now)
     save(conn, stored, now)
     conn.execute(
         insert(COUNTS).values(
@@ -581,6 +586,19 @@ def count(
         _place_serial(conn, ev)
     publish(out, stored, now)
     return f"receipt {stored.receipt.reference}: {ev.qty:+d} {condition.value} x {ev.sku}"
+
+
+def _put_away_late(conn: Connection, stored: StoredReceipt, ev: ReceiptCounted, now: float) -> None:
+    """Good units counted on a closed receipt (another handheld closed it first): their own
+    put-away task, and the receipt waits for them."""
+    from ..stock_tasks import save as save_tasks
+    from .putaway import plan_putaway
+
+    group = [(ev.location, ev.sku, ev.lot, ev.expiry, ev.qty)]
+    tasks = plan_putaway(conn, stored.receipt, groups=group)
+    save_tasks(conn, tasks, now=now)
+    stored.to_put_away += sum(t.task.qty for t in tasks)
+    stored.receipt.state = ReceiptState.CLOSED
 
 
 def _check_take_back(conn: Connection, ev: ReceiptCounted, condition: Condition) -> None:

@@ -415,3 +415,31 @@ def test_a_bad_receipt_id_or_an_oversized_line_is_refused_with_the_reason(
         "big.csv:2: qty: 1000000 x 6 units of 15060321000303 is more than the 1000000 one "
         "line holds"
     ]
+
+
+def test_units_counted_after_another_handheld_closed_the_receipt_are_kept(site: Engine) -> None:
+    result, _ = import_file(site, NOTICES / "asn-2041.csv")
+    rid = result.receipt_ids["ASN-2041"]
+    outcomes = send(
+        site,
+        [
+            count(rid, "BWL-CR-15", 24),
+            ReceiptVarianceExplained(
+                receipt=rid, sku="COF-BN-1K", expected=12, received=0, reason="to_follow", user="a"
+            ),
+            ReceiptClosed(receipt=rid, user="amara"),
+            # a second handheld, offline until now, counted the tea at the same time
+            count(rid, "TEA-EB-80", 12, lot="L2412D", expiry="2029-11-15"),
+            count(rid, "TEA-EB-80", -2, lot="L2412D"),  # a take-back after the close: refused
+        ],
+    )
+    assert [k for k, _ in outcomes] == ["applied"] * 4 + ["rejected"], outcomes
+    stored = run_transaction(site, lambda c: load(c, rid))
+    assert stored is not None and stored.receipt.state.value == "closed"
+    assert stored.to_put_away == 36
+    tasks = [t.task for t in run_transaction(site, lambda c: open_tasks(c)) if t.origin_ref == rid]
+    assert sorted((t.sku, t.qty, t.lot) for t in tasks) == [
+        ("BWL-CR-15", 24, ""),
+        ("TEA-EB-80", 12, "L2412D"),
+    ]
+    assert stock(site, "DOCK-01", "TEA-EB-80")[0] == 12
