@@ -259,7 +259,8 @@ class StockMoved(DomainEvent):
 
     ``from_location`` is a storage location (replenishment: the reserve) or another place
     (a tote, a station, the returns desk) that holds no counted stock. ``task`` is the
-    stock task it serves ("" for a move without one). ``lot`` travels with the units.
+    stock task it serves ("" for a move without one). ``lot`` travels with the units;
+    ``serial`` is the serial number of the one unit moved of a serial-tracked item.
     """
 
     TYPE: ClassVar[str] = "stock.moved"
@@ -271,6 +272,7 @@ class StockMoved(DomainEvent):
     reason: str
     user: str
     lot: str = ""
+    serial: str = ""
 
 
 @dataclass(frozen=True, slots=True)

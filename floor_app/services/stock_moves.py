@@ -19,6 +19,8 @@ took from it) the hub checks; a move it refuses comes back with its reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from floor_app.domain.codes import CodeKind, ScannedCode
 from floor_app.domain.errors import DomainError, NotFound, QuantityError, Reason
 from floor_app.domain.events import StockMoved, StockTaskClosed
@@ -114,15 +116,35 @@ class MoveService:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def move(self, task_id: str, qty: int, to_location: str, user: str) -> OutboxRecord:
-        """``qty`` units were put at ``to_location``: record the move (one event) and the
-        local stock; the task is done when nothing is left to move."""
+    def serial_tracked(self, sku: str) -> bool:
+        """True when each unit of ``sku`` is moved with its serial number."""
+        with self.store.unit_of_work() as uow:
+            return uow.catalogue.tracking(sku)[1]
+
+    def move(
+        self,
+        task_id: str,
+        qty: int,
+        to_location: str,
+        user: str,
+        serials: Sequence[str] = (),
+    ) -> OutboxRecord:
+        """``qty`` units were put at ``to_location``: record the move (one event; one per
+        unit of a serial-tracked item, each with its ``serials`` number) and the local
+        stock; the task is done when nothing is left to move. The last event."""
         if qty <= 0:
             raise QuantityError(
                 f"a move needs a positive quantity, got {qty}",
                 hint="scan the units you took",
                 code="move.qty_not_positive",
                 params={"qty": qty},
+            )
+        if serials and len(serials) != qty:
+            raise QuantityError(
+                f"{qty} units carried with {len(serials)} serial numbers",
+                hint="scan each unit's serial number (AI 21)",
+                code="move.serials_count",
+                params={"qty": qty, "serials": len(serials)},
             )
         with self.store.unit_of_work() as uow:
             task = _open(uow, task_id)
@@ -137,24 +159,9 @@ class MoveService:
             refusal = _destination_refusal(task, to_location, kind)
             if refusal:
                 raise DomainError.of(refusal, hint=_destination_hint(task))
-            event = uow.emit(
-                StockMoved(
-                    task=task.task_id,
-                    sku=task.sku,
-                    from_location=task.from_location,
-                    to_location=to_location,
-                    qty=qty,
-                    reason=task.kind.value,
-                    user=user,
-                    lot=task.lot,
-                )
-            )
-            taken = 0
-            if uow.catalogue.location_kind(task.from_location) in STORAGE_KINDS:
-                before = uow.catalogue.stock(task.from_location, task.sku)
-                taken = before - uow.catalogue.adjust_stock(task.from_location, task.sku, -qty)
-            uow.catalogue.adjust_stock(to_location, task.sku, qty)
-            uow.meta.set(f"{MOVE_APPLIED_PREFIX}{event.seq}", f"{taken},{qty}")
+            trips = [(1, s) for s in serials] if serials else [(qty, "")]
+            for units, serial in trips:
+                event = self._trip(uow, task, units, to_location, user, serial)
             task.confirm_move(qty)
             if task.state is StockTaskState.ASSIGNED:
                 task.move_to(StockTaskState.IN_PROGRESS)
@@ -163,6 +170,32 @@ class MoveService:
                 task.finish(user)
             uow.stock_tasks.save(task)
             uow.commit()
+        return event
+
+    @staticmethod
+    def _trip(
+        uow: UnitOfWork, task: StockTask, qty: int, to_location: str, user: str, serial: str
+    ) -> OutboxRecord:
+        """One ``stock.moved`` and its local stock change (noted with it, for a refusal)."""
+        event = uow.emit(
+            StockMoved(
+                task=task.task_id,
+                sku=task.sku,
+                from_location=task.from_location,
+                to_location=to_location,
+                qty=qty,
+                reason=task.kind.value,
+                user=user,
+                lot=task.lot,
+                serial=serial,
+            )
+        )
+        taken = 0
+        if uow.catalogue.location_kind(task.from_location) in STORAGE_KINDS:
+            before = uow.catalogue.stock(task.from_location, task.sku)
+            taken = before - uow.catalogue.adjust_stock(task.from_location, task.sku, -qty)
+        uow.catalogue.adjust_stock(to_location, task.sku, qty)
+        uow.meta.set(f"{MOVE_APPLIED_PREFIX}{event.seq}", f"{taken},{qty}")
         return event
 
     def close(self, task_id: str, reason: str, user: str) -> OutboxRecord:

@@ -10,7 +10,9 @@ when
 * the destination is not a location of the site, or is the source;
 * the source is a storage location that holds no such item, or fewer units that are not
   promised to orders (units reserved for orders are never moved away from under them);
-* the event's lot is not the lot the source holds.
+* the event's lot is not the lot the source holds;
+* it names a serial number (one unit of a serial-tracked item) that the hub does not have
+  in stock at the source.
 
 Applied, it takes the units off the source (only when the source is a storage location:
 a tote, a desk or a station holds no counted stock) and adds them at the destination, in
@@ -35,9 +37,11 @@ from ..receiving import receipts
 from ..replenishment import Trigger, replenish
 from ..stock import LOCATIONS, STOCK
 from ..stock_tasks import StockTaskRecord
+from ..tables import SerialRow, table_of
 from .batch import Batch, Handlers, Outcome
 
 Place = tuple[str, str]
+SERIALS = table_of(SerialRow)
 
 
 def _is_storage(batch: Batch, code: str) -> bool:
@@ -96,6 +100,24 @@ def _task_for(batch: Batch, ev: StockMoved) -> StockTaskRecord | None:
             params={"qty": ev.qty, "open": task.open_qty, "task": ev.task},
         )
     return rec
+
+
+def _check_serial(batch: Batch, ev: StockMoved) -> None:
+    """The unit ``ev.serial`` moves one unit, from where the hub has it in stock."""
+    row = batch.conn.execute(
+        select(SERIALS.c.location, SERIALS.c.state)
+        .where(SERIALS.c.sku == ev.sku)
+        .where(SERIALS.c.serial == ev.serial)
+    ).first()
+    if ev.qty != 1 or row is None or row.state != "in_stock" or row.location != ev.from_location:
+        where = "not known" if row is None else f"{row.state} at {row.location or '-'}"
+        raise DomainError(
+            f"serial {ev.serial} of {ev.sku} is {where}, not one unit in stock at "
+            f"{ev.from_location}; nothing was moved",
+            hint="set the unit aside for a supervisor",
+            code="hub.serial_not_here",
+            params={"serial": ev.serial, "sku": ev.sku, "location": ev.from_location},
+        )
 
 
 def _pending(batch: Batch, location: str, sku: str) -> tuple[int, int]:
@@ -221,6 +243,8 @@ class StockMoves(Handlers):
                 code="hub.unknown_destination",
                 params={"location": ev.to_location},
             )
+        if ev.serial:
+            _check_serial(batch, ev)
         from_storage = _is_storage(batch, ev.from_location)
         lot = _check_source(batch, ev) if from_storage else (ev.lot, "", None)
         if rec is not None and lot[0] in ("", rec.task.lot) and not lot[1]:
@@ -231,6 +255,12 @@ class StockMoves(Handlers):
         if from_storage:
             batch.stock.move(ev.from_location, ev.sku, -ev.qty, reason)
         batch.stock.move(ev.to_location, ev.sku, ev.qty, reason)
+        if ev.serial:  # the unit is where it was put: a recall finds it there
+            batch.conn.execute(
+                update(SERIALS)
+                .where((SERIALS.c.sku == ev.sku) & (SERIALS.c.serial == ev.serial))
+                .values(location=ev.to_location)
+            )
         if rec is None:
             return Outcome.applied()
         _progress(batch, rec, ev.qty, ev.user)

@@ -14,11 +14,13 @@ import pytest
 from conftest import context_from_seed
 from fakes import FakeSync
 from pilot_steps import login_and_open, snapshot_matches, snapshot_steps, text_of, type_scan
+from sqlalchemy import update
 
 from device_drivers.fakes import FakeScanner
 from floor_app.context import AppContext
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
 from floor_app.services.stock_moves import MoveService
+from floor_app.store.tables import SkuRow
 from floor_app.ui.app import FloorApp
 from floor_app.ui.screens.pick_dialogs import ShortReasonScreen
 from floor_app.ui.screens.picker_home import PickerHomeScreen
@@ -136,6 +138,7 @@ def test_a_refill_in_two_trips_is_two_moves_with_the_local_stock(
                 "reason": "replenish",
                 "user": "alice",
                 "lot": "L00001-1",
+                "serial": "",
             }
             for qty in (3, 2)
         ]
@@ -407,3 +410,39 @@ def test_a_rejected_move_gives_back_only_what_it_took_from_the_source(
     assert (stock(ctx, "A01-01-4A", "SKU-00001"), stock(ctx, "A01-01-2A", "SKU-00001")) == (3, 70)
     task = moves.task("ST-000011")
     assert (task.state, task.moved) == (StockTaskState.IN_PROGRESS, 0)
+
+
+def test_a_serial_tracked_item_is_put_away_unit_by_unit_with_its_serials(
+    move_ctx: tuple[AppContext, FakeScanner],
+) -> None:
+    ctx, _ = move_ctx
+    with ctx.store.unit_of_work() as uow:
+        uow.session.execute(
+            update(SkuRow).where(SkuRow.sku == "SKU-00002").values(serial_tracked=True)
+        )
+        uow.commit()
+
+    async def scenario() -> None:
+        app = FloorApp(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"B1001", "enter")
+            await pilot.pause()
+            await type_scan(pilot, "T0007")  # the put-away of 3 x SKU-00002, at its source
+            assert isinstance(app.screen, StockMoveScreen)
+            await type_scan(pilot, GTIN_2)  # no serial number
+            assert "scan each unit's serial number" in text_of(app, "#message")
+            await type_scan(pilot, "3")  # nor a typed quantity
+            assert "scan each unit's serial number" in text_of(app, "#message")
+            await type_scan(pilot, f"]C101{GTIN_2.zfill(14)}21SN-1")
+            await type_scan(pilot, f"]C101{GTIN_2.zfill(14)}21SN-1")
+            assert "serial SN-1 is carried already" in text_of(app, "#message")
+            for serial in ("SN-2", "SN-3"):
+                await type_scan(pilot, f"]C101{GTIN_2.zfill(14)}21{serial}")
+            assert "Carrying 3" in text_of(app, "#carried")
+            await type_scan(pilot, "A01-02-4A")
+            assert isinstance(app.screen, PickerHomeScreen)
+        moved = [(e["qty"], e["serial"]) for e in events(ctx)]
+        assert moved == [(1, "SN-1"), (1, "SN-2"), (1, "SN-3")]
+        assert stock(ctx, "A01-02-4A", "SKU-00002") == 80
+
+    asyncio.run(scenario())

@@ -45,6 +45,9 @@ class StockMoveScreen(StockTaskScreen):
         self._at_source = at_source
         self._carried = 0
         self._sku: Sku | None = None
+        #: the serial numbers of the units carried, for an item tracked by serial
+        self._serials: list[str] = []
+        self._serial_tracked = False
 
     @property
     def move_task(self) -> StockTask:
@@ -64,6 +67,7 @@ class StockMoveScreen(StockTaskScreen):
     def on_mount(self) -> None:
         try:
             self._sku = self.service.sku(self.move_task)
+            self._serial_tracked = self.service.serial_tracked(self.move_task.sku)
         except ServiceError:  # shown without its description; scans still identify it
             self._sku = None
         super().on_mount()
@@ -152,10 +156,25 @@ class StockMoveScreen(StockTaskScreen):
         except (DomainError, ServiceError) as exc:
             self.flash_error(self.explain(exc))
             return
+        if self._serial_tracked:  # each unit with its serial number, once
+            serial = code.serial or ""
+            if not serial:
+                self.flash_error(self.tr("move.serial_missing", sku=self.move_task.sku))
+                return
+            if serial in self._serials:
+                self.flash_error(self.tr("move.serial_twice", serial=serial))
+                return
+            if self._carried + 1 <= self.move_task.open_qty:
+                self._serials.append(serial)
+            self._carry(self._carried + 1)
+            return
         units = code.count or self.floor.ctx.catalogue.pack_qty(code.value)  # a case: its units
         self._carry(self._carried + units)
 
     def _typed(self, qty: int) -> None:
+        if self._serial_tracked:
+            self.flash_error(self.tr("move.serial_missing", sku=self.move_task.sku))
+            return
         if not self._at_source:
             self.flash_error(self.tr("move.source_first", source=self.move_task.from_location))
             return
@@ -175,12 +194,14 @@ class StockMoveScreen(StockTaskScreen):
         task = self.move_task
         carried = self._carried
         try:
-            self.service.move(task.task_id, carried, location, self.floor.user_id)
+            self.service.move(
+                task.task_id, carried, location, self.floor.user_id, serials=self._serials
+            )
         except (DomainError, ServiceError) as exc:
             self.failed(exc)
             return
         # recorded: whatever happens next, these units are not carried any more
-        self._carried = 0
+        self._carried, self._serials = 0, []
         self._at_source = False
         if not self.reload_task():
             task.confirm_move(carried)  # the store is busy: the same change, kept here
@@ -197,7 +218,7 @@ class StockMoveScreen(StockTaskScreen):
         """The carried units went back to the source: carrying 0."""
         if not self._carried:
             return
-        self._carried = 0
+        self._carried, self._serials = 0, []
         self.show_message(self.tr("move.put_back", source=self.move_task.from_location))
         self.show_state()
 

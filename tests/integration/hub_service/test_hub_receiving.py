@@ -26,6 +26,7 @@ from floor_app.domain.events import (
 from floor_app.domain.stockwork import StockTaskState
 from hub import transact
 from hub.database import run_transaction
+from hub.lots import trace_serial
 from hub.outbound import pending_outbox
 from hub.receiving.files import read_notices
 from hub.receiving.receipts import import_notices, load
@@ -443,3 +444,40 @@ def test_units_counted_after_another_handheld_closed_the_receipt_are_kept(site: 
         ("TEA-EB-80", 12, "L2412D"),
     ]
     assert stock(site, "DOCK-01", "TEA-EB-80")[0] == 12
+
+
+def test_a_serial_unit_put_away_is_traced_where_it_was_put(site: Engine) -> None:
+    outcomes = send(
+        site,
+        [
+            count("BL-5", "CHG-USB-65", 1, reference="DN-5", serial="SN-A1"),
+            count("BL-5", "CHG-USB-65", 1, reference="DN-5", serial="SN-A2"),
+            ReceiptClosed(receipt="BL-5", user="amara"),
+        ],
+    )
+    assert [k for k, _ in outcomes] == ["applied"] * 3, outcomes
+    (task,) = [
+        t.task for t in run_transaction(site, lambda c: open_tasks(c)) if t.origin_ref == "BL-5"
+    ]
+    to = task.to_location or "B03-04-3A"
+
+    def moved(serial: str) -> StockMoved:
+        return StockMoved(
+            task=task.task_id,
+            sku="CHG-USB-65",
+            from_location="DOCK-01",
+            to_location=to,
+            qty=1,
+            reason="putaway",
+            user="amara",
+            serial=serial,
+        )
+
+    outcomes = send(site, [moved("SN-ZZ"), moved("SN-A2"), moved("SN-A2")], first=4)
+    # a serial the hub never received, then the unit, then the same unit again
+    assert [k for k, _ in outcomes] == ["rejected", "applied", "rejected"], outcomes
+    found = run_transaction(site, lambda c: trace_serial(c, "SN-A2"))
+    assert [(u["location"], u["state"]) for u in found["units"]] == [(to, "in_stock")]
+    assert [(r["reference"], r["good"]) for r in found["received"]] == [("DN-5", 1)]
+    still = run_transaction(site, lambda c: trace_serial(c, "SN-A1"))
+    assert [u["location"] for u in still["units"]] == ["DOCK-01"]
