@@ -19,6 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
+from floor_app.domain.documents import PackingSlip
 from floor_app.domain.symbology import Symbology
 
 if TYPE_CHECKING:
@@ -309,6 +310,27 @@ class LabelRenderer(abc.ABC):
         """The label of ``job`` (its carrier and tracking number) for ``order`` (its
         address and sort code) and its ``parcel`` (sender, weight, ship date, piece);
         raises :class:`LabelError` when no label can be made from them."""
+
+
+class DocumentError(Exception):
+    """A document could not be made or printed; ``reason`` says why and what to do."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DocumentOutput(abc.ABC):
+    """Lays out a parcel's documents (PDF) and prints them, or keeps them as files."""
+
+    @abc.abstractmethod
+    def packing_slip(self, slip: PackingSlip) -> bytes:
+        """The packing slip as a PDF."""
+
+    @abc.abstractmethod
+    def print_pdf(self, name: str, data: bytes, title: str) -> str:
+        """Print ``data`` (kept first as a file named after ``name``); where it went (the
+        queue and file). Raises :class:`DocumentError` with the reason (the file kept)."""
 
 
 @dataclass(frozen=True, slots=True)

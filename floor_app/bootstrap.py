@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from device_drivers.base import LabelPrinter
 from device_drivers.config import PrinterConfig
+from device_drivers.documents import PdfDocuments
 from device_drivers.factory import build_devices, wedge_of
 from device_drivers.label_renderer import ShippingLabelRenderer
 from floor_app import __version__
@@ -40,6 +41,7 @@ from floor_app.domain.users import Role
 from floor_app.services.catalogue import CatalogueService
 from floor_app.services.counting import CountingService
 from floor_app.services.demo_staging import stage_demo_packing, stage_demo_returns
+from floor_app.services.documents import DocumentService
 from floor_app.services.labels import LabelService
 from floor_app.services.outbox import OutboxService
 from floor_app.services.packing import PackingService
@@ -142,6 +144,11 @@ def build_context(
         counting=CountingService(store),
         moves=MoveService(store),
         receiving=ReceivingService(store, settings.device.dock, settings.device.quarantine),
+        documents=DocumentService(
+            store,
+            PdfDocuments(path.parent / "spool" / "documents", settings.label.document_printer),
+            sender,
+        ),
         catalogue=CatalogueService(store),
         outbox=OutboxService(store),
         demo=demo,

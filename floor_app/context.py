@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from device_drivers.wedge import KeyboardWedgeScanner
     from floor_app.services.catalogue import CatalogueService
     from floor_app.services.counting import CountingService
+    from floor_app.services.documents import DocumentService
     from floor_app.services.labels import LabelService
     from floor_app.services.outbox import OutboxService
     from floor_app.services.packing import PackingService
@@ -67,6 +68,7 @@ class AppContext:
     counting: CountingService
     moves: MoveService
     receiving: ReceivingService
+    documents: DocumentService
     catalogue: CatalogueService
     outbox: OutboxService
     demo: bool = False

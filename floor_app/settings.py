@@ -196,6 +196,9 @@ class LabelSettings(_Section):
     except in demo mode, which has the demo site's)."""
     return_to: AddressSettings | None = None
     """Where undeliverable parcels go back to (default: the sender)."""
+    document_printer: str = Field(default="", max_length=127)
+    """CUPS queue of the station's A4 printer for packing slips ("" : the slip is kept as a
+    PDF in the store's spool folder and the screen says where)."""
 
 
 class SupervisorSettings(_Section):

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from floor_app.domain.order import Order, TracedUnits
 from sync.protocol import OrderLot
 
 from .tables import (
@@ -193,4 +194,28 @@ def _order_states(conn: Connection, order_ids: list[str]) -> dict[str, tuple[str
             )
         ):
             out[r.order_id] = (r.state, r.tracking)
+    return out
+
+
+def traced_of(conn: Connection, orders: Sequence[Order]) -> dict[str, list[TracedUnits]]:
+    """order -> the lots (per line, net of units put back) and serials picked for it: what
+    its packing slip lists."""
+    lots = lots_of_orders(conn, [o.order_id for o in orders])
+    out: dict[str, list[TracedUnits]] = {
+        o.order_id: [TracedUnits(x.line_no, lot=x.lot, qty=x.qty) for x in lots.get(o.order_id, [])]
+        for o in orders
+    }
+    line_of = {(o.order_id, ln.sku): ln.line_no for o in orders for ln in reversed(o.lines)}
+    ids = sorted(out)
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(SERIALS.c.order_id, SERIALS.c.sku, SERIALS.c.serial)
+            .where(SERIALS.c.order_id.in_(ids[start : start + 500]))
+            .where(SERIALS.c.state != "in_stock")
+            .order_by(SERIALS.c.order_id, SERIALS.c.sku, SERIALS.c.serial)
+        )
+        for order_id, sku, serial in rows:
+            line_no = line_of.get((order_id, sku))
+            if line_no is not None:
+                out[order_id].append(TracedUnits(line_no, serial=serial))
     return out

@@ -155,6 +155,17 @@ class Address:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class TracedUnits:
+    """Units picked for an order line of one lot (``qty``), or the one unit with ``serial``:
+    what the packing slip lists for a recall."""
+
+    line_no: int
+    lot: str = ""
+    serial: str = ""
+    qty: int = 1
+
+
 @dataclass(slots=True)
 class OrderLine:
     """One line of an order: a SKU and how many; ``picked`` and ``packed`` count up."""
@@ -195,6 +206,8 @@ class Order:
     promised_date: str = ""
     #: How the carrier service was chosen, with the other services quoted (None: not yet).
     carrier_choice: CarrierChoice | None = None
+    #: lots and serials picked for its lines (from the hub once the order is picked)
+    traced: list[TracedUnits] = field(default_factory=list)
     history: list[tuple[OrderState, OrderState, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -6,7 +6,7 @@ import json
 
 from floor_app.domain.carriers import CarrierChoice
 from floor_app.domain.location import Location, LocationKind, Side
-from floor_app.domain.order import Address, Order, OrderLine, OrderState
+from floor_app.domain.order import Address, Order, OrderLine, OrderState, TracedUnits
 from floor_app.domain.packing import Carton, LabelJob, LabelState, PackSession, PackState
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
 from floor_app.domain.sku import Dimensions, Sku
@@ -175,6 +175,7 @@ def order_from_rows(row: OrderRow, lines: list[OrderLineRow]) -> Order:
         carrier_choice=CarrierChoice.from_dict(json.loads(row.carrier_choice))
         if row.carrier_choice
         else None,
+        traced=[TracedUnits(**t) for t in json.loads(row.traced)] if row.traced else [],
     )
 
 
@@ -188,6 +189,10 @@ def apply_order(row: OrderRow, order: Order, now: float) -> None:
     row.promised_date = order.promised_date
     choice = order.carrier_choice
     row.carrier_choice = json.dumps(choice.to_dict(), ensure_ascii=False) if choice else ""
+    traced = [
+        {"line_no": t.line_no, "lot": t.lot, "serial": t.serial, "qty": t.qty} for t in order.traced
+    ]
+    row.traced = json.dumps(traced, ensure_ascii=False) if traced else ""
     row.ship_to = address_to_json(order.ship_to)
     row.held_from = order.held_from.value if order.held_from else None
     row.hold_reason = order.hold_reason

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 #: The newest revision in ``migrations/versions``.
-HEAD = "0006"
+HEAD = "0007"
 
 
 def alembic_config(url: str = "sqlite://") -> Config:

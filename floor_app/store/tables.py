@@ -113,6 +113,8 @@ class OrderRow(Base):
     promised_date: Mapped[str] = mapped_column(String(10), default="", server_default="")
     #: How carrier and service were chosen, with the quotes (JSON; "" when not known).
     carrier_choice: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: lots and serials picked for its lines (JSON list; "" when none known)
+    traced: Mapped[str] = mapped_column(Text, default="", server_default="")
     ship_to: Mapped[str] = mapped_column(Text)
     held_from: Mapped[str | None] = mapped_column(String(16))
     hold_reason: Mapped[str] = mapped_column(Text, default="")

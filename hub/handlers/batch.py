@@ -10,7 +10,7 @@ their own pending rows and write them in :meth:`Handlers.flush`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, select
 
@@ -22,7 +22,7 @@ from ..compensation import CANCELLED, SURPLUS, PutAways
 from ..counts import CountSettings
 from ..intake import IntakeLimits
 from ..leases import push_task
-from ..lots import lots_of_orders
+from ..lots import lots_of_orders, traced_of
 from ..outbound import Outbound
 from ..repositories import OrderRecord, TaskRecord, load_orders, load_tasks, save_orders, save_tasks
 from ..stock import Cause, StockChanges
@@ -227,9 +227,11 @@ class Batch:
             .where(DEVICES.c.active.is_(True))
         ):
             devices.setdefault(row.station, []).append(row.device_id)
+        traced = traced_of(self.conn, [rec.order for rec in picked])
         for rec in picked:
+            order = replace(rec.order, traced=traced.get(rec.order_id, []))
             for device in sorted(devices.get(rec.pack_station, [])):
-                self.out.push(device, OrderSnapshot(order=OrderModel.from_domain(rec.order)))
+                self.out.push(device, OrderSnapshot(order=OrderModel.from_domain(order)))
 
 
 class Handlers:

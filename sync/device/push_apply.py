@@ -257,6 +257,9 @@ def _save_order(uow: UnitOfWork, pushed: Order) -> str:
         return f"order {pushed.order_id} added"
     local = uow.orders.get(pushed.order_id)
     if local.version > pushed.version:
+        if pushed.traced and not local.traced:  # what was picked, for the packing slip
+            local.traced = pushed.traced
+            uow.orders.save(local)
         return (
             f"order {pushed.order_id}: local version {local.version} is newer than {pushed.version}"
         )
@@ -267,6 +270,8 @@ def _save_order(uow: UnitOfWork, pushed: Order) -> str:
             line.picked = max(line.picked, mine.picked)
             line.packed = max(line.packed, mine.packed)
             line.short = max(line.short, mine.short)
+    if not pushed.traced:  # a snapshot without them keeps the lots and serials known here
+        pushed.traced = local.traced
     uow.orders.save(pushed)
     return f"order {pushed.order_id} updated to version {pushed.version}"
 

@@ -31,7 +31,7 @@ from pydantic_core import PydanticSerializationError, to_json
 
 from floor_app.domain.carriers import CarrierChoice, Quote
 from floor_app.domain.events import EVENT_TYPES, DomainEvent
-from floor_app.domain.order import Address, Order, OrderLine, OrderState
+from floor_app.domain.order import Address, Order, OrderLine, OrderState, TracedUnits
 from floor_app.domain.picking import PickLine, PickTask, ShortReason, TaskState, Tote
 from floor_app.domain.receiving import LINE_FIELDS, Receipt, ReceiptKind, ReceiptLine, ReceiptState
 from floor_app.domain.stockwork import StockTask, StockTaskKind, StockTaskState
@@ -532,6 +532,17 @@ class CarrierChoiceModel(BaseModel):
         return CarrierChoice.from_dict(self.model_dump())
 
 
+class TracedUnitsModel(BaseModel):
+    """Units of one lot, or the unit of one serial, picked for an order line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    line_no: int = Field(ge=1, le=100_000)
+    lot: str = Field(default="", max_length=20)
+    serial: str = Field(default="", max_length=40)
+    qty: int = Field(default=1, ge=1, le=1_000_000)
+
+
 class OrderModel(BaseModel):
     """An order snapshot (:class:`floor_app.domain.order.Order`, without its history)."""
 
@@ -550,6 +561,8 @@ class OrderModel(BaseModel):
     channel: str = ""
     promised_date: str = ""
     carrier_choice: CarrierChoiceModel | None = None
+    #: lots and serials picked for its lines (sent once the order is picked)
+    traced: list[TracedUnitsModel] = Field(default_factory=list, max_length=2000)
 
     @staticmethod
     def from_domain(o: Order) -> OrderModel:
@@ -579,6 +592,10 @@ class OrderModel(BaseModel):
             carrier_choice=CarrierChoiceModel.from_domain(o.carrier_choice)
             if o.carrier_choice
             else None,
+            traced=[
+                TracedUnitsModel(line_no=t.line_no, lot=t.lot, serial=t.serial, qty=t.qty)
+                for t in o.traced
+            ],
         )
 
     def to_domain(self) -> Order:
@@ -599,6 +616,7 @@ class OrderModel(BaseModel):
             channel=self.channel,
             promised_date=self.promised_date,
             carrier_choice=self.carrier_choice.to_domain() if self.carrier_choice else None,
+            traced=[TracedUnits(t.line_no, t.lot, t.serial, t.qty) for t in self.traced],
         )
 
 

@@ -252,3 +252,14 @@ def test_200_demo_orders_go_from_intake_to_labelled_with_stock_reconciled(
     assert {o["order"] for o in found["orders"]} == orders_of[lot]
     assert {o["state"] for o in found["orders"]} == {"labelled"}
     assert all(o["tracking"] for o in found["orders"])
+
+    # the stations were sent the lots picked for every order they packed (packing slips)
+    traced = [
+        json.loads(text)
+        for n in range(1, STATIONS + 1)
+        for (text,) in rows(
+            floor / f"pk-{n:02d}.db", "SELECT traced FROM orders WHERE traced != ''"
+        )
+    ]
+    assert len(traced) == 200
+    assert sum(t["qty"] for units in traced for t in units if t["lot"]) == ordered

@@ -9,7 +9,8 @@ itself and is scanned back to confirm. The carrier service the hub chose is show
 cost and why; F3 changes it to another service quoted as fitting, with a reason (a label
 already printed is printed again). F4 holds the order (a missing item), F6 reprints with a
 reason, F7 asks for a supervisor's badge and reason to accept a weight outside tolerance,
-F8 reads the scale again, Esc leaves the parcel for later. F5 opens the returns desk
+F8 reads the scale again, F10 prints the packing slip (with the lots and serial numbers
+picked), Esc leaves the parcel for later. F5 opens the returns desk
 (:mod:`floor_app.ui.screens.returns`).
 
 The screen holds the parcel (:class:`~floor_app.services.packing.PackView`) and calls the
@@ -20,7 +21,9 @@ carton's units and tare on it before each reading, and F9 makes the next reading
 
 from __future__ import annotations
 
-from textual import on
+from pathlib import Path
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
@@ -56,6 +59,7 @@ class PackerHomeScreen(FloorScreen):
         Binding("f7", "override", "keys.override", id="pack.override"),
         Binding("f8", "read_scale", "keys.scale", id="pack.scale"),
         Binding("f9", "demo_misweigh", "keys.misweigh", id="pack.demo_misweigh"),
+        Binding("f10", "slip", "keys.slip", id="pack.slip"),
         Binding("escape", "leave", "keys.leave", id="pack.leave"),
         Binding("ctrl+l", "app.logout", "keys.logout", id="app.logout"),
     ]
@@ -310,6 +314,27 @@ class PackerHomeScreen(FloorScreen):
             return
         self.show_message(self.tr("packer.printing_job", tracking=job.tracking))
         self.query_one(LabelPreview).print(job, self.floor.user_id)
+
+    def action_slip(self) -> None:
+        """Print the packing slip of the parcel in hand (lines, lots, serial numbers)."""
+        view = self.view
+        if view is None:
+            self.flash_error(self.tr("packer.slip_no_parcel"))
+            return
+        self.show_message(self.tr("packer.slip_printing", order=view.order.order_id))
+        self._print_slip(view.order.order_id)
+
+    @work(thread=True, exclusive=True, group="documents")
+    def _print_slip(self, order_id: str) -> None:
+        try:
+            where = self.floor.ctx.documents.print_packing_slip(order_id)
+        except (DomainError, ServiceError) as exc:
+            self.app.call_from_thread(self.flash_error, self.explain(exc))
+            return
+        # the queue it went to, or the file it is kept as (its folder is the station's spool)
+        shown = where.split(" (")[0] if " (" in where else Path(where).name
+        done = self.tr("packer.slip_printed", order=order_id, where=shown)
+        self.app.call_from_thread(self.show_message, done)
 
     @on(LabelPreview.PrintFailed)
     def _print_failed(self, message: LabelPreview.PrintFailed) -> None:

@@ -19,8 +19,9 @@ from sqlalchemy import Engine, select
 from floor_app.domain.events import PickUndone
 from hub import allocate, take_order, transact
 from hub.database import run_transaction
-from hub.lots import trace_lot
+from hub.lots import trace_lot, traced_of
 from hub.outbound import pending_outbox
+from hub.repositories import load_orders
 from hub.site_data import register_device
 from hub.site_files import load_site
 from hub.tables import PickLineRow, table_of
@@ -117,6 +118,10 @@ def test_first_expiry_first_never_expired_and_the_lot_travels(site: Engine) -> N
     assert [o.kind for _seq, o in result.outcomes] == ["applied"] * 3
     traced = run_transaction(site, lambda c: trace_lot(c, "LC"))
     assert traced["units_picked"] == 10 and traced["units_in_stock"] == 0
+    # what the pack station is sent with the picked order, for its packing slip
+    web1 = run_transaction(site, lambda c: load_orders(c, ["WEB-1"])["WEB-1"].order)
+    slip = run_transaction(site, lambda c: traced_of(c, [web1]))["WEB-1"]
+    assert sorted((t.line_no, t.lot, t.qty) for t in slip) == [(1, "LA", 4), (1, "LC", 10)]
     assert traced["orders"][0]["order"] == "WEB-1" and traced["orders"][0]["from"] == ["A01-12-1A"]
     la = run_transaction(site, lambda c: trace_lot(c, "LA", HONEY))
     assert la["units_picked"] == 4 and la["units_in_stock"] == 20  # one put back
