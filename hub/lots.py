@@ -112,6 +112,17 @@ def trace_lot(conn: Connection, lot: str, sku: str = "") -> dict[str, Any]:
     }
 
 
+def serial_place(conn: Connection, sku: str, serial: str) -> tuple[str, str] | None:
+    """(state, location) of the unit ``serial`` of ``sku``; None when the hub has no such
+    unit."""
+    row = conn.execute(
+        select(SERIALS.c.state, SERIALS.c.location)
+        .where(SERIALS.c.sku == sku)
+        .where(SERIALS.c.serial == serial)
+    ).first()
+    return None if row is None else (str(row.state), str(row.location or ""))
+
+
 def trace_serial(conn: Connection, serial: str, sku: str = "") -> dict[str, Any]:
     """Where the unit with serial number ``serial`` is (every item carrying it)."""
     query = select(SERIALS).where(SERIALS.c.serial == serial).order_by(SERIALS.c.sku)

@@ -33,6 +33,7 @@ from floor_app.domain.events import StockMoved, StockTaskClosed
 from floor_app.domain.picking import ShortReason
 from floor_app.domain.stockwork import StockReason, StockTaskKind, StockTaskState
 
+from ..lots import serial_place
 from ..receiving import receipts
 from ..replenishment import Trigger, replenish
 from ..stock import LOCATIONS, STOCK
@@ -104,13 +105,9 @@ def _task_for(batch: Batch, ev: StockMoved) -> StockTaskRecord | None:
 
 def _check_serial(batch: Batch, ev: StockMoved) -> None:
     """The unit ``ev.serial`` moves one unit, from where the hub has it in stock."""
-    row = batch.conn.execute(
-        select(SERIALS.c.location, SERIALS.c.state)
-        .where(SERIALS.c.sku == ev.sku)
-        .where(SERIALS.c.serial == ev.serial)
-    ).first()
-    if ev.qty != 1 or row is None or row.state != "in_stock" or row.location != ev.from_location:
-        where = "not known" if row is None else f"{row.state} at {row.location or '-'}"
+    place = serial_place(batch.conn, ev.sku, ev.serial)
+    if ev.qty != 1 or place != ("in_stock", ev.from_location):
+        where = "not known" if place is None else f"{place[0]} at {place[1] or '-'}"
         raise DomainError(
             f"serial {ev.serial} of {ev.sku} is {where}, not one unit in stock at "
             f"{ev.from_location}; nothing was moved",

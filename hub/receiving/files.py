@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from floor_app.domain.errors import DomainError
-from floor_app.domain.gtin import normalise_gtin
+from floor_app.domain.gtin import gs1_check_digit, normalise_gtin
 
 from ..site_files.csvfile import Columns, Problems, Row, _reason, parse_rows, read_rows
 from ..site_files.rows import MAX_QTY, Expiry, Lot
@@ -45,12 +45,6 @@ MAX_LINES = 1000
 CSV_COLUMNS = Columns(
     ("reference", "qty"), ("supplier", "dock", "line", "sku", "gtin", "lot", "expiry", "sscc")
 )
-
-
-def _sscc_ok(value: str) -> bool:
-    digits = [int(c) for c in value]
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
-    return (10 - total % 10) % 10 == digits[-1]
 
 
 class NoticeLineIn(BaseModel):
@@ -82,7 +76,7 @@ class NoticeLineIn(BaseModel):
             return value
         if len(value) != 18 or not value.isascii() or not value.isdigit():
             raise ValueError(f"SSCC {value!r} is not 18 digits")
-        if not _sscc_ok(value):
+        if gs1_check_digit(value[:-1]) != int(value[-1]):
             raise ValueError(f"SSCC {value} has a wrong check digit")
         return value
 

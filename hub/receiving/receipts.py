@@ -48,6 +48,7 @@ from sync.protocol import (
 )
 from sync.protocol.topics import check_level
 
+from ..lots import serial_place
 from ..outbound import Outbound
 from ..site_data import device_ids, next_counter
 from ..site_files.csvfile import Problems
@@ -538,7 +539,8 @@ def count(
             ),
             new=True,
         )
-    if ev.serial and ev.qty > 0 and _serial_held(conn, ev.sku, ev.serial):
+    place = serial_place(conn, ev.sku, ev.serial) if ev.serial and ev.qty > 0 else None
+    if place is not None and place[0] == "in_stock":
         raise DomainError(
             f"serial {ev.serial} of {ev.sku} is in stock already; nothing was counted",
             hint="set the unit aside for a supervisor",
@@ -636,13 +638,6 @@ def _check_size(receipt: Receipt) -> None:
                 code="receiving.too_many_units",
                 params={"sku": ln.sku, "limit": MAX_LINE_UNITS},
             )
-
-
-def _serial_held(conn: Connection, sku: str, serial: str) -> bool:
-    row = conn.execute(
-        select(SERIALS.c.state).where(SERIALS.c.sku == sku).where(SERIALS.c.serial == serial)
-    ).first()
-    return row is not None and row.state == "in_stock"
 
 
 def _place_serial(conn: Connection, ev: ReceiptCounted) -> None:

@@ -113,6 +113,8 @@ class ReceivingScreen(FloorScreen):
         self._drawn: str | None = None
         self._columns: list[ColumnKey] = []
         self._cells_shown: dict[str, tuple[str, ...]] = {}
+        #: the row of the line a count just changed (the next draw moves the cursor to it)
+        self._counted_row: int | None = None
         self._blind = False
         #: the last count (what it scanned, its condition, the units it counted now)
         self._last: LastCount | None = None
@@ -175,6 +177,9 @@ class ReceivingScreen(FloorScreen):
             where += f" · {self.tr('receiving.damaged_mode')}"
         self.query_one("#where", Static).update(where)
         self._draw_lines(table, receipt)
+        if self._counted_row is not None:  # the line the last scan counted, in view
+            table.move_cursor(row=self._counted_row, animate=False)
+            self._counted_row = None
         key = "receiving.scan_damaged" if self.condition is Condition.DAMAGED else "receiving.scan"
         prompt.update(self.tr(key))
 
@@ -315,10 +320,8 @@ class ReceivingScreen(FloorScreen):
         self.show_message(self.tr(key, qty=units, sku=counted.sku.sku) + lot, error=False)
         receipt = self.receipt
         line = receipt.line_for(counted.sku.sku, counted.lot) if receipt else None
-        if receipt is not None and line is not None:  # the line counted, in view
-            self.show_state()
-            table = self.query_one("#lines", DataTable)
-            table.move_cursor(row=receipt.lines.index(line), animate=False)
+        if receipt is not None and line is not None:  # shown in view by the next draw
+            self._counted_row = receipt.lines.index(line)
 
     def _pallet(self, receipt: Receipt, sscc: str) -> None:
         if receipt.lines and not receipt.sscc_lines(sscc) and any(ln.sscc for ln in receipt.lines):
